@@ -1,0 +1,172 @@
+"""The `omnistock` command: the only composition root.
+
+Builds Settings once, opens what each command needs, and hands it down explicitly."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from omnistock.bench import ledger as ledger_bench
+from omnistock.config import Settings
+from omnistock.demo import DemoReport, run_demo
+from omnistock.domain.errors import OmnistockError
+from omnistock.ledger.store import Store
+from omnistock.sandbox.registry import SANDBOXES, serve
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    no_args_is_help=True, help="Keep the stock every channel shows equal to the truth."
+)
+ledger_app = typer.Typer(no_args_is_help=True, help="Inspect and check the ledger.")
+app.add_typer(ledger_app, name="ledger")
+console = Console()
+
+BENCHMARKS = ("ledger",)
+
+
+@app.command()
+def demo(
+    seed: Annotated[int, typer.Option(help="Seed of the simulated orders.")] = 7,
+    db: Annotated[
+        str | None, typer.Option(help="Database URL (default: a temporary SQLite file).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """A small shop's day on the ledger: stock arrives, two stores take orders."""
+    with tempfile.TemporaryDirectory(prefix="omnistock-demo-") as tmp:
+        url = db or f"sqlite:///{Path(tmp) / 'demo.db'}"
+        report = asyncio.run(_with_store(url, lambda store: run_demo(store, seed)))
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), sort_keys=True))
+    else:
+        _show_demo(report)
+
+
+async def _with_store(url: str, use: Callable[[Store], Awaitable[T]]) -> T:
+    store = await Store.open(url)
+    try:
+        return await use(store)
+    finally:
+        await store.close()
+
+
+def _show_demo(report: DemoReport) -> None:
+    console.rule("[bold]omnistock ledger demo")
+    for step in report.steps:
+        console.print(f"  - {step}")
+    balances = Table(title="Balances (available = on hand - reserved)")
+    for column in ("SKU", "location", "on hand", "reserved", "available"):
+        balances.add_column(column, justify="left" if column in ("SKU", "location") else "right")
+    for sku, at in report.balances.items():
+        for loc, b in at.items():
+            balances.add_row(sku, loc, str(b.on_hand), str(b.reserved), str(b.available))
+    console.print(balances)
+    listings = Table(title="Desired quantity of each listing (what each store should show)")
+    for column in ("listing", "desired", "priority (0 = out of stock, first)"):
+        listings.add_column(column)
+    for state in report.listings:
+        listings.add_row(state.listing, str(state.desired_qty), str(state.priority))
+    console.print(listings)
+    verdict = "[green]matches[/]" if report.verified else "[red]DOES NOT match[/]"
+    console.print(f"Rebuilt from the event log, the projection {verdict} the live one.")
+
+
+@ledger_app.command("verify")
+def ledger_verify(
+    db: Annotated[str | None, typer.Option(help="Database URL (default: settings).")] = None,
+) -> None:
+    """Rebuild balances and desired quantities from the event log and compare them."""
+    url = db or Settings().database_url
+    try:
+        report = asyncio.run(_with_store(url, lambda store: store.verify()))
+    except OmnistockError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    console.print(
+        f"{report.events} events, {report.balances} balances, {report.listings} listings checked"
+    )
+    for mismatch in report.mismatches:
+        console.print(f"[red]mismatch:[/] {mismatch}")
+    if not report.ok:
+        raise typer.Exit(1)
+    console.print("[green]the live projections equal the ones rebuilt from the log[/]")
+
+
+@app.command()
+def bench(
+    scenarios: Annotated[
+        list[str] | None, typer.Argument(help=f"Scenarios to run: {', '.join(BENCHMARKS)}.")
+    ] = None,
+    quick: Annotated[bool, typer.Option(help="A reduced size, for smoke checks.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    repeat: Annotated[int, typer.Option(min=1, help="Repetitions; medians are reported.")] = 3,
+    postgres: Annotated[
+        str | None,
+        typer.Option(envvar="OMNISTOCK_BENCH_PG_DSN", help="PostgreSQL DSN to include."),
+    ] = None,
+) -> None:
+    """Measure omnistock next to its baselines, in the same run."""
+    chosen = scenarios or list(BENCHMARKS)
+    unknown = sorted(set(chosen) - set(BENCHMARKS))
+    if unknown:
+        raise typer.BadParameter(f"unknown scenario {unknown[0]!r}; choose from {BENCHMARKS}")
+    size = ledger_bench.QUICK if quick else ledger_bench.LedgerBenchSize()
+    result = asyncio.run(ledger_bench.run(size, repeat, postgres))
+    if as_json:
+        typer.echo(json.dumps(result, sort_keys=True))
+        return
+    _show_ledger_bench(result)
+
+
+def _show_ledger_bench(result: dict[str, object]) -> None:
+    table = Table(title="omnistock bench ledger (medians; min-max)")
+    for column in ("store", "figure", "median", "min-max", "target met"):
+        table.add_column(column)
+    for store in ("sqlite", "postgres"):
+        figures = result.get(store)
+        if not isinstance(figures, dict):
+            continue
+        met = figures["target_met"]
+        for name in ("events_per_s", "raw_rows_per_s"):
+            if name in figures:
+                spread = f"{figures[name + '_min']:,.0f}-{figures[name + '_max']:,.0f}"
+                target = str(met.get(name, "")) if name in met else ""
+                table.add_row(store, name, f"{figures[name]:,.0f}", spread, target)
+        if "ratio_to_raw" in figures:
+            table.add_row(
+                store,
+                "ratio_to_raw",
+                f"{figures['ratio_to_raw']:.3f}",
+                "",
+                str(met["ratio_to_raw"]),
+            )
+    console.print(table)
+    console.print(f"size: {result['size']}")
+
+
+@app.command()
+def sandbox(
+    platform: Annotated[str, typer.Argument(help="The platform to emulate.")],
+    port: Annotated[int, typer.Option(help="Port (0: any free port).")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the catalog and shoppers.")] = 1,
+    skus: Annotated[int, typer.Option(min=1, help="Number of SKUs in the catalog.")] = 20,
+    time_scale: Annotated[
+        float, typer.Option(min=0.001, help="Platform seconds per real second.")
+    ] = 1.0,
+) -> None:
+    """Serve one platform sandbox; prints one JSON line with its URLs and credentials."""
+    if platform not in SANDBOXES:
+        raise typer.BadParameter(f"unknown platform {platform!r}; choose from {sorted(SANDBOXES)}")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(platform, port=port, seed=seed, skus=skus, time_scale=time_scale))

@@ -1,0 +1,108 @@
+"""Planning: which listings a committed change affects, and what each should now show.
+
+Pure functions over balances and the catalog; the store calls them in the same transaction
+that records the events, so desired quantities never lag the ledger."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from omnistock.domain.allocation import AllocationPolicy, desired_quantity
+from omnistock.domain.balance import Balance
+from omnistock.domain.bundles import Bundle, bundle_available
+from omnistock.domain.ids import ListingId, LocationId, Sku
+
+Balances = Mapping[Sku, Mapping[LocationId, Balance]]
+
+
+@dataclass(frozen=True, slots=True)
+class ListingPlan:
+    """What the planner needs to know of one listing."""
+
+    listing: ListingId
+    sku: Sku
+    policy: AllocationPolicy  # the effective policy (account policy + listing override)
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredChange:
+    """A listing's new desired quantity and the SKU version it reflects."""
+
+    listing: ListingId
+    quantity: int
+    sequence: int
+    priority: int
+
+
+class Priority:
+    """Lower goes first: changes that prevent oversells before those that only add stock."""
+
+    OUT_OF_STOCK = 0
+    LOW_STOCK = 1
+    DECREASE = 2
+    INCREASE = 3
+
+
+def affected_skus(changed: Iterable[Sku], containing: Mapping[Sku, Iterable[Sku]]) -> set[Sku]:
+    """The changed SKUs plus every bundle that contains one of them."""
+    result = set(changed)
+    for sku in tuple(result):
+        result.update(containing.get(sku, ()))
+    return result
+
+
+def availability(
+    sku: Sku, balances: Balances, bundles: Mapping[Sku, Bundle]
+) -> dict[LocationId, int]:
+    """Available units of `sku` per location; a bundle's is derived from its components."""
+    bundle = bundles.get(sku)
+    if bundle is None:
+        return {loc: b.available for loc, b in balances.get(sku, {}).items()}
+    locations = {loc for c in bundle.components for loc in balances.get(c.sku, {})}
+    return {loc: _bundle_at(bundle, balances, loc) for loc in locations}
+
+
+def _bundle_at(bundle: Bundle, balances: Balances, location: LocationId) -> int:
+    def component(sku: Sku) -> int:
+        balance = balances.get(sku, {}).get(location)
+        return 0 if balance is None else balance.available
+
+    return bundle_available(bundle, component)
+
+
+def priority(previous: int | None, desired: int, low_stock: int) -> int:
+    """How urgent pushing `desired` is, given what the listing showed before."""
+    if desired == 0:
+        return Priority.OUT_OF_STOCK
+    if desired <= low_stock:
+        return Priority.LOW_STOCK
+    if previous is not None and desired < previous:
+        return Priority.DECREASE
+    return Priority.INCREASE
+
+
+def plan_desired(
+    listings: Iterable[ListingPlan],
+    balances: Balances,
+    bundles: Mapping[Sku, Bundle],
+    versions: Mapping[Sku, int],
+    current: Mapping[ListingId, int],
+    shown: Mapping[ListingId, int] | None = None,
+) -> list[DesiredChange]:
+    """The listings whose desired quantity differs from `current`, with the new value.
+
+    Priority compares the new value with what the channel `shown` (last pushed), falling
+    back to the previous desired quantity for listings never pushed."""
+    changes = []
+    cache: dict[Sku, dict[LocationId, int]] = {}
+    for plan in listings:
+        if plan.sku not in cache:
+            cache[plan.sku] = availability(plan.sku, balances, bundles)
+        desired = desired_quantity(plan.policy, cache[plan.sku])
+        previous = current.get(plan.listing)
+        if desired != previous:
+            before = previous if shown is None else shown.get(plan.listing, previous)
+            urgency = priority(before, desired, plan.policy.low_stock)
+            changes.append(DesiredChange(plan.listing, desired, versions.get(plan.sku, 0), urgency))
+    return changes

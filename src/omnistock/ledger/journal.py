@@ -1,0 +1,297 @@
+"""The journal: appending events exactly once and reading the log and the balances.
+
+An append validates, answers duplicates with their original result, posts the new events,
+and writes events, balances, versions and desired quantities in one transaction."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from omnistock.clock import Clock
+from omnistock.domain.balance import Balance, Rejection, RejectionCode, ReservationPolicy
+from omnistock.domain.errors import (
+    IdempotencyConflictError,
+    InvalidInputError,
+    StorageBusyError,
+    UnknownEntityError,
+)
+from omnistock.domain.events import (
+    EventRecord,
+    EventType,
+    LedgerEvent,
+    LedgerEventBase,
+    fingerprint,
+    from_record,
+    to_record,
+)
+from omnistock.domain.ids import LocationId, Sku
+from omnistock.domain.posting import LedgerState, Posting, check_expected, post
+from omnistock.ledger.database import Database, RetryableError, Row
+from omnistock.ledger.projection import (
+    ListingPlans,
+    Slice,
+    bump_versions,
+    load_slice,
+    refresh_desired,
+)
+
+MAX_BATCH = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    """What became of one appended event; a duplicate carries the original answer."""
+
+    idempotency_key: str
+    sequences: tuple[int, ...] = ()
+    rejection: Rejection | None = None
+    duplicate: bool = False
+
+    @property
+    def applied(self) -> bool:
+        return self.rejection is None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    position: int
+    sequence: int
+    event: LedgerEvent
+    bundle: Sku | None
+    recorded_at: datetime
+
+
+class Journal:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        policy: ReservationPolicy = ReservationPolicy.REJECT,
+        max_attempts: int = 30,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._policy = policy
+        self._max_attempts = max_attempts
+        self._plans = ListingPlans()
+
+    def append(
+        self, events: Sequence[LedgerEvent], expected_versions: Mapping[Sku, int] | None = None
+    ) -> list[AppendResult]:
+        """Append `events` atomically; one result per event, in order.
+
+        Raises InvalidInputError, UnknownEntityError or IdempotencyConflictError (nothing
+        written), ConcurrencyConflictError when `expected_versions` is stale, and
+        StorageBusyError when concurrent writers kept winning."""
+        fingerprints = _validate(events)
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                with self._db.transaction():
+                    return self._append_once(events, fingerprints, expected_versions or {})
+            except RetryableError:
+                # Full jitter keeps writers that collided from colliding again in step.
+                time.sleep(random.uniform(0, min(0.0005 * 2**attempt, 0.05)))
+        raise StorageBusyError(f"gave up after {self._max_attempts} attempts")
+
+    def read(self, after: int = 0, limit: int = 1000) -> list[StoredEvent]:
+        """Events with position > `after`, in log order."""
+        rows = self._db.rows(
+            "SELECT position, seq, type, idempotency_key, sku, location, quantity, source,"
+            " occurred_at, reason, order_line, account, restock, schema_version, bundle,"
+            " recorded_at FROM events WHERE position > ? ORDER BY position LIMIT ?",
+            (after, limit),
+        )
+        return [self._stored(row) for row in rows]
+
+    def balances(self, skus: Collection[Sku]) -> dict[Sku, dict[LocationId, Balance]]:
+        """Balances of `skus` per location (a SKU never stocked has no entry)."""
+        result: dict[Sku, dict[LocationId, Balance]] = {}
+        for sku, location, on_hand, reserved in self._db.rows(
+            f"SELECT sku, location, on_hand, reserved FROM balances WHERE {self._db.any_of('sku')}",
+            (self._db.list_param(skus),),
+        ):
+            result.setdefault(sku, {})[location] = Balance(on_hand, reserved)
+        return result
+
+    def versions(self, skus: Collection[Sku]) -> dict[Sku, int]:
+        """The concurrency version of each known SKU (pass it back as expected_versions)."""
+        rows = self._db.rows(
+            f"SELECT sku, version FROM items WHERE {self._db.any_of('sku')}",
+            (self._db.list_param(skus),),
+        )
+        return dict(rows)
+
+    def _append_once(
+        self,
+        events: Sequence[LedgerEvent],
+        fingerprints: list[str],
+        expected: Mapping[Sku, int],
+    ) -> list[AppendResult]:
+        known = self._outcomes([e.idempotency_key for e in events])
+        fresh: dict[str, tuple[LedgerEvent, str]] = {}
+        for event, print_ in zip(events, fingerprints, strict=True):
+            key = event.idempotency_key
+            seen = known[key][0] if key in known else fresh.get(key, (None, print_))[1]
+            if seen != print_:
+                raise IdempotencyConflictError(key)
+            if key not in known:
+                fresh.setdefault(key, (event, print_))
+        posted = self._post(list(fresh.values()), expected) if fresh else {}
+        results = []
+        answered: set[str] = set()
+        for event in events:
+            key = event.idempotency_key
+            if key in known:
+                results.append(known[key][1])
+            elif key in answered:  # repeated inside the batch: a duplicate of the first
+                results.append(replace(posted[key], duplicate=True))
+            else:
+                answered.add(key)
+                results.append(posted[key])
+        return results
+
+    def _post(
+        self, items: list[tuple[LedgerEvent, str]], expected: Mapping[Sku, int]
+    ) -> dict[str, AppendResult]:
+        events = [event for event, _ in items]
+        skus = {e.sku for e in events}
+        piece = load_slice(self._db, skus)
+        missing = sorted(skus - piece.versions.keys())
+        if missing:
+            raise UnknownEntityError("sku", missing[0])
+        self._check_locations({e.location for e in events})
+        check_expected(piece.versions, expected)
+        state = LedgerState(piece.balances, piece.last_seq, piece.bundles, piece.containing)
+        posting = post(state, events, self._policy)
+        self._write(posting, piece, [print_ for _, print_ in items])
+        return {
+            o.idempotency_key: AppendResult(o.idempotency_key, o.sequences, o.rejection)
+            for o in posting.outcomes
+        }
+
+    def _write(self, posting: Posting, piece: Slice, prints: list[str]) -> None:
+        db = self._db
+        now = db.encode_time(self._clock.now())
+        sequences = {**piece.last_seq, **posting.versions}
+        bump_versions(db, piece.versions, sequences, posting.versions.keys())
+        db.run_many(
+            "INSERT INTO events (idempotency_key, sku, location, seq, type, quantity, source,"
+            " occurred_at, recorded_at, reason, order_line, account, restock, bundle,"
+            " schema_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    (rec := to_record(r.event)).idempotency_key,
+                    rec.sku,
+                    rec.location,
+                    r.sequence,
+                    rec.type.value,
+                    rec.quantity,
+                    rec.source,
+                    db.encode_time(rec.occurred_at),
+                    now,
+                    rec.reason,
+                    rec.order_line,
+                    rec.account,
+                    rec.restock,
+                    r.bundle,
+                    rec.schema_version,
+                )
+                for r in posting.recorded
+            ],
+        )
+        db.run_many(
+            "INSERT INTO outcomes (idempotency_key, fingerprint, sequences, rejection_code,"
+            " rejection_message) VALUES (?, ?, ?, ?, ?)",
+            [
+                (
+                    o.idempotency_key,
+                    print_,
+                    ",".join(map(str, o.sequences)),
+                    None if o.rejection is None else o.rejection.code.value,
+                    None if o.rejection is None else o.rejection.message,
+                )
+                for o, print_ in zip(posting.outcomes, prints, strict=True)
+            ],
+        )
+        pairs = {(r.event.sku, r.event.location) for r in posting.recorded}
+        db.run_many(
+            "INSERT INTO balances (sku, location, on_hand, reserved) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (sku, location) DO UPDATE SET"
+            " on_hand = excluded.on_hand, reserved = excluded.reserved",
+            [
+                (sku, loc, (b := posting.balances[sku][loc]).on_hand, b.reserved)
+                for sku, loc in sorted(pairs)
+            ],
+        )
+        if posting.versions:
+            balances = {**piece.balances, **posting.balances}
+            listings = self._plans.get(db, posting.versions.keys())
+            refresh_desired(db, listings, balances, piece.bundles, sequences)
+
+    def _outcomes(self, keys: list[str]) -> dict[str, tuple[str, AppendResult]]:
+        rows = self._db.rows(
+            "SELECT idempotency_key, fingerprint, sequences, rejection_code, rejection_message"
+            f" FROM outcomes WHERE {self._db.any_of('idempotency_key')}",
+            (self._db.list_param(keys),),
+        )
+        return {
+            key: (
+                print_,
+                AppendResult(
+                    key,
+                    tuple(int(s) for s in sequences.split(",") if s),
+                    None if code is None else Rejection(RejectionCode(code), message),
+                    duplicate=True,
+                ),
+            )
+            for key, print_, sequences, code, message in rows
+        }
+
+    def _check_locations(self, locations: set[LocationId]) -> None:
+        rows = self._db.rows(
+            f"SELECT id FROM locations WHERE {self._db.any_of('id')}",
+            (self._db.list_param(locations),),
+        )
+        missing = sorted(locations - {row[0] for row in rows})
+        if missing:
+            raise UnknownEntityError("location", missing[0])
+
+    def _stored(self, row: Row) -> StoredEvent:
+        position, seq, type_, key, sku, location, quantity, source = row[:8]
+        occurred_at, reason, order_line, account, restock, version, bundle, recorded = row[8:]
+        record = EventRecord(
+            type=EventType(type_),
+            idempotency_key=key,
+            sku=sku,
+            location=location,
+            quantity=quantity,
+            source=source,
+            occurred_at=self._db.decode_time(occurred_at),
+            reason=reason,
+            order_line=order_line,
+            account=account,
+            restock=None if restock is None else bool(restock),
+            schema_version=version,
+        )
+        recorded_at = self._db.decode_time(recorded)
+        return StoredEvent(position, seq, from_record(record), bundle, recorded_at)
+
+
+def _validate(events: Sequence[LedgerEvent]) -> list[str]:
+    """Check every event before anything is written; return their fingerprints."""
+    if len(events) > MAX_BATCH:
+        raise InvalidInputError("events", f"at most {MAX_BATCH} per batch, got {len(events)}")
+    prints = []
+    for index, event in enumerate(events):
+        if not isinstance(event, LedgerEventBase):
+            raise InvalidInputError(f"events[{index}]", "is not a ledger event")
+        try:
+            event.validate()
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"events[{index}].{exc.field}", exc.problem) from None
+        prints.append(fingerprint(event))
+    return prints

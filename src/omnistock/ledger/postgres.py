@@ -1,0 +1,73 @@
+"""PostgreSQL, the distributed form: many processes share one database.
+
+Writers are optimistic (conditional version updates); conflicts surface as RetryableError."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from functools import lru_cache
+
+import psycopg
+from psycopg import errors
+
+from omnistock.ledger.database import RetryableError, Row
+
+_RETRYABLE = (
+    errors.UniqueViolation,
+    errors.DeadlockDetected,
+    errors.SerializationFailure,
+    errors.LockNotAvailable,
+)
+
+
+@lru_cache(maxsize=512)
+def _adapt(sql: str) -> str:
+    return sql.replace("?", "%s")
+
+
+class PostgresDatabase:
+    name = "postgres"
+
+    def __init__(self, dsn: str) -> None:
+        self._conn = psycopg.connect(dsn, autocommit=True, prepare_threshold=None)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        try:
+            with self._conn.transaction():
+                yield
+        except _RETRYABLE as exc:
+            raise RetryableError(type(exc).__name__) from exc
+
+    def rows(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
+        return self._conn.execute(_adapt(sql), params).fetchall()
+
+    def run(self, sql: str, params: Sequence[object] = ()) -> int:
+        return self._conn.execute(_adapt(sql), params).rowcount
+
+    def run_many(self, sql: str, params: Iterable[Sequence[object]]) -> int:
+        with self._conn.cursor() as cursor:
+            cursor.executemany(_adapt(sql), params)
+            return cursor.rowcount
+
+    def script(self, sql: str) -> None:
+        self._conn.execute(sql.encode())
+
+    def any_of(self, column: str) -> str:
+        return f"{column} = ANY(?)"
+
+    def list_param(self, values: Iterable[str]) -> object:
+        return list(values)
+
+    def encode_time(self, value: datetime) -> object:
+        return value
+
+    def decode_time(self, value: object) -> datetime:
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected a timestamp, got {type(value).__name__}")
+        return value
+
+    def close(self) -> None:
+        self._conn.close()

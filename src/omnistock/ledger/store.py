@@ -1,0 +1,172 @@
+"""The ledger's async port: catalog, journal and sync state over one database connection.
+
+Each store runs its database work on one dedicated thread, so the event loop never blocks
+and the connection is never shared between threads (as aiosqlite does for SQLite)."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable, Collection, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+from omnistock.clock import Clock, SystemClock
+from omnistock.domain.balance import Balance, ReservationPolicy
+from omnistock.domain.bundles import Bundle
+from omnistock.domain.catalog import ChannelAccount, Item, Listing, Location
+from omnistock.domain.errors import ConfigError
+from omnistock.domain.events import LedgerEvent
+from omnistock.domain.ids import AccountId, ListingId, LocationId, Sku
+from omnistock.ledger.catalog import CatalogRepo
+from omnistock.ledger.database import Database
+from omnistock.ledger.journal import AppendResult, Journal, StoredEvent
+from omnistock.ledger.migrations import migrate
+from omnistock.ledger.sync_state import ListingSyncState, SyncStateRepo
+from omnistock.ledger.verify import VerifyReport, verify
+
+T = TypeVar("T")
+
+
+def connect(url: str) -> Database:
+    """Open the database a URL names: `sqlite:///relative.db`, `sqlite:////abs.db`,
+    `sqlite://` (in memory) or `postgresql://…`."""
+    if url == "sqlite://":
+        from omnistock.ledger.sqlite import SqliteDatabase
+
+        return SqliteDatabase(":memory:")
+    if url.startswith("sqlite:///"):
+        from omnistock.ledger.sqlite import SqliteDatabase
+
+        return SqliteDatabase(url.removeprefix("sqlite:///"))
+    if url.startswith(("postgresql://", "postgres://")):
+        from omnistock.ledger.postgres import PostgresDatabase
+
+        return PostgresDatabase(url)
+    raise ConfigError(f"unsupported database URL scheme: {url.split(':', 1)[0]!r}")
+
+
+class _Worker:
+    """Runs blocking database calls, in order, on the store's own thread."""
+
+    def __init__(self) -> None:
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="omnistock-store")
+
+    async def call(self, fn: Callable[..., T], *args: object) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(fn, *args))
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=True)
+
+
+class Catalog:
+    """Async access to the catalog (see CatalogRepo for each method's contract)."""
+
+    def __init__(self, worker: _Worker, repo: CatalogRepo) -> None:
+        self._worker = worker
+        self._repo = repo
+
+    async def put_location(self, location: Location) -> None:
+        await self._worker.call(self._repo.put_location, location)
+
+    async def put_items(self, items: Collection[Item]) -> None:
+        await self._worker.call(self._repo.put_items, items)
+
+    async def put_bundle(self, bundle: Bundle) -> None:
+        await self._worker.call(self._repo.put_bundle, bundle)
+
+    async def put_account(self, account: ChannelAccount) -> None:
+        await self._worker.call(self._repo.put_account, account)
+
+    async def put_listings(self, listings: Collection[Listing]) -> None:
+        await self._worker.call(self._repo.put_listings, listings)
+
+    async def locations(self) -> list[Location]:
+        return await self._worker.call(self._repo.locations)
+
+    async def items(self) -> list[Item]:
+        return await self._worker.call(self._repo.items)
+
+    async def bundles(self) -> list[Bundle]:
+        return await self._worker.call(self._repo.bundles)
+
+    async def accounts(self) -> list[ChannelAccount]:
+        return await self._worker.call(self._repo.accounts)
+
+    async def listings(self, account: AccountId | None = None) -> list[Listing]:
+        return await self._worker.call(self._repo.listings, account)
+
+
+class Ledger:
+    """Async access to the journal (see Journal for each method's contract)."""
+
+    def __init__(self, worker: _Worker, journal: Journal) -> None:
+        self._worker = worker
+        self._journal = journal
+
+    async def append(
+        self, events: Sequence[LedgerEvent], expected_versions: Mapping[Sku, int] | None = None
+    ) -> list[AppendResult]:
+        return await self._worker.call(self._journal.append, events, expected_versions)
+
+    async def read(self, after: int = 0, limit: int = 1000) -> list[StoredEvent]:
+        return await self._worker.call(self._journal.read, after, limit)
+
+    async def balances(self, skus: Collection[Sku]) -> dict[Sku, dict[LocationId, Balance]]:
+        return await self._worker.call(self._journal.balances, skus)
+
+    async def versions(self, skus: Collection[Sku]) -> dict[Sku, int]:
+        return await self._worker.call(self._journal.versions, skus)
+
+
+class SyncStates:
+    """Async access to listing sync state (see SyncStateRepo)."""
+
+    def __init__(self, worker: _Worker, repo: SyncStateRepo) -> None:
+        self._worker = worker
+        self._repo = repo
+
+    async def get(self, listings: Collection[ListingId]) -> dict[ListingId, ListingSyncState]:
+        return await self._worker.call(self._repo.states, listings)
+
+    async def dirty(self, account: AccountId, limit: int = 1000) -> list[ListingSyncState]:
+        return await self._worker.call(self._repo.dirty, account, limit)
+
+
+class Store:
+    """The ledger store: `catalog`, `ledger` and `sync` share one connection and thread."""
+
+    def __init__(self, db: Database, worker: _Worker, journal: Journal) -> None:
+        self._db = db
+        self._worker = worker
+        self._journal = journal
+        self.catalog = Catalog(worker, CatalogRepo(db))
+        self.ledger = Ledger(worker, journal)
+        self.sync = SyncStates(worker, SyncStateRepo(db))
+
+    @classmethod
+    async def open(
+        cls,
+        url: str,
+        *,
+        clock: Clock | None = None,
+        policy: ReservationPolicy = ReservationPolicy.REJECT,
+    ) -> Store:
+        """Connect and apply pending migrations."""
+        worker = _Worker()
+        db = await worker.call(connect, url)
+        await worker.call(migrate, db)
+        return cls(db, worker, Journal(db, clock or SystemClock(), policy))
+
+    @property
+    def dialect(self) -> str:
+        return self._db.name
+
+    async def verify(self) -> VerifyReport:
+        """Rebuild every projection from the log and compare (see ledger.verify)."""
+        return await self._worker.call(verify, self._db, self._journal)
+
+    async def close(self) -> None:
+        await self._worker.call(self._db.close)
+        self._worker.shutdown()

@@ -1,0 +1,203 @@
+"""Outbound webhook delivery with the drop, duplicate, delay and reorder faults applied.
+
+Platform packages sign and build each delivery; this module only moves bytes and reports outcomes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import httpx
+
+from omnistock.sandbox.common.clock import SandboxClock
+from omnistock.sandbox.common.faults import FaultInjector
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rendered:
+    """The bytes and headers of one POST, built when it is sent."""
+
+    body: bytes
+    headers: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Delivery:
+    """One HTTP POST to make; `subscription_id` ties the outcome back to its subscription.
+
+    `render` runs at send time because platforms build the payload when the job runs, so a
+    late delivery carries the resource as it is then, not as it was when the event fired.
+    """
+
+    subscription_id: int
+    topic: str
+    url: str
+    render: Callable[[], Rendered]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeliveryOutcome:
+    """What happened to a delivery; `status` is None when no HTTP answer came back."""
+
+    delivery: Delivery
+    status: int | None
+    at: float
+    fault: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        d = self.delivery
+        return {
+            "subscription_id": d.subscription_id,
+            "topic": d.topic,
+            "url": d.url,
+            "status": self.status,
+            "at": self.at,
+            "fault": self.fault,
+        }
+
+
+class DeliveryListener(Protocol):
+    def delivered(self, outcome: DeliveryOutcome) -> None:
+        """Called once per attempt that reached the network (not for dropped deliveries)."""
+        ...
+
+
+@dataclass(slots=True)
+class _Pending:
+    count: int = 0
+    idle: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class WebhookSender:
+    """Sends deliveries in order from a queue; faults may drop, copy, delay or hold them."""
+
+    def __init__(
+        self,
+        *,
+        clock: SandboxClock,
+        faults: FaultInjector,
+        listener: DeliveryListener,
+        client: httpx.AsyncClient | None = None,
+        timeout_s: float = 60.0,
+    ) -> None:
+        self._clock = clock
+        self._faults = faults
+        self._listener = listener
+        self._client = client
+        self._timeout = timeout_s
+        self._queue: asyncio.Queue[Delivery] = asyncio.Queue()
+        self._delayed: asyncio.Queue[Delivery] = asyncio.Queue()
+        self._held: list[Delivery] = []
+        self._pending = _Pending()
+        self._pending.idle.set()
+        self.outcomes: list[DeliveryOutcome] = []
+
+    def enqueue(self, delivery: Delivery) -> None:
+        """Schedule a delivery, subject to the webhook faults in force now."""
+        fate = self._faults.webhook_fate()
+        if fate.drop:
+            self._note(
+                DeliveryOutcome(delivery=delivery, status=None, at=self._now(), fault="drop")
+            )
+            return
+        for _ in range(2 if fate.duplicate else 1):
+            self._track(+1)
+            if fate.delay:
+                self._delayed.put_nowait(delivery)
+            elif fate.reorder:
+                self._held.append(delivery)
+            else:
+                self._queue.put_nowait(delivery)
+
+    async def send_now(self, delivery: Delivery) -> int | None:
+        """Deliver immediately, bypassing faults and the queue (used for pings)."""
+        return await self._post(delivery)
+
+    async def run(self) -> None:
+        """Deliver until cancelled."""
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(self._run_delayed(tg))
+            while True:
+                delivery = await self._queue.get()
+                await self._deliver(delivery)
+                self._release_held()
+
+    async def wait_idle(self) -> None:
+        """Return once every scheduled delivery has been attempted; held ones are released."""
+        self._release_held()
+        await self._pending.idle.wait()
+
+    async def _run_delayed(self, tg: asyncio.TaskGroup) -> None:
+        while True:
+            delivery = await self._delayed.get()
+            tg.create_task(self._deliver_later(delivery))
+
+    async def _deliver_later(self, delivery: Delivery) -> None:
+        await self._clock.sleep(self._faults.settings.webhook_delay_s)
+        await self._deliver(delivery)
+
+    def _release_held(self) -> None:
+        # Held deliveries go out after whatever was sent while they waited: a reorder.
+        for delivery in self._held:
+            self._queue.put_nowait(delivery)
+        self._held.clear()
+
+    async def _deliver(self, delivery: Delivery) -> None:
+        try:
+            status = await self._post(delivery)
+            outcome = DeliveryOutcome(delivery=delivery, status=status, at=self._now())
+            self._note(outcome)
+            self._listener.delivered(outcome)
+        finally:
+            self._track(-1)
+
+    async def _post(self, delivery: Delivery) -> int | None:
+        client = self._client or httpx.AsyncClient()
+        rendered = delivery.render()
+        try:
+            response = await client.post(
+                delivery.url,
+                content=rendered.body,
+                headers=list(rendered.headers),
+                timeout=self._timeout,
+                follow_redirects=False,
+            )
+        except httpx.HTTPError as exc:
+            logger.info("webhook to %s failed: %s", delivery.url, type(exc).__name__)
+            return None
+        finally:
+            if self._client is None:
+                await client.aclose()
+        return response.status_code
+
+    def _note(self, outcome: DeliveryOutcome) -> None:
+        self.outcomes.append(outcome)
+
+    def _track(self, change: int) -> None:
+        self._pending.count += change
+        if self._pending.count:
+            self._pending.idle.clear()
+        else:
+            self._pending.idle.set()
+
+    def _now(self) -> float:
+        return self._clock.now()
+
+    def summary(self) -> dict[str, int]:
+        return _summarise(self.outcomes)
+
+
+def _summarise(outcomes: Sequence[DeliveryOutcome]) -> dict[str, int]:
+    sent = [o for o in outcomes if o.fault is None]
+    return {
+        "attempted": len(sent),
+        "succeeded": sum(1 for o in sent if o.status is not None and 200 <= o.status < 300),
+        "failed": sum(1 for o in sent if o.status is None or not 200 <= o.status < 300),
+        "dropped": sum(1 for o in outcomes if o.fault == "drop"),
+    }

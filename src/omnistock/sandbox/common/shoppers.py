@@ -1,0 +1,80 @@
+"""Simulated shoppers who buy only what the channel currently shows.
+
+Each order is also drawn from the harness's truth, so the sandbox can count what was oversold.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Protocol
+
+from omnistock.sandbox.common.truth import OrderLine, TruthBook
+
+
+class Shop(Protocol):
+    """The storefront a platform sandbox exposes to its shoppers."""
+
+    def shown(self) -> Mapping[str, int]:
+        """Quantity a shopper can buy now, per SKU; SKUs showing 0 may be omitted."""
+        ...
+
+    def place_order(self, lines: Sequence[OrderLine]) -> str:
+        """Accept a paid order, reducing the channel's stock; returns the platform order id.
+        Raises ValueError when the channel does not have the stock (checkout refuses)."""
+        ...
+
+
+class Shoppers:
+    """Places orders at `rate` orders per real second (0 = stopped), from a seeded RNG.
+
+    The rate is in wall-clock time so a demo's load does not change with the time scale.
+    """
+
+    def __init__(
+        self,
+        shop: Shop,
+        truth: TruthBook,
+        *,
+        seed: int,
+        rate: float = 0.0,
+        max_quantity: int = 3,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._shop = shop
+        self._truth = truth
+        self._rng = random.Random(seed)
+        self._max_quantity = max_quantity
+        self._sleep = sleep
+        self._wake = asyncio.Event()
+        self.rate = 0.0
+        self.set_rate(rate)
+
+    def set_rate(self, rate: float) -> None:
+        if rate < 0:
+            raise ValueError("rate must be >= 0")
+        self.rate = rate
+        if rate > 0:
+            self._wake.set()
+        else:
+            self._wake.clear()
+
+    def buy_once(self) -> OrderLine | None:
+        """Place one order for a random shown SKU; None when nothing is on show."""
+        shown = sorted((sku, qty) for sku, qty in self._shop.shown().items() if qty > 0)
+        if not shown:
+            return None
+        sku, qty = self._rng.choice(shown)
+        line = OrderLine(sku=sku, quantity=self._rng.randint(1, min(qty, self._max_quantity)))
+        self._shop.place_order([line])
+        self._truth.accept([line])
+        return line
+
+    async def run(self) -> None:
+        """Shop until cancelled, idling while the rate is 0."""
+        while True:
+            await self._wake.wait()
+            await self._sleep(1.0 / self.rate if self.rate > 0 else 0.0)
+            if self.rate > 0:
+                self.buy_once()

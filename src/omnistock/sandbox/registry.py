@@ -1,0 +1,37 @@
+"""The sandboxes by platform name, and the one function the CLI calls to serve one.
+
+An explicit dict: adding a platform is one line here.
+"""
+
+from __future__ import annotations
+
+from omnistock.sandbox.common.serve import (
+    ReadyCallback,
+    SandboxFactory,
+    serve_sandbox,
+    write_ready_line,
+)
+from omnistock.sandbox.woocommerce.app import WooSandbox
+
+SANDBOXES: dict[str, SandboxFactory] = {
+    "woocommerce": WooSandbox.from_options,
+}
+
+
+async def serve(
+    platform: str,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    seed: int = 1,
+    skus: int = 20,
+    time_scale: float = 1.0,
+    ready: ReadyCallback = write_ready_line,
+) -> None:
+    """Serve the `platform` sandbox until cancelled; `ready` gets one JSON line once listening.
+
+    Raises KeyError for an unknown platform (see SANDBOXES)."""
+    factory = SANDBOXES[platform]
+    await serve_sandbox(
+        factory, host=host, port=port, seed=seed, skus=skus, time_scale=time_scale, ready=ready
+    )

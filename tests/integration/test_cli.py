@@ -1,0 +1,78 @@
+"""The omnistock command, run in process: demo, ledger verify and bench."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from omnistock.cli import app
+from omnistock.demo import run_demo
+from omnistock.ledger.store import Store
+
+runner = CliRunner()
+
+
+def test_demo_json_reports_a_consistent_day() -> None:
+    result = runner.invoke(app, ["demo", "--json", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["verified"] is True
+    assert report["orders_accepted"] + report["orders_rejected"] == 12
+    for at in report["balances"].values():
+        for b in at.values():
+            assert b["available"] == b["on_hand"] - b["reserved"]
+            assert 0 <= b["reserved"] <= b["on_hand"]
+    assert len(report["listings"]) == 8  # 4 SKUs (one a bundle) on 2 stores
+
+
+def test_demo_prints_tables() -> None:
+    result = runner.invoke(app, ["demo"])
+    assert result.exit_code == 0, result.output
+    assert "Balances" in result.output
+    assert "woo-us:GIFT-SET" in result.output
+
+
+def test_ledger_verify_passes_then_fails_on_tampering(tmp_path: Path) -> None:
+    path = tmp_path / "shop.db"
+
+    async def build() -> None:
+        store = await Store.open(f"sqlite:///{path}")
+        try:
+            await run_demo(store, seed=1)
+        finally:
+            await store.close()
+
+    asyncio.run(build())
+    ok = runner.invoke(app, ["ledger", "verify", "--db", f"sqlite:///{path}"])
+    assert ok.exit_code == 0, ok.output
+    assert "equal" in ok.output
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE listing_sync SET desired_qty = desired_qty + 1")
+    bad = runner.invoke(app, ["ledger", "verify", "--db", f"sqlite:///{path}"])
+    assert bad.exit_code == 1
+    assert "mismatch" in bad.output
+
+
+def test_ledger_verify_rejects_an_unknown_url() -> None:
+    result = runner.invoke(app, ["ledger", "verify", "--db", "mysql://x"])
+    assert result.exit_code == 2
+    assert "unsupported database URL" in result.output
+
+
+def test_bench_ledger_quick_json_has_figures_and_targets() -> None:
+    result = runner.invoke(app, ["bench", "ledger", "--quick", "--json", "--repeat", "1"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output)["sqlite"]
+    assert figures["events_per_s"] > 0
+    assert figures["raw_rows_per_s"] > figures["events_per_s"]
+    assert set(figures["target_met"]) == {"events_per_s", "ratio_to_raw"}
+
+
+def test_bench_refuses_an_unknown_scenario() -> None:
+    result = runner.invoke(app, ["bench", "nope"])
+    assert result.exit_code == 2
+    assert "unknown scenario" in result.output
