@@ -1,9 +1,10 @@
-"""The clock port: what time it is, injected wherever time is read.
-
-Tests pass a clock they control; the composition root passes SystemClock."""
+"""The clock ports: what time it is, and monotonic time with sleeping, injected wherever
+time is read or waited for; tests pass ones they control (ManualTimer skips time)."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -17,3 +18,40 @@ class Clock(Protocol):
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+
+class Timer(Protocol):
+    def monotonic(self) -> float:
+        """Seconds on a clock that never goes back."""
+        ...
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait `seconds` (a ManualTimer advances its clock instead)."""
+        ...
+
+
+class SystemTimer:
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+class ManualTimer:
+    """A timer for tests: time moves only when slept through or advanced."""
+
+    def __init__(self, start: float = 0.0) -> None:
+        self._now = start
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self._now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self._now += max(seconds, 0.0)
+        await asyncio.sleep(0)  # still yield, as a real sleep would
+
+    def advance(self, seconds: float) -> None:
+        self._now += seconds

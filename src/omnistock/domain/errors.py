@@ -10,6 +10,12 @@ Lives in the pure core so that every layer can raise and catch the same classes.
     │   ├── InsufficientStockError   a reservation that cannot be covered under `reject`
     │   └── ConcurrencyConflictError the one to re-read and retry (stale SKU version)
     ├── StorageBusyError             the store stayed contended after retries; retry later
+    ├── ChannelError                 a whole call to a channel failed (account, status)
+    │   ├── TransientError           back off with jitter and retry (retry_after if known)
+    │   │   └── RateLimitedError     the platform said slow down (429, throttled, quota)
+    │   └── PermanentError           retrying the same call fails the same way; stays visible
+    │       └── AuthFailedError      credentials refused: open the account's circuit
+    ├── WebhookRejectedError         forged, unsigned, stale or malformed: answer 4xx
     └── ConfigError                  raised at start-up only
 """
 
@@ -75,6 +81,51 @@ class ConcurrencyConflictError(DomainError):
 
 class StorageBusyError(OmnistockError):
     """Concurrent writers kept winning the race; the call changed nothing and may be retried."""
+
+
+class ChannelError(OmnistockError):
+    """A whole call to a sales channel failed. Never carries credentials."""
+
+    def __init__(self, message: str, *, account: str, status: int | None = None) -> None:
+        super().__init__(f"{account}: {message}" + ("" if status is None else f" (HTTP {status})"))
+        self.account = account
+        self.status = status
+
+
+class TransientError(ChannelError):
+    """Worth retrying after a backoff; `retry_after` (seconds) when the platform said."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        account: str,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, account=account, status=status)
+        self.retry_after = retry_after
+
+
+class RateLimitedError(TransientError):
+    """The platform's rate limit or quota was hit."""
+
+
+class PermanentError(ChannelError):
+    """The same call will fail the same way; the work stays dirty and visible."""
+
+
+class AuthFailedError(PermanentError):
+    """The platform refused the account's credentials."""
+
+
+class WebhookRejectedError(OmnistockError):
+    """An incoming webhook or notification was forged, unsigned, stale or malformed."""
+
+    def __init__(self, reason: str, *, status: int = 401) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
 
 
 class ConfigError(OmnistockError):

@@ -1,0 +1,171 @@
+"""The one protocol every channel adapter implements, and the values it speaks in.
+
+Capabilities and rate models are data; per-item results are values (a batch can
+half-succeed); an exception means the whole call failed (see domain.errors)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol, TypeAlias
+
+from omnistock.domain.ids import AccountId, ListingId, Sku
+
+
+@dataclass(frozen=True, slots=True)
+class CostBucket:
+    """Shopify GraphQL: query-cost points in a leaky bucket, restored per second."""
+
+    capacity: int
+    restore_per_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class RateBurst:
+    """Amazon SP-API: a token bucket per operation (rate per second and burst)."""
+
+    per_s: float
+    burst: int
+
+
+@dataclass(frozen=True, slots=True)
+class DailyQuota:
+    """eBay: a number of calls per day for the API used."""
+
+    calls: int
+
+
+@dataclass(frozen=True, slots=True)
+class ServerPaced:
+    """WooCommerce: no published limit; the site answers 429/503 with Retry-After."""
+
+    max_in_flight: int
+
+
+RateModel: TypeAlias = CostBucket | RateBurst | DailyQuota | ServerPaced
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Capabilities:
+    max_batch: int  # listings per write call
+    rate: RateModel
+    bulk_feed_from: int | None = None  # backlog from which a bulk feed beats single writes
+    compare_and_set: bool = False  # the platform can refuse a write if the level moved
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ListingRef:
+    """A listing as the adapter addresses it: omnistock's id and the platform's ids."""
+
+    listing: ListingId
+    sku: Sku
+    external_ids: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StockUpdate:
+    """Set the shown quantity of one listing to `quantity` (absolute, never a delta)."""
+
+    ref: ListingRef
+    quantity: int
+    sequence: int  # the ledger sequence the quantity reflects
+    expected: int | None = None  # what omnistock last saw on the channel, for compare-and-set
+
+
+class ItemStatus(StrEnum):
+    SUCCEEDED = "succeeded"
+    FAILED_RETRYABLE = "failed_retryable"
+    FAILED_PERMANENT = "failed_permanent"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ItemResult:
+    """What became of one update of a batch."""
+
+    listing: ListingId
+    status: ItemStatus
+    reason: str | None = None
+    observed: int | None = None  # the quantity the channel reported back, when it did
+    retry_after: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ObservedLevel:
+    """What the channel shows for a listing (None: not found or stock not managed)."""
+
+    listing: ListingId
+    quantity: int | None
+
+
+class ChannelEventType(StrEnum):
+    ORDER_PLACED = "order_placed"
+    ORDER_CANCELLED = "order_cancelled"
+    ORDER_REFUNDED = "order_refunded"
+    ORDER_FULFILLED = "order_fulfilled"
+    QUANTITY_CHANGED = "quantity_changed"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderLine:
+    line_id: str
+    quantity: int
+    sku: Sku | None = None
+    external_ids: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChannelEvent:
+    """A fact reported by a channel, normalised; `dedupe_key` is stable across redelivery."""
+
+    kind: ChannelEventType
+    account: AccountId
+    dedupe_key: str
+    occurred_at: datetime
+    order_id: str | None = None
+    lines: tuple[OrderLine, ...] = ()
+    restock: bool | None = None  # refunds and returns: whether the units go back on sale
+    external_ids: Mapping[str, str] = field(default_factory=dict)  # quantity changes
+    quantity: int | None = None  # quantity changes: the level the channel now shows
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderPage:
+    events: tuple[ChannelEvent, ...]
+    cursor: str | None  # pass back to continue; persisted by the poller
+    more: bool  # another page is ready now
+
+
+class ChannelAdapter(Protocol):
+    @property
+    def capabilities(self) -> Capabilities: ...
+
+    async def push(self, updates: Sequence[StockUpdate]) -> Sequence[ItemResult]:
+        """Set shown quantities. Exactly one result per update, in order; splits batches
+        at `capabilities.max_batch`. Raises ChannelError only when the whole call failed."""
+        ...
+
+    async def read(self, refs: Sequence[ListingRef]) -> Sequence[ObservedLevel]:
+        """What the channel shows now, one level per ref, in order (for reconciliation)."""
+        ...
+
+    async def poll_orders(self, cursor: str | None) -> OrderPage:
+        """Orders changed since `cursor` (None: from the adapter's configured start), with an
+        overlap window so that equal timestamps and clock skew never lose one; duplicates
+        are expected and removed downstream by `dedupe_key`."""
+        ...
+
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> Sequence[ChannelEvent]:
+        """Pure: verify the signature over the raw body, then normalise.
+        Raises WebhookRejectedError (forged, unsigned, stale, malformed)."""
+        ...
+
+    def is_echo(self, event: ChannelEvent) -> bool:
+        """Whether a QUANTITY_CHANGED event only reports a write this adapter made
+        recently (the platform's webhook echoing omnistock's own push)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release the account's HTTP client."""
+        ...
