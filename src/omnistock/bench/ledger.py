@@ -29,6 +29,7 @@ from omnistock.domain.events import (
     StockReleased,
     StockReserved,
     StockReturned,
+    to_record,
 )
 from omnistock.domain.ids import AccountId, ListingId, LocationId, Sku
 from omnistock.ledger.store import Store
@@ -157,21 +158,52 @@ async def events_per_second(url: str, size: LedgerBenchSize) -> float:
     return len(events) / elapsed
 
 
-def raw_sqlite_rows_per_second(path: Path, rows: int, batch: int) -> float:
-    """The ceiling: the same number of rows into a bare table, same batches, same pragmas."""
+def raw_sqlite_rows_per_second(path: Path, events: list[LedgerEvent], batch: int) -> float:
+    """The ceiling: the same events as plain rows of the same columns into a bare table (no
+    index, no constraint, no reads), in the same batches, with the store's pragmas."""
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("CREATE TABLE raw (k TEXT, sku TEXT, location TEXT, quantity INTEGER)")
-    data = [(f"k{n}", f"SKU{n % 10_000:06d}", "wh1", n % 50) for n in range(rows)]
+    conn.execute(
+        "CREATE TABLE raw (idempotency_key TEXT, sku TEXT, location TEXT, seq INTEGER,"
+        " type TEXT, quantity INTEGER, source TEXT, occurred_at TEXT, recorded_at TEXT,"
+        " reason TEXT, order_line TEXT, account TEXT, restock INTEGER, bundle TEXT,"
+        " schema_version INTEGER)"
+    )
+    now = T0.isoformat()
+    rows = []
+    for n, event in enumerate(events):
+        r = to_record(event)
+        rows.append(
+            (
+                r.idempotency_key,
+                r.sku,
+                r.location,
+                n,
+                r.type.value,
+                r.quantity,
+                r.source,
+                r.occurred_at.isoformat(),
+                now,
+                r.reason,
+                r.order_line,
+                r.account,
+                r.restock,
+                None,
+                r.schema_version,
+            )
+        )
     start = time.perf_counter()
-    for i in range(0, rows, batch):
+    for i in range(0, len(rows), batch):
         conn.execute("BEGIN")
-        conn.executemany("INSERT INTO raw VALUES (?, ?, ?, ?)", data[i : i + batch])
+        conn.executemany(
+            "INSERT INTO raw VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows[i : i + batch],
+        )
         conn.execute("COMMIT")
     elapsed = time.perf_counter() - start
     conn.close()
-    return rows / elapsed
+    return len(rows) / elapsed
 
 
 def fresh_pg_schema(dsn: str) -> str:
@@ -200,7 +232,7 @@ async def run(size: LedgerBenchSize, repeat: int, pg_dsn: str | None) -> dict[st
         with tempfile.TemporaryDirectory(prefix="omnistock-bench-") as tmp:
             sqlite_rates.append(await events_per_second(f"sqlite:///{tmp}/ledger.db", size))
             raw_path = Path(tmp) / "raw.db"
-            raw_rates.append(raw_sqlite_rows_per_second(raw_path, size.events, size.batch))
+            raw_rates.append(raw_sqlite_rows_per_second(raw_path, workload(size), size.batch))
         if pg_dsn:
             url = fresh_pg_schema(pg_dsn)
             try:

@@ -79,8 +79,11 @@ def feeding_available(policy: AllocationPolicy, available: Mapping[LocationId, i
 
 def desired_quantity(policy: AllocationPolicy, available: Mapping[LocationId, int]) -> int:
     """The quantity a listing should show, given availability per location."""
-    qty = max(feeding_available(policy, available) - policy.safety_buffer, 0)
-    qty = qty * round(policy.share * _SHARE_SCALE) // _SHARE_SCALE
+    qty = feeding_available(policy, available) - policy.safety_buffer
+    if qty <= 0:
+        return 0
+    if policy.share != 1.0:
+        qty = qty * round(policy.share * _SHARE_SCALE) // _SHARE_SCALE
     if policy.max_shown is not None:
         qty = min(qty, policy.max_shown)
     return 0 if qty < policy.zero_below else qty

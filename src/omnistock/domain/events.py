@@ -242,18 +242,13 @@ def from_record(record: EventRecord) -> LedgerEvent:
 
 def fingerprint(event: LedgerEvent) -> str:
     """A stable digest of the payload: the same key with another digest is a conflict."""
-    text = "\x1f".join(
-        (
-            repr(event.schema_version),
-            event.type.value,
-            repr(event.sku),
-            repr(event.location),
-            repr(event.quantity),
-            repr(event.source),
-            event.occurred_at.astimezone(UTC).isoformat(),  # the instant, not its offset
-            *_specific_fields(event),
-        )
+    instant = event.occurred_at.astimezone(UTC).isoformat()  # the instant, not its offset
+    text = (
+        f"{event.schema_version!r}\x1f{event.type.value}\x1f{event.sku!r}\x1f{event.location!r}"
+        f"\x1f{event.quantity!r}\x1f{event.source!r}\x1f{instant}"
     )
+    for part in _specific_fields(event):
+        text += "\x1f" + part
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 

@@ -52,6 +52,21 @@ def affected_skus(changed: Iterable[Sku], containing: Mapping[Sku, Iterable[Sku]
     return result
 
 
+def availability_changed(before: Balances, after: Balances) -> set[Sku]:
+    """The SKUs of `after` whose available quantity moved at some location.
+
+    A shipment moves on hand and reserved together: no listing needs re-planning."""
+    changed = set()
+    for sku, at in after.items():
+        old = before.get(sku, {})
+        for location, balance in at.items():
+            previous = old.get(location)
+            if (0 if previous is None else previous.available) != balance.available:
+                changed.add(sku)
+                break
+    return changed
+
+
 def availability(
     sku: Sku, balances: Balances, bundles: Mapping[Sku, Bundle]
 ) -> dict[LocationId, int]:

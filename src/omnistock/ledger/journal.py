@@ -29,6 +29,7 @@ from omnistock.domain.events import (
     to_record,
 )
 from omnistock.domain.ids import LocationId, Sku
+from omnistock.domain.planning import affected_skus, availability_changed
 from omnistock.domain.posting import LedgerState, Posting, check_expected, post
 from omnistock.ledger.database import Database, RetryableError, Row
 from omnistock.ledger.projection import (
@@ -227,9 +228,12 @@ class Journal:
                 for sku, loc in sorted(pairs)
             ],
         )
-        if posting.versions:
+        moved = affected_skus(
+            availability_changed(piece.balances, posting.balances), piece.containing
+        )
+        if moved:
             balances = {**piece.balances, **posting.balances}
-            listings = self._plans.get(db, posting.versions.keys())
+            listings = self._plans.get(db, moved)
             refresh_desired(db, listings, balances, piece.bundles, sequences)
 
     def _outcomes(self, keys: list[str]) -> dict[str, tuple[str, AppendResult]]:

@@ -59,7 +59,7 @@ class PostgresDatabase:
         return f"{column} = ANY(?)"
 
     def list_param(self, values: Iterable[str]) -> object:
-        return list(values)
+        return sorted(set(values))
 
     def encode_time(self, value: datetime) -> object:
         return value

@@ -16,6 +16,7 @@ from omnistock.domain.planning import (
     Priority,
     affected_skus,
     availability,
+    availability_changed,
     plan_desired,
     priority,
 )
@@ -200,3 +201,14 @@ def test_plan_desired_property(
     # changes keep the input order
     order = [p.listing for p in plans if p.listing in by_listing]
     assert [c.listing for c in changes] == order
+
+
+def test_availability_changed_ignores_moves_that_keep_available() -> None:
+    before = {A: {L1: Balance(5, 2)}, B: {L1: Balance(5, 0)}}
+    after = {
+        A: {L1: Balance(4, 1)},  # a shipment: on hand and reserved fell together
+        B: {L1: Balance(5, 0), L2: Balance(1, 0)},  # stock arrived at a new location
+        C: {L1: Balance(0, 0)},  # first balance row, still nothing available
+    }
+    assert availability_changed(before, after) == {B}
+    assert availability_changed(before, {A: {L1: Balance(5, 3)}}) == {A}
