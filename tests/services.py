@@ -55,10 +55,11 @@ def _debian_postgres() -> Iterator[str]:
 
 @contextmanager
 def _pgserver() -> Iterator[str]:
-    import pgserver  # type: ignore[import-untyped]
+    import pgserver  # type: ignore[import-not-found,unused-ignore]
 
     data = tempfile.mkdtemp(prefix="omnistock-pgserver-")
-    server = pgserver.get_server(data, cleanup_mode="stop")
+    # pgserver is typed where installed; on other machines (see pyproject) it is absent.
+    server = pgserver.get_server(data, cleanup_mode="stop")  # type: ignore[attr-defined,unused-ignore]
     try:
         yield str(server.get_uri())
     finally:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -23,6 +23,7 @@ from omnistock.domain.errors import (
     InvalidInputError,
     UnknownEntityError,
 )
+from omnistock.domain.events import LedgerEvent
 from omnistock.domain.ids import AccountId, ListingId, LocationId, Sku
 from omnistock.domain.planning import Priority
 from omnistock.ledger.store import Store
@@ -236,7 +237,11 @@ class EventStoreContract:
 
     async def test_read_returns_the_log_in_order(self, store: Store) -> None:
         await seed(store, ["A"])
-        events = [received("A", 3), reserved("A", 1), returned("A", 1, restock=False)]
+        events: list[LedgerEvent] = [
+            received("A", 3),
+            reserved("A", 1),
+            returned("A", 1, restock=False),
+        ]
         await store.ledger.append(events)
         stored = await store.ledger.read()
         assert [s.event for s in stored] == events
@@ -325,7 +330,7 @@ class EventStoreContract:
 
 
 async def assert_balances_match(store: Store, applied: list[tuple[str, str, int]]) -> None:
-    balances = await store.ledger.balances(SKUS)
+    balances = await store.ledger.balances([Sku(s) for s in SKUS])
     for sku in SKUS:
         on_hand = sum(q for t, s, q in applied if s == sku and t == "received")
         held = sum(q for t, s, q in applied if s == sku and t == "reserved")
@@ -336,7 +341,7 @@ async def assert_balances_match(store: Store, applied: list[tuple[str, str, int]
     assert report.ok, report.mismatches
 
 
-_STEPS = {
+_STEPS: dict[str, Callable[[str, int], LedgerEvent]] = {
     "recv": lambda s, q: received(s, q),
     "resv": lambda s, q: reserved(s, q),
     "rel": lambda s, q: released(s, q),
@@ -354,7 +359,7 @@ async def _replay_case(url: str, ops: list[tuple[str, str, int]], cut: int) -> N
         await seed(store, [prefix + s for s in ("A", "B", "KIT")])
         parts = (BundleComponent(Sku(prefix + "A"), 2), BundleComponent(Sku(prefix + "B"), 1))
         await store.catalog.put_bundle(Bundle(Sku(prefix + "KIT"), parts))
-        events = []
+        events: list[LedgerEvent] = []
         for kind, sku, qty in ops:
             if kind == "dup" and events:
                 events.append(events[qty % len(events)])
@@ -363,11 +368,12 @@ async def _replay_case(url: str, ops: list[tuple[str, str, int]], cut: int) -> N
         first = []
         for start in range(0, len(events), cut):
             first += await store.ledger.append(events[start : start + cut])
-        before = await store.ledger.balances([prefix + s for s in ("A", "B")])
+        plain = [Sku(prefix + s) for s in ("A", "B")]
+        before = await store.ledger.balances(plain)
         again = await store.ledger.append(events)
         assert [r.duplicate for r in again] == [True] * len(events)
         assert [dataclasses.replace(r, duplicate=True) for r in first] == again
-        assert await store.ledger.balances([prefix + s for s in ("A", "B")]) == before
+        assert await store.ledger.balances(plain) == before
         for at in before.values():
             for balance in at.values():
                 assert balance.on_hand >= 0

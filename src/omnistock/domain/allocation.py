@@ -79,7 +79,12 @@ def feeding_available(policy: AllocationPolicy, available: Mapping[LocationId, i
 
 def desired_quantity(policy: AllocationPolicy, available: Mapping[LocationId, int]) -> int:
     """The quantity a listing should show, given availability per location."""
-    qty = feeding_available(policy, available) - policy.safety_buffer
+    return desired_from_total(policy, feeding_available(policy, available))
+
+
+def desired_from_total(policy: AllocationPolicy, total: int) -> int:
+    """The quantity a listing should show when `total` units feed it."""
+    qty = total - policy.safety_buffer
     if qty <= 0:
         return 0
     if policy.share != 1.0:

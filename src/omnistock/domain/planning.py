@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from omnistock.domain.allocation import AllocationPolicy, desired_quantity
+from omnistock.domain.allocation import AllocationPolicy, desired_from_total, feeding_available
 from omnistock.domain.balance import Balance
 from omnistock.domain.bundles import Bundle, bundle_available
 from omnistock.domain.ids import ListingId, LocationId, Sku
@@ -97,6 +97,30 @@ def priority(previous: int | None, desired: int, low_stock: int) -> int:
     return Priority.INCREASE
 
 
+class _Availability:
+    """Availability per SKU, computed once per planning pass (many listings share a SKU)."""
+
+    def __init__(self, balances: Balances, bundles: Mapping[Sku, Bundle]) -> None:
+        self._balances = balances
+        self._bundles = bundles
+        self._at: dict[Sku, dict[LocationId, int]] = {}
+        self._totals: dict[Sku, int] = {}
+
+    def feeding(self, sku: Sku, policy: AllocationPolicy) -> int:
+        if policy.locations is not None:
+            return feeding_available(policy, self._per_location(sku))
+        total = self._totals.get(sku)
+        if total is None:
+            total = self._totals[sku] = max(sum(self._per_location(sku).values()), 0)
+        return total
+
+    def _per_location(self, sku: Sku) -> dict[LocationId, int]:
+        at = self._at.get(sku)
+        if at is None:
+            at = self._at[sku] = availability(sku, self._balances, self._bundles)
+        return at
+
+
 def plan_desired(
     listings: Iterable[ListingPlan],
     balances: Balances,
@@ -110,11 +134,9 @@ def plan_desired(
     Priority compares the new value with what the channel `shown` (last pushed), falling
     back to the previous desired quantity for listings never pushed."""
     changes = []
-    cache: dict[Sku, dict[LocationId, int]] = {}
+    available = _Availability(balances, bundles)
     for plan in listings:
-        if plan.sku not in cache:
-            cache[plan.sku] = availability(plan.sku, balances, bundles)
-        desired = desired_quantity(plan.policy, cache[plan.sku])
+        desired = desired_from_total(plan.policy, available.feeding(plan.sku, plan.policy))
         previous = current.get(plan.listing)
         if desired != previous:
             before = previous if shown is None else shown.get(plan.listing, previous)

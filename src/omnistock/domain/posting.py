@@ -118,6 +118,13 @@ def _apply_group(
     group: tuple[LedgerEvent, ...],
     policy: ReservationPolicy,
 ) -> Rejection | None:
+    if len(group) == 1:  # the common case, without the trial list
+        event = group[0]
+        before = _balance(state, result, event.sku, event.location)
+        rejection = check(before, event, policy)
+        if rejection is None:
+            _store(state, result, event, apply(before, event))
+        return rejection
     trial = []
     for event in group:
         before = _balance(state, result, event.sku, event.location)
@@ -126,10 +133,15 @@ def _apply_group(
             return rejection
         trial.append((event, apply(before, event)))
     for event, after in trial:
-        if event.sku not in result.balances:
-            result.balances[event.sku] = dict(state.balances.get(event.sku, {}))
-        result.balances[event.sku][event.location] = after
+        _store(state, result, event, after)
     return None
+
+
+def _store(state: LedgerState, result: Posting, event: LedgerEvent, after: Balance) -> None:
+    touched = result.balances.get(event.sku)
+    if touched is None:
+        touched = result.balances[event.sku] = dict(state.balances.get(event.sku, {}))
+    touched[event.location] = after
 
 
 def _record(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -35,6 +36,11 @@ class Database(Protocol):
         """Run one statement per parameter row; return the total number of rows changed."""
         ...
 
+    def run_bulk(self, statement: BulkStatement, rows: Sequence[Sequence[object]]) -> int:
+        """Apply `statement` to every row (values in `statement.columns` order); return the
+        number of rows changed."""
+        ...
+
     def script(self, sql: str) -> None:
         """Run several `;`-separated statements (DDL) inside the current transaction."""
         ...
@@ -52,6 +58,20 @@ class Database(Protocol):
     def decode_time(self, value: object) -> datetime: ...
 
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BulkStatement:
+    """One write applied to many rows, in the form each database runs fastest.
+
+    SQLite reuses one prepared statement per row (`per_row`, `?N` = the Nth column);
+    PostgreSQL plans every statement, so its rows are copied into a staging table and
+    applied by one set-based statement (`set_based`, `{rows}` = that table)."""
+
+    name: str
+    columns: tuple[tuple[str, str], ...]  # (name, PostgreSQL type), the order of row values
+    per_row: str
+    set_based: str
 
 
 class RetryableError(Exception):

@@ -30,8 +30,15 @@ from omnistock.domain.events import (
 )
 from omnistock.domain.ids import LocationId, Sku
 from omnistock.domain.planning import affected_skus, availability_changed
-from omnistock.domain.posting import LedgerState, Posting, check_expected, post
-from omnistock.ledger.database import Database, RetryableError, Row
+from omnistock.domain.posting import (
+    LedgerState,
+    Outcome,
+    Posting,
+    RecordedEvent,
+    check_expected,
+    post,
+)
+from omnistock.ledger.database import BulkStatement, Database, RetryableError, Row
 from omnistock.ledger.projection import (
     ListingPlans,
     Slice,
@@ -41,6 +48,56 @@ from omnistock.ledger.projection import (
 )
 
 MAX_BATCH = 10_000
+
+_EVENT_COLUMNS = (
+    ("idempotency_key", "text"),
+    ("sku", "text"),
+    ("location", "text"),
+    ("seq", "bigint"),
+    ("type", "text"),
+    ("quantity", "bigint"),
+    ("source", "text"),
+    ("occurred_at", "timestamptz"),
+    ("recorded_at", "timestamptz"),
+    ("reason", "text"),
+    ("order_line", "text"),
+    ("account", "text"),
+    ("restock", "boolean"),
+    ("bundle", "text"),
+    ("schema_version", "integer"),
+)
+_EVENT_NAMES = ", ".join(name for name, _ in _EVENT_COLUMNS)
+_INSERT_EVENTS = BulkStatement(
+    name="events",
+    columns=_EVENT_COLUMNS,
+    per_row=f"INSERT INTO events ({_EVENT_NAMES}) VALUES ({', '.join('?' * 15)})",
+    set_based=f"INSERT INTO events ({_EVENT_NAMES}) SELECT {_EVENT_NAMES} FROM {{rows}}",
+)
+_OUTCOME_COLUMNS = (
+    ("idempotency_key", "text"),
+    ("fingerprint", "text"),
+    ("sequences", "text"),
+    ("rejection_code", "text"),
+    ("rejection_message", "text"),
+)
+_OUTCOME_NAMES = ", ".join(name for name, _ in _OUTCOME_COLUMNS)
+_INSERT_OUTCOMES = BulkStatement(
+    name="outcomes",
+    columns=_OUTCOME_COLUMNS,
+    per_row=f"INSERT INTO outcomes ({_OUTCOME_NAMES}) VALUES (?, ?, ?, ?, ?)",
+    set_based=f"INSERT INTO outcomes ({_OUTCOME_NAMES}) SELECT {_OUTCOME_NAMES} FROM {{rows}}",
+)
+_UPSERT_BALANCES = BulkStatement(
+    name="balances",
+    columns=(("sku", "text"), ("location", "text"), ("on_hand", "bigint"), ("reserved", "bigint")),
+    per_row="INSERT INTO balances (sku, location, on_hand, reserved) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (sku, location) DO UPDATE SET"
+    " on_hand = excluded.on_hand, reserved = excluded.reserved",
+    set_based="INSERT INTO balances (sku, location, on_hand, reserved)"
+    " SELECT sku, location, on_hand, reserved FROM {rows}"
+    " ON CONFLICT (sku, location) DO UPDATE SET"
+    " on_hand = excluded.on_hand, reserved = excluded.reserved",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,53 +236,17 @@ class Journal:
         now = db.encode_time(self._clock.now())
         sequences = {**piece.last_seq, **posting.versions}
         bump_versions(db, piece.versions, sequences, posting.versions.keys())
-        db.run_many(
-            "INSERT INTO events (idempotency_key, sku, location, seq, type, quantity, source,"
-            " occurred_at, recorded_at, reason, order_line, account, restock, bundle,"
-            " schema_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    (rec := to_record(r.event)).idempotency_key,
-                    rec.sku,
-                    rec.location,
-                    r.sequence,
-                    rec.type.value,
-                    rec.quantity,
-                    rec.source,
-                    db.encode_time(rec.occurred_at),
-                    now,
-                    rec.reason,
-                    rec.order_line,
-                    rec.account,
-                    rec.restock,
-                    r.bundle,
-                    rec.schema_version,
-                )
-                for r in posting.recorded
-            ],
+        db.run_bulk(_INSERT_EVENTS, [_event_row(r, now, db) for r in posting.recorded])
+        db.run_bulk(
+            _INSERT_OUTCOMES,
+            [_outcome_row(o, print_) for o, print_ in zip(posting.outcomes, prints, strict=True)],
         )
-        db.run_many(
-            "INSERT INTO outcomes (idempotency_key, fingerprint, sequences, rejection_code,"
-            " rejection_message) VALUES (?, ?, ?, ?, ?)",
-            [
-                (
-                    o.idempotency_key,
-                    print_,
-                    ",".join(map(str, o.sequences)),
-                    None if o.rejection is None else o.rejection.code.value,
-                    None if o.rejection is None else o.rejection.message,
-                )
-                for o, print_ in zip(posting.outcomes, prints, strict=True)
-            ],
-        )
-        pairs = {(r.event.sku, r.event.location) for r in posting.recorded}
-        db.run_many(
-            "INSERT INTO balances (sku, location, on_hand, reserved) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (sku, location) DO UPDATE SET"
-            " on_hand = excluded.on_hand, reserved = excluded.reserved",
+        pairs = sorted({(r.event.sku, r.event.location) for r in posting.recorded})
+        db.run_bulk(
+            _UPSERT_BALANCES,
             [
                 (sku, loc, (b := posting.balances[sku][loc]).on_hand, b.reserved)
-                for sku, loc in sorted(pairs)
+                for sku, loc in pairs
             ],
         )
         moved = affected_skus(
@@ -283,6 +304,38 @@ class Journal:
         )
         recorded_at = self._db.decode_time(recorded)
         return StoredEvent(position, seq, from_record(record), bundle, recorded_at)
+
+
+def _event_row(recorded: RecordedEvent, now: object, db: Database) -> tuple[object, ...]:
+    r = to_record(recorded.event)
+    return (
+        r.idempotency_key,
+        r.sku,
+        r.location,
+        recorded.sequence,
+        r.type.value,
+        r.quantity,
+        r.source,
+        db.encode_time(r.occurred_at),
+        now,
+        r.reason,
+        r.order_line,
+        r.account,
+        r.restock,
+        recorded.bundle,
+        r.schema_version,
+    )
+
+
+def _outcome_row(outcome: Outcome, print_: str) -> tuple[object, ...]:
+    rejection = outcome.rejection
+    return (
+        outcome.idempotency_key,
+        print_,
+        ",".join(map(str, outcome.sequences)),
+        None if rejection is None else rejection.code.value,
+        None if rejection is None else rejection.message,
+    )
 
 
 def _validate(events: Sequence[LedgerEvent]) -> list[str]:

@@ -12,7 +12,7 @@ from functools import lru_cache
 import psycopg
 from psycopg import errors
 
-from omnistock.ledger.database import RetryableError, Row
+from omnistock.ledger.database import BulkStatement, RetryableError, Row
 
 _RETRYABLE = (
     errors.UniqueViolation,
@@ -52,8 +52,31 @@ class PostgresDatabase:
             cursor.executemany(_adapt(sql), params)
             return cursor.rowcount
 
+    def run_bulk(self, statement: BulkStatement, rows: Sequence[Sequence[object]]) -> int:
+        if not rows:
+            return 0
+        table = self._staging_table(statement)
+        names = ", ".join(name for name, _ in statement.columns)
+        with self._conn.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {table}")
+            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cursor.execute(statement.set_based.format(rows=table))
+            return cursor.rowcount
+
+    def _staging_table(self, statement: BulkStatement) -> str:
+        # Per session, emptied at every commit; created inside the transaction each time so
+        # that a rolled-back creation can never leave us believing it exists.
+        table = f"staging_{statement.name}"
+        columns = ", ".join(f"{name} {kind}" for name, kind in statement.columns)
+        self._conn.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {table} ({columns}) ON COMMIT DELETE ROWS"
+        )
+        return table
+
     def script(self, sql: str) -> None:
-        self._conn.execute(sql.encode())
+        self._conn.execute(sql.encode(), prepare=False)  # several statements: never prepared
 
     def any_of(self, column: str) -> str:
         return f"{column} = ANY(?)"

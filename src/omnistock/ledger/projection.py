@@ -15,7 +15,7 @@ from omnistock.domain.bundles import Bundle, BundleComponent
 from omnistock.domain.ids import AccountId, ListingId, LocationId, Sku
 from omnistock.domain.planning import ListingPlan, plan_desired
 from omnistock.ledger.codec import decode_override, decode_policy
-from omnistock.ledger.database import Database, RetryableError
+from omnistock.ledger.database import BulkStatement, Database, RetryableError
 
 
 @dataclass(slots=True)
@@ -135,15 +135,40 @@ def bump_catalog(db: Database) -> None:
     db.run("UPDATE catalog_version SET version = version + 1")
 
 
-_UPSERT_DESIRED = (
-    "INSERT INTO listing_sync (listing, account, desired_qty, desired_seq, priority)"
-    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (listing) DO UPDATE SET"
-    " desired_qty = excluded.desired_qty, desired_seq = excluded.desired_seq,"
-    " priority = excluded.priority WHERE listing_sync.desired_qty <> excluded.desired_qty"
+_DESIRED_COLUMNS = (
+    ("listing", "text"),
+    ("desired_qty", "bigint"),
+    ("desired_seq", "bigint"),
+    ("priority", "bigint"),
 )
-_UPDATE_DESIRED = (
-    "UPDATE listing_sync SET desired_qty = ?, desired_seq = ?, priority = ?"
-    " WHERE listing = ? AND desired_qty <> ?"
+_UPDATE_DESIRED = BulkStatement(
+    name="desired",
+    columns=_DESIRED_COLUMNS,
+    per_row="UPDATE listing_sync SET desired_qty = ?2, desired_seq = ?3, priority = ?4"
+    " WHERE listing = ?1 AND desired_qty <> ?2",
+    set_based="UPDATE listing_sync AS s SET desired_qty = r.desired_qty,"
+    " desired_seq = r.desired_seq, priority = r.priority FROM {rows} AS r"
+    " WHERE s.listing = r.listing AND s.desired_qty <> r.desired_qty",
+)
+_UPSERT_DESIRED = BulkStatement(
+    name="new_desired",
+    columns=(*_DESIRED_COLUMNS, ("account", "text")),
+    per_row="INSERT INTO listing_sync (listing, desired_qty, desired_seq, priority, account)"
+    " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (listing) DO UPDATE SET"
+    " desired_qty = excluded.desired_qty, desired_seq = excluded.desired_seq,"
+    " priority = excluded.priority WHERE listing_sync.desired_qty <> excluded.desired_qty",
+    set_based="INSERT INTO listing_sync (listing, desired_qty, desired_seq, priority, account)"
+    " SELECT listing, desired_qty, desired_seq, priority, account FROM {rows}"
+    " ON CONFLICT (listing) DO UPDATE SET"
+    " desired_qty = excluded.desired_qty, desired_seq = excluded.desired_seq,"
+    " priority = excluded.priority WHERE listing_sync.desired_qty <> excluded.desired_qty",
+)
+_BUMP_VERSIONS = BulkStatement(
+    name="versions",
+    columns=(("sku", "text"), ("last_seq", "bigint"), ("version", "bigint")),
+    per_row="UPDATE items SET version = version + 1, last_seq = ?2 WHERE sku = ?1 AND version = ?3",
+    set_based="UPDATE items AS i SET version = i.version + 1, last_seq = r.last_seq"
+    " FROM {rows} AS r WHERE i.sku = r.sku AND i.version = r.version",
 )
 
 
@@ -163,14 +188,13 @@ def refresh_desired(
     changes = plan_desired([plan for plan, _ in listings], balances, bundles, sequences, {})
     if create:
         account = {plan.listing: acc for plan, acc in listings}
-        rows = [
-            (c.listing, account[c.listing], c.quantity, c.sequence, c.priority) for c in changes
+        created = [
+            (c.listing, c.quantity, c.sequence, c.priority, account[c.listing]) for c in changes
         ]
-        db.run_many(_UPSERT_DESIRED, rows)
+        db.run_bulk(_UPSERT_DESIRED, created)
     else:
-        db.run_many(
-            _UPDATE_DESIRED,
-            [(c.quantity, c.sequence, c.priority, c.listing, c.quantity) for c in changes],
+        db.run_bulk(
+            _UPDATE_DESIRED, [(c.listing, c.quantity, c.sequence, c.priority) for c in changes]
         )
 
 
@@ -180,10 +204,6 @@ def bump_versions(
     """Advance the version of `skus` if no one else did since `read`; else RetryableError.
 
     Sorted so that two writers lock rows in the same order and cannot deadlock."""
-    params = [(last_seq[sku], sku, read[sku]) for sku in sorted(skus)]
-    changed = db.run_many(
-        "UPDATE items SET version = version + 1, last_seq = ? WHERE sku = ? AND version = ?",
-        params,
-    )
-    if changed != len(params):
+    rows = [(sku, last_seq[sku], read[sku]) for sku in sorted(skus)]
+    if db.run_bulk(_BUMP_VERSIONS, rows) != len(rows):
         raise RetryableError("a SKU changed since it was read")

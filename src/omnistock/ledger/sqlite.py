@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 
-from omnistock.ledger.database import RetryableError, Row, split_statements
+from omnistock.ledger.database import BulkStatement, RetryableError, Row, split_statements
 
 _BUSY_TIMEOUT_MS = 30_000
 
@@ -54,6 +54,9 @@ class SqliteDatabase:
 
     def run_many(self, sql: str, params: Iterable[Sequence[object]]) -> int:
         return self._conn.executemany(sql, params).rowcount
+
+    def run_bulk(self, statement: BulkStatement, rows: Sequence[Sequence[object]]) -> int:
+        return self._conn.executemany(statement.per_row, rows).rowcount
 
     def script(self, sql: str) -> None:
         # Statements are cut at `;` only where SQLite says one is complete (triggers hold `;`).
