@@ -19,8 +19,14 @@ from omnistock.sandbox.woocommerce.representation import (
     product_json,
     variation_json,
 )
-from omnistock.sandbox.woocommerce.store import Item, WooProduct, WooStore, WooVariation
-from omnistock.sandbox.woocommerce.validation import StockPatch, parse_patch
+from omnistock.sandbox.woocommerce.store import (
+    Item,
+    WooProduct,
+    WooStore,
+    WooVariation,
+    WriteFailedError,
+)
+from omnistock.sandbox.woocommerce.validation import StockPatch, as_integer, parse_patch
 
 BATCH_LIMIT = 100  # filter woocommerce_rest_batch_items_limit
 BATCH_ACTIONS = ("create", "update", "delete")
@@ -29,6 +35,11 @@ ItemT = TypeVar("ItemT", WooProduct, WooVariation)
 
 def apply_patch(store: WooStore, item: Item, patch: StockPatch) -> None:
     """Apply a validated write, then save (which recomputes stock_status and fires webhooks)."""
+    try:
+        store.check_writable(item)
+    except WriteFailedError as exc:
+        # WordPress's own code and message when the database refuses the save.
+        raise WooApiError(500, "db_update_error", "Could not update post in the database.") from exc
     if patch.sku is not None:
         _check_sku(store, item, patch.sku)
         item.sku = patch.sku
@@ -96,7 +107,8 @@ class ProductsApi:
         return variation_json(self._site, self._store, variation)
 
     async def list_products(self, request: Request) -> Response:
-        products = _filter_sku(request, list(self._store.products.values()))
+        products = _filter_include(request, list(self._store.products.values()))
+        products = _filter_sku(request, products)
         products.sort(key=lambda p: (p.created, p.id), reverse=_descending(request))
         return listing(request, products, self._product_json)
 
@@ -113,7 +125,7 @@ class ProductsApi:
     async def list_variations(self, request: Request) -> Response:
         parent = self._product(request)
         variations = [self._store.variations[v] for v in parent.variation_ids]
-        variations = _filter_sku(request, variations)
+        variations = _filter_sku(request, _filter_include(request, variations))
         variations.sort(key=lambda v: (v.created, v.id), reverse=_descending(request))
         return listing(request, variations, self._variation_json)
 
@@ -183,6 +195,21 @@ def _filter_sku(request: Request, items: Sequence[ItemT]) -> list[ItemT]:
         return list(items)
     skus = set(wanted.split(","))
     return [item for item in items if item.sku in skus]
+
+
+def _filter_include(request: Request, items: Sequence[ItemT]) -> list[ItemT]:
+    """`include`: a comma list (or repeated `include[]`) of ids; unknown ids are ignored."""
+    raw = [
+        part
+        for key in ("include", "include[]")
+        for value in request.query_params.getlist(key)
+        for part in value.split(",")
+        if part
+    ]
+    if not raw:
+        return list(items)
+    wanted = {as_integer("include", part) for part in raw}
+    return [item for item in items if item.id in wanted]
 
 
 def _descending(request: Request) -> bool:

@@ -107,8 +107,17 @@ def variation_json(site: Site, store: WooStore, v: WooVariation) -> Json:
 
 
 def item_json(site: Site, store: WooStore, item: Item) -> Json:
+    """A product.updated payload. Core builds it with GET /wc/v3/products/{id}, and the
+    products endpoint serves a variation in the product shape: `type` "variation" and its
+    `parent_id` (class-wc-webhook.php, get_wp_api_payload)."""
     if isinstance(item, WooVariation):
-        return variation_json(site, store, item)
+        parent = store.products[item.parent_id]
+        return {
+            **variation_json(site, store, item),
+            "name": f"{parent.name} - {item.option}",
+            "type": "variation",
+            "parent_id": item.parent_id,
+        }
     return product_json(site, store, item)
 
 

@@ -85,6 +85,14 @@ class StoreObserver(Protocol):
     def order_saved(self, order: WooOrder, *, created: bool) -> None: ...
 
 
+class WriteFailedError(Exception):
+    """wp_update_post failed for one item ("Could not update post in the database")."""
+
+    def __init__(self, item_id: int) -> None:
+        super().__init__(f"could not update {item_id}")
+        self.item_id = item_id
+
+
 class OutOfStockError(ValueError):
     """Checkout refused: the channel does not show enough stock."""
 
@@ -109,14 +117,18 @@ class WooStore:
         self.variations: dict[int, WooVariation] = {}
         self.orders: dict[int, WooOrder] = {}
         self.observers: list[StoreObserver] = []
+        # item id -> writes still to refuse: a per-item database failure, for fault tests.
+        self.failing_writes: dict[int, int] = {}
         for product in catalog.products:
-            self._seed(product)
+            self.add_product(product)
 
     def now(self) -> int:
         # WordPress stores post dates at one-second resolution.
         return int(self._clock.now())
 
-    def _seed(self, source: CatalogProduct) -> None:
+    def add_product(self, source: CatalogProduct) -> int:
+        """Create a product (and its variations) from a catalog entry; returns its id.
+        Harnesses use it to grow the catalog after start-up; it fires no webhook."""
         now, pid = self.now(), next(self._ids)
         simple = not source.variable
         first = source.items[0]
@@ -135,6 +147,7 @@ class WooStore:
             for item in source.items:
                 self._seed_variation(self.products[pid], item)
         self._refresh(self.products[pid])
+        return pid
 
     def _seed_variation(self, parent: WooProduct, item: CatalogItem) -> None:
         now, vid = self.now(), next(self._ids)
@@ -172,6 +185,13 @@ class WooStore:
     def manage_stock_view(self, item: Item) -> bool | str:
         holder = self.stock_holder(item)
         return "parent" if holder is not None and holder is not item else item.manage_stock
+
+    def check_writable(self, item: Item) -> None:
+        """Raise WriteFailedError while a write fault is armed for `item` (and use one up)."""
+        left = self.failing_writes.get(item.id, 0)
+        if left > 0:
+            self.failing_writes[item.id] = left - 1
+            raise WriteFailedError(item.id)
 
     def touch(self, item: Item) -> None:
         """Recompute derived fields after a write and tell the observers (a product save)."""

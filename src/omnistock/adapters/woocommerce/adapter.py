@@ -1,0 +1,263 @@
+"""The WooCommerce channel adapter: the I/O around wire.py, through one client per account.
+
+Every request goes through the account's limiter; httpx failures become TransientError here."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+import httpx
+
+from omnistock.adapters.base import (
+    Capabilities,
+    ChannelEvent,
+    ChannelEventType,
+    ItemResult,
+    ItemStatus,
+    ListingRef,
+    ObservedLevel,
+    OrderPage,
+    StockUpdate,
+)
+from omnistock.adapters.echo import EchoFilter
+from omnistock.adapters.http import account_client, translate_transport_error
+from omnistock.adapters.ratelimit import RateLimiter, limiter_for
+from omnistock.adapters.secrets import Secret
+from omnistock.adapters.woocommerce import events, wire
+from omnistock.adapters.woocommerce.limits import CAPABILITIES, rate_signal
+from omnistock.clock import Timer
+from omnistock.domain.errors import (
+    ChannelError,
+    ConfigError,
+    PermanentError,
+    TransientError,
+)
+from omnistock.domain.ids import AccountId
+
+logger = logging.getLogger(__name__)
+
+# Re-read this much before the orders high-water mark: WordPress dates have one-second
+# resolution, and a slow request can commit an order with an older date after we looked.
+DEFAULT_OVERLAP = timedelta(minutes=2)
+
+Json = object
+T = TypeVar("T")
+
+
+class WooCommerceAdapter:
+    """A WooCommerce site behind the ChannelAdapter protocol (REST API v3, Basic auth)."""
+
+    def __init__(
+        self,
+        account: AccountId,
+        client: httpx.AsyncClient,
+        *,
+        consumer_key: Secret,
+        consumer_secret: Secret,
+        webhook_secret: Secret,
+        timer: Timer,
+        poll_start: datetime | None = None,
+        overlap: timedelta = DEFAULT_OVERLAP,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        self._account = account
+        self._client = client
+        self._key = consumer_key
+        self._secret = consumer_secret
+        self._timer = timer
+        self._poll_start = poll_start or events.EPOCH
+        self._overlap = overlap
+        self._limiter = limiter or limiter_for(CAPABILITIES.rate, timer)
+        self._echo = EchoFilter(timer)
+        self._webhooks = events.WebhookParser(account, webhook_secret)
+
+    def __repr__(self) -> str:
+        return f"WooCommerceAdapter(account={self._account!r}, base_url={self._client.base_url})"
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return CAPABILITIES
+
+    # --- push ----------------------------------------------------------------------------
+
+    async def push(self, updates: Sequence[StockUpdate]) -> Sequence[ItemResult]:
+        """Set absolute quantities through the batch endpoints, calls running concurrently
+        under the limiter. One result per update, in order; raises the first ChannelError
+        only when every call failed. Nothing is re-sent inside one push."""
+        plan = wire.plan_push(updates, CAPABILITIES.max_batch)
+        outcomes = dict.fromkeys(plan.unaddressable, wire.UNADDRESSABLE)
+        async with asyncio.TaskGroup() as tg:
+            tasks = [tg.create_task(self._send_batch(call)) for call in plan.calls]
+        answers = [task.result() for task in tasks]
+        errors = [a for a in answers if isinstance(a, ChannelError)]
+        if errors and len(errors) == len(answers):
+            raise errors[0]
+        for call, answer in zip(plan.calls, answers, strict=True):
+            for write, outcome in zip(call.writes, self._outcomes(call, answer), strict=True):
+                outcomes.update(dict.fromkeys(write.indexes, outcome))
+        return [outcomes[i].result(update) for i, update in enumerate(updates)]
+
+    def _outcomes(
+        self, call: wire.BatchCall, answer: tuple[wire.Outcome, ...] | ChannelError
+    ) -> tuple[wire.Outcome, ...]:
+        if isinstance(answer, ChannelError):
+            return (wire.failed_call_outcome(answer),) * len(call.writes)
+        return answer
+
+    async def _send_batch(self, call: wire.BatchCall) -> tuple[wire.Outcome, ...] | ChannelError:
+        try:
+            payload = await self._call("POST", call.path, json=call.body())
+            outcomes = wire.batch_outcomes(call, payload)
+        except ChannelError as error:
+            logger.info("batch %s of %d failed: %s", call.path, len(call.writes), error)
+            return error
+        except ValueError:
+            # The writes may have been applied; re-sending absolute quantities is safe.
+            return TransientError("unreadable batch response", account=self._account)
+        for write, outcome in zip(call.writes, outcomes, strict=True):
+            if outcome.status is ItemStatus.SUCCEEDED:
+                self._echo.wrote(write.target.key, write.quantity)
+        return outcomes
+
+    # --- read ----------------------------------------------------------------------------
+
+    async def read(self, refs: Sequence[ListingRef]) -> Sequence[ObservedLevel]:
+        """Current stock_quantity per ref via `include=` listings (≤100 ids a call); None
+        for a missing item or unmanaged stock. Raises ChannelError if any call fails."""
+        targets = [wire.target_of(ref) for ref in refs]
+        calls = wire.plan_read(targets)
+        async with asyncio.TaskGroup() as tg:
+            tasks = [tg.create_task(self._read_call(call)) for call in calls]
+        found: dict[tuple[str, int], int | None] = {}
+        for task in tasks:
+            found.update(task.result())
+        return wire.observed_levels(refs, targets, found)
+
+    async def _read_call(self, call: wire.ReadCall) -> dict[tuple[str, int], int | None]:
+        try:
+            payload = await self._call("GET", call.collection, params=call.params())
+        except PermanentError as error:
+            if error.status == 404 and call.collection != "products":
+                return {}  # the parent product is gone, so are its variations
+            raise
+        return self._parsed(wire.shown_levels, call, payload)
+
+    # --- orders --------------------------------------------------------------------------
+
+    async def poll_orders(self, cursor: str | None) -> OrderPage:
+        """One page of orders changed since `cursor` (see events.PollCursor for the scheme)."""
+        state = (
+            events.PollCursor.decode(cursor)
+            if cursor
+            else events.PollCursor(after=self._poll_start)
+        )
+        response = await self._send("GET", "orders", params=events.orders_query(state))
+        orders = self._parsed(events.parse_orders, self._json(response))
+        modified = [events.parse_gmt(order.date_modified_gmt) for order in orders]
+        after, more = events.next_cursor(state, modified, _total_pages(response), self._overlap)
+        found = tuple(e for order in orders for e in events.order_events(order, self._account))
+        return OrderPage(events=found, cursor=after.encode(), more=more)
+
+    # --- webhooks ------------------------------------------------------------------------
+
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> Sequence[ChannelEvent]:
+        return self._webhooks.parse(headers, body)
+
+    def is_echo(self, event: ChannelEvent) -> bool:
+        if event.kind is not ChannelEventType.QUANTITY_CHANGED or event.quantity is None:
+            return False
+        key = event.external_ids.get(wire.VARIATION_ID) or event.external_ids.get(wire.PRODUCT_ID)
+        return key is not None and self._echo.is_echo(key, event.quantity)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    # --- HTTP ----------------------------------------------------------------------------
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: object = None,
+        params: Mapping[str, str] | None = None,
+    ) -> Json:
+        return self._json(await self._send(method, path, json=json, params=params))
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: object = None,
+        params: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """One request under the limiter; a non-2xx answer raises its ChannelError."""
+        auth = httpx.BasicAuth(self._key.reveal(), self._secret.reveal())
+        async with self._limiter.slot():
+            try:
+                response = await self._client.request(
+                    method, path, json=json, params=params, auth=auth
+                )
+            except httpx.TransportError as exc:
+                raise translate_transport_error(exc, account=self._account) from None
+            signal = rate_signal(response.status_code, response.headers)
+            if signal is not None:
+                self._limiter.observe(signal)
+        if not response.is_success:
+            retry_after = signal.retry_after if signal else None
+            raise wire.call_error(
+                response.status_code, response.content, retry_after, account=self._account
+            )
+        return response
+
+    def _json(self, response: httpx.Response) -> Json:
+        try:
+            return response.json()
+        except ValueError:
+            # A host or cache page with 200 (a WAF challenge) rather than the API's JSON.
+            raise TransientError(
+                "answer was not JSON", account=self._account, status=response.status_code
+            ) from None
+
+    def _parsed(self, parse: Callable[..., T], *args: object) -> T:
+        try:
+            return parse(*args)
+        except ValueError as exc:
+            raise PermanentError(f"unexpected answer: {exc}", account=self._account) from None
+
+
+def _total_pages(response: httpx.Response) -> int:
+    raw = response.headers.get("x-wp-totalpages", "")
+    if raw.isdigit():
+        return int(raw)
+    return 2 if 'rel="next"' in response.headers.get("link", "") else 1
+
+
+def create_adapter(
+    account: AccountId,
+    base_url: str,
+    credentials: Mapping[str, Secret],
+    *,
+    timer: Timer,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> WooCommerceAdapter:
+    """The registry's factory. `base_url` is the site's API root, e.g.
+    https://shop.example/wp-json/wc/v3/; credentials: consumer_key, consumer_secret and
+    webhook_secret. Raises ConfigError when one is missing."""
+    missing = {"consumer_key", "consumer_secret", "webhook_secret"} - set(credentials)
+    if missing:
+        raise ConfigError(f"woocommerce account {account}: missing {', '.join(sorted(missing))}")
+    client = account_client(base_url.rstrip("/") + "/", transport=transport)
+    return WooCommerceAdapter(
+        account,
+        client,
+        consumer_key=credentials["consumer_key"],
+        consumer_secret=credentials["consumer_secret"],
+        webhook_secret=credentials["webhook_secret"],
+        timer=timer,
+    )

@@ -1,0 +1,59 @@
+"""WooCommerce push throughput: one absolute quantity for every listing of a seeded sandbox,
+through WooCommerceAdapter in-process (ASGI), against the minimum of ⌈listings/100⌉ calls."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import httpx
+
+from omnistock.adapters.base import ItemStatus, StockUpdate
+from omnistock.adapters.http import account_client
+from omnistock.adapters.secrets import Secret
+from omnistock.adapters.woocommerce import CAPABILITIES, WooCommerceAdapter
+from omnistock.domain.ids import AccountId
+from omnistock.sandbox.woocommerce.harness import WooHarness
+
+_WEBHOOK_SECRET = "bench-webhook-secret"  # noqa: S105 - a sandbox-only value
+
+
+async def measure_push(listings: int = 10_000) -> dict[str, object]:
+    """Seed `listings` simple products, push a new quantity to each, and report sustained
+    listing updates per second, the API calls used (sandbox call log) and the minimum."""
+    harness = WooHarness(webhook_secret=_WEBHOOK_SECRET, skus=listings)
+    refs = harness.catalog_refs()
+    updates = [StockUpdate(ref=r, quantity=1 + i % 97, sequence=i) for i, r in enumerate(refs)]
+    adapter = _adapter(harness)
+    async with harness.running():
+        harness.reset_calls()
+        started = time.perf_counter()
+        try:
+            results = await adapter.push(updates)
+        finally:
+            await adapter.aclose()
+        elapsed = time.perf_counter() - started
+        shown = [await harness.shown(u.ref) for u in updates]
+    calls = [c for c in harness.calls() if c.write]
+    return {
+        "listings": len(updates),
+        "seconds": round(elapsed, 3),
+        "updates_per_s": round(len(updates) / elapsed, 1),
+        "api_calls": len(calls),
+        "min_api_calls": math.ceil(len(updates) / CAPABILITIES.max_batch),
+        "succeeded": sum(r.status is ItemStatus.SUCCEEDED for r in results),
+        "sandbox_matches": shown == [u.quantity for u in updates],
+    }
+
+
+def _adapter(harness: WooHarness) -> WooCommerceAdapter:
+    creds = harness.credentials()
+    transport = httpx.ASGITransport(app=harness.app)
+    return WooCommerceAdapter(
+        AccountId("bench-woo"),
+        account_client(harness.api_url(), transport=transport),
+        consumer_key=Secret(creds["consumer_key"]),
+        consumer_secret=Secret(creds["consumer_secret"]),
+        webhook_secret=Secret(_WEBHOOK_SECRET),
+        timer=harness.timer,
+    )

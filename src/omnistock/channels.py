@@ -1,0 +1,53 @@
+"""Every platform omnistock speaks: its adapter factory and its sandbox, by name.
+
+An explicit dict, no import-string discovery: adding a platform is one entry here. It sits
+above adapters and sandboxes (see the import layers), since it names both."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+import httpx
+
+from omnistock.adapters.base import ChannelAdapter
+from omnistock.adapters.secrets import Secret
+from omnistock.adapters.woocommerce import create_adapter as create_woocommerce_adapter
+from omnistock.clock import Timer
+from omnistock.domain.ids import AccountId
+from omnistock.sandbox.common.serve import SandboxFactory
+from omnistock.sandbox.registry import SANDBOXES
+
+
+class AdapterFactory(Protocol):
+    def __call__(
+        self,
+        account: AccountId,
+        base_url: str,
+        credentials: Mapping[str, Secret],
+        *,
+        timer: Timer,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> ChannelAdapter:
+        """Build the account's adapter (and its HTTP client); ConfigError if misconfigured.
+        `transport` lets tests and the demo route the client to an in-process sandbox."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Platform:
+    name: str
+    create_adapter: AdapterFactory
+    create_sandbox: SandboxFactory
+    default_base_url_hint: str  # what `base_url` looks like for a real account
+
+
+PLATFORMS: dict[str, Platform] = {
+    "woocommerce": Platform(
+        name="woocommerce",
+        create_adapter=create_woocommerce_adapter,
+        create_sandbox=SANDBOXES["woocommerce"],
+        default_base_url_hint="https://{site}/wp-json/wc/v3/",
+    ),
+}

@@ -1,0 +1,457 @@
+"""The contract every channel adapter passes against its sandbox (STYLE.md §7).
+
+A platform subclasses AdapterContract and provides `pair`: (adapter, harness). The harness
+gives the suite what it needs from the sandbox in platform-neutral terms (SandboxHarness).
+`open_transport` runs the sandbox in-process (ASGI) or on a loopback socket (uvicorn)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import math
+import random
+import socket
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+import httpx
+import pytest
+import uvicorn
+from starlette.types import ASGIApp
+
+from omnistock.adapters.backoff import retry_transient
+from omnistock.adapters.base import (
+    ChannelAdapter,
+    ChannelEvent,
+    ChannelEventType,
+    ItemResult,
+    ItemStatus,
+    ListingRef,
+    StockUpdate,
+)
+from omnistock.clock import Timer
+from omnistock.domain.errors import (
+    AuthFailedError,
+    RateLimitedError,
+    TransientError,
+    WebhookRejectedError,
+)
+from omnistock.domain.ids import ListingId
+
+TransportKind = Literal["asgi", "socket"]
+
+
+class Call(Protocol):
+    @property
+    def write(self) -> bool:
+        """The call sets stock."""
+        ...
+
+    @property
+    def items(self) -> int:
+        """Listings it handled."""
+        ...
+
+    @property
+    def status(self) -> int:
+        """The HTTP status the client was given (0: none)."""
+        ...
+
+    @property
+    def faulted(self) -> bool:
+        """The sandbox injected a fault instead of answering normally."""
+        ...
+
+
+class Delivery(Protocol):
+    @property
+    def headers(self) -> dict[str, str]: ...
+    @property
+    def body(self) -> bytes: ...
+    @property
+    def signature_header(self) -> str:
+        """The header carrying the platform's signature of the body."""
+        ...
+
+
+class SandboxHarness(Protocol):
+    """What the suite needs from a platform's sandbox."""
+
+    @property
+    def timer(self) -> Timer:
+        """The adapter's timer: sleeping on it moves the sandbox's clock."""
+        ...
+
+    async def seed(
+        self, count: int, *, variants: bool = False, quantity: int = 5
+    ) -> list[ListingRef]: ...
+    def unknown_listing(self) -> ListingRef: ...
+    async def shown(self, ref: ListingRef) -> int | None: ...
+    async def change_externally(self, ref: ListingRef, quantity: int) -> None: ...
+    def fail_item_writes(self, ref: ListingRef, times: int = 1) -> None: ...
+    def fail_next(self, status: int, retry_after: float | None = None) -> None: ...
+    def storm_429(self, seconds: float, retry_after: float) -> None: ...
+    def error_rate(self, status: int, rate: float) -> None: ...
+    def timeouts(self, rate: float) -> None: ...
+    def outage(self, seconds: float) -> None: ...
+    def duplicate_webhooks(self) -> None: ...
+    def clear_faults(self) -> None: ...
+    def calls(self) -> Sequence[Call]: ...
+    def reset_calls(self) -> None: ...
+    def expire_token(self) -> bool:
+        """Invalidate the adapter's access token; False when the platform has none."""
+        ...
+
+    async def subscribe_webhooks(self, topics: Sequence[str] = ...) -> None: ...
+    async def deliveries(self) -> Sequence[Delivery]: ...
+    async def place_orders(
+        self, refs: Sequence[ListingRef], count: int, *, per_second: int
+    ) -> list[str]: ...
+
+
+Pair = tuple[ChannelAdapter, SandboxHarness]
+
+
+# --- transports ------------------------------------------------------------------------
+
+
+class TimeoutASGITransport(httpx.AsyncBaseTransport):
+    """httpx.ASGITransport ignores timeouts; this one raises ReadTimeout as a socket would."""
+
+    def __init__(self, app: ASGIApp, timeout: float) -> None:
+        self._inner = httpx.ASGITransport(app=app)
+        self._timeout = timeout
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            async with asyncio.timeout(self._timeout):
+                return await self._inner.handle_async_request(request)
+        except TimeoutError:
+            raise httpx.ReadTimeout("timed out", request=request) from None
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    server_url: str | None  # None in-process: use the sandbox's own base URL
+    transport: httpx.AsyncBaseTransport | None
+    timeout: httpx.Timeout
+
+
+@asynccontextmanager
+async def open_transport(app: ASGIApp, kind: TransportKind) -> AsyncIterator[Connection]:
+    """Reach `app` in-process, or serve it with uvicorn on a free loopback port. Timeouts
+    are short so that injected hangs cost little real time (the sandbox hangs ~1 s)."""
+    if kind == "asgi":
+        timeout = 0.1
+        yield Connection(None, TimeoutASGITransport(app, timeout), httpx.Timeout(timeout))
+        return
+    timeout = 0.4
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        while not server.started:  # noqa: ASYNC110 - uvicorn exposes only a flag
+            await asyncio.sleep(0.01)
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        yield Connection(url, None, httpx.Timeout(timeout))
+    finally:
+        # Cancelling skips uvicorn's 0.1 s shutdown tick; the tests' clients are closed.
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        sock.close()
+
+
+# --- driving the adapter -----------------------------------------------------------------
+
+
+def updates_for(refs: Sequence[ListingRef], base: int = 10) -> list[StockUpdate]:
+    return [StockUpdate(ref=r, quantity=base + i, sequence=i) for i, r in enumerate(refs)]
+
+
+@dataclass
+class Settled:
+    results: dict[ListingId, ItemResult]
+    retries: int = 0  # whole-call TransientErrors plus FAILED_RETRYABLE items seen
+
+
+async def settle(
+    adapter: ChannelAdapter, updates: Sequence[StockUpdate], timer: Timer, rounds: int = 40
+) -> Settled:
+    """Push as a dispatcher would: whole-call transient errors retried with backoff,
+    FAILED_RETRYABLE items re-pushed alone, until none is left retryable."""
+    rng, settled = random.Random(7), Settled({})
+    pending = list(updates)
+
+    async def attempt() -> Sequence[ItemResult]:
+        try:
+            return await adapter.push(pending)
+        except TransientError:
+            settled.retries += 1
+            raise
+
+    for _ in range(rounds):
+        if not pending:
+            break
+        try:
+            results = await retry_transient(attempt, attempts=4, timer=timer, rng=rng, base=1.0)
+        except TransientError as error:
+            await timer.sleep(error.retry_after or 1.0)
+            continue
+        settled.results.update({u.ref.listing: r for u, r in zip(pending, results, strict=True)})
+        retry = [(u, r) for u, r in zip(pending, results, strict=True) if _retryable(r)]
+        settled.retries += len(retry)
+        pending = [u for u, _ in retry]
+        await timer.sleep(max([r.retry_after or 1.0 for _, r in retry] or [0]))
+    return settled
+
+
+def _retryable(result: ItemResult) -> bool:
+    return result.status is ItemStatus.FAILED_RETRYABLE
+
+
+def written(harness: SandboxHarness) -> int:
+    """Listings carried by write calls that the sandbox answered with success."""
+    return sum(c.items for c in harness.calls() if c.write and 200 <= c.status < 300)
+
+
+async def assert_shown(harness: SandboxHarness, updates: Sequence[StockUpdate]) -> None:
+    shown = [await harness.shown(u.ref) for u in updates]
+    assert shown == [u.quantity for u in updates]
+
+
+async def poll_all(adapter: ChannelAdapter, limit: int = 100) -> list[str]:
+    cursor: str | None = None
+    seen: list[str] = []
+    for _ in range(limit):
+        page = await adapter.poll_orders(cursor)
+        seen.extend(e.order_id for e in page.events if e.order_id is not None)
+        cursor = page.cursor
+        if not page.more:
+            return seen
+    raise AssertionError(f"orders polling did not finish in {limit} pages")
+
+
+def unsigned(delivery: Delivery) -> dict[str, str]:
+    name = delivery.signature_header.lower()
+    return {k: v for k, v in delivery.headers.items() if k.lower() != name}
+
+
+def forged(delivery: Delivery) -> dict[str, str]:
+    fake = base64.b64encode(random.Random(3).randbytes(32)).decode()
+    return {**unsigned(delivery), delivery.signature_header: fake}
+
+
+# --- the contract ------------------------------------------------------------------------
+
+
+class AdapterContract:
+    """Every adapter passes this against its sandbox. Subclasses provide `pair`."""
+
+    @pytest.fixture
+    def pair(self) -> Pair:
+        raise NotImplementedError
+
+    # push ------------------------------------------------------------------------------
+
+    async def test_one_result_per_update_in_order(self, pair: Pair) -> None:
+        adapter, harness = pair
+        refs = await harness.seed(3) + await harness.seed(3, variants=True)
+        updates = updates_for(refs[::-1])
+        results = await adapter.push(updates)
+        assert [r.listing for r in results] == [u.ref.listing for u in updates]
+        assert {r.status for r in results} == {ItemStatus.SUCCEEDED}
+        await assert_shown(harness, updates)
+
+    async def test_batches_split_at_max_batch(self, pair: Pair) -> None:
+        adapter, harness = pair
+        updates = updates_for(await harness.seed(250))
+        harness.reset_calls()
+        results = await adapter.push(updates)
+        assert all(r.status is ItemStatus.SUCCEEDED for r in results)
+        writes = [c for c in harness.calls() if c.write]
+        assert len(writes) == math.ceil(250 / adapter.capabilities.max_batch)
+        assert max(c.items for c in writes) <= adapter.capabilities.max_batch
+        await assert_shown(harness, updates)
+
+    async def test_an_item_named_twice_is_applied_once(self, pair: Pair) -> None:
+        adapter, harness = pair
+        (ref,) = await harness.seed(1)
+        harness.reset_calls()
+        twice = [StockUpdate(ref=ref, quantity=q, sequence=q) for q in (3, 8)]
+        results = await adapter.push(twice)
+        assert [r.status for r in results] == [ItemStatus.SUCCEEDED] * 2
+        assert (written(harness), await harness.shown(ref)) == (1, 8)
+
+    async def test_half_failed_batch_fails_only_its_items(self, pair: Pair) -> None:
+        adapter, harness = pair
+        updates = updates_for(await harness.seed(10))
+        for bad in (2, 7):
+            harness.fail_item_writes(updates[bad].ref)
+        results = await adapter.push(updates)
+        failed = [i for i, r in enumerate(results) if r.status is not ItemStatus.SUCCEEDED]
+        assert failed == [2, 7]
+        assert all(results[i].reason for i in failed)
+        retry = [updates[i] for i in failed if results[i].status is ItemStatus.FAILED_RETRYABLE]
+        assert retry == [updates[2], updates[7]]
+        assert {r.status for r in await adapter.push(retry)} == {ItemStatus.SUCCEEDED}
+        await assert_shown(harness, updates)
+
+    async def test_429_raises_rate_limited_with_retry_after(self, pair: Pair) -> None:
+        adapter, harness = pair
+        refs = await harness.seed(1)
+        harness.fail_next(429, retry_after=2)
+        with pytest.raises(RateLimitedError) as caught:
+            await adapter.push(updates_for(refs))
+        assert caught.value.retry_after == 2
+
+    async def test_refused_credentials_raise_auth_failed(self, pair: Pair) -> None:
+        adapter, harness = pair
+        refs = await harness.seed(1)
+        harness.fail_next(401)
+        with pytest.raises(AuthFailedError):
+            await adapter.push(updates_for(refs))
+
+    async def test_an_expired_token_is_renewed(self, pair: Pair) -> None:
+        adapter, harness = pair
+        refs = await harness.seed(2)
+        if not harness.expire_token():
+            pytest.skip("the platform has no expiring tokens")
+        settled = await settle(adapter, updates_for(refs), harness.timer)
+        assert {r.status for r in settled.results.values()} == {ItemStatus.SUCCEEDED}
+
+    @pytest.mark.parametrize("fault", ["storm_429", "5xx", "outage", "item_errors"])
+    async def test_faults_end_settled_never_lost_never_doubled(
+        self, pair: Pair, fault: str
+    ) -> None:
+        adapter, harness = pair
+        updates = updates_for(await harness.seed(120) + await harness.seed(10, variants=True))
+        harness.reset_calls()
+        _inject(harness, fault, updates)
+        settled = await settle(adapter, updates, harness.timer)
+        assert settled.retries > 0  # the fault did bite
+        assert set(settled.results) == {u.ref.listing for u in updates}
+        assert {r.status for r in settled.results.values()} == {ItemStatus.SUCCEEDED}
+        await assert_shown(harness, updates)
+        # Refused calls change nothing, so each listing was written exactly once; an item
+        # that failed on its own still counts in its (successful) call, once per failure.
+        refused_items = 2 * len(updates[::9]) if fault == "item_errors" else 0
+        assert written(harness) == len(updates) + refused_items
+
+    async def test_timeouts_end_settled_never_lost(self, pair: Pair) -> None:
+        adapter, harness = pair
+        updates = updates_for(await harness.seed(30) + await harness.seed(10, variants=True))
+        harness.reset_calls()
+        harness.timeouts(0.5)
+        settled = await settle(adapter, updates, harness.timer)
+        harness.clear_faults()
+        assert settled.retries > 0
+        assert {r.status for r in settled.results.values()} == {ItemStatus.SUCCEEDED}
+        assert len(settled.results) == len(updates)
+        await assert_shown(harness, updates)
+
+    # read ------------------------------------------------------------------------------
+
+    async def test_read_returns_what_the_sandbox_holds(self, pair: Pair) -> None:
+        adapter, harness = pair
+        refs = await harness.seed(4, quantity=6) + await harness.seed(3, variants=True)
+        await harness.change_externally(refs[1], 17)
+        await harness.change_externally(refs[5], 2)
+        refs.append(harness.unknown_listing())
+        levels = await adapter.read(refs)
+        assert [lv.listing for lv in levels] == [r.listing for r in refs]
+        assert [lv.quantity for lv in levels] == [await harness.shown(r) for r in refs]
+        assert (levels[1].quantity, levels[5].quantity, levels[-1].quantity) == (17, 2, None)
+
+    # webhooks --------------------------------------------------------------------------
+
+    async def test_forged_unsigned_and_tampered_webhooks_are_rejected(self, pair: Pair) -> None:
+        adapter, harness = pair
+        (ref,) = await harness.seed(1)
+        await harness.subscribe_webhooks()
+        await harness.change_externally(ref, 4)
+        (delivery,) = await harness.deliveries()
+        assert adapter.parse_webhook(delivery.headers, delivery.body)
+        tampered = delivery.body.replace(b"4", b"5", 1)
+        for headers, body in (
+            (forged(delivery), delivery.body),
+            (unsigned(delivery), delivery.body),
+            (delivery.headers, tampered),
+        ):
+            with pytest.raises(WebhookRejectedError) as caught:
+                adapter.parse_webhook(headers, body)
+            assert caught.value.status == 401
+
+    async def test_duplicate_webhooks_give_one_canonical_event(self, pair: Pair) -> None:
+        adapter, harness = pair
+        (ref,) = await harness.seed(1)
+        await harness.subscribe_webhooks()
+        harness.duplicate_webhooks()
+        await harness.change_externally(ref, 9)
+        deliveries = await harness.deliveries()
+        assert len(deliveries) == 2
+        events = [e for d in deliveries for e in adapter.parse_webhook(d.headers, d.body)]
+        assert len(events) == 2
+        assert len({e.dedupe_key for e in events}) == 1
+        assert events[0] == events[1]
+
+    async def test_echoes_of_our_writes_are_suppressed(self, pair: Pair) -> None:
+        adapter, harness = pair
+        refs = await harness.seed(2) + await harness.seed(2, variants=True)
+        await harness.subscribe_webhooks()
+        updates = updates_for(refs, base=30)
+        await adapter.push(updates)
+        pushed = await _quantity_events(adapter, harness)
+        assert len(pushed) == len(updates)
+        assert all(adapter.is_echo(e) for e in pushed)
+        await harness.change_externally(refs[0], 3)
+        (external,) = await _quantity_events(adapter, harness)
+        assert external.quantity == 3
+        assert not adapter.is_echo(external)
+
+    # orders ----------------------------------------------------------------------------
+
+    @pytest.mark.parametrize(("count", "per_second"), [(130, 3), (150, 120)])
+    async def test_orders_polling_misses_nothing(
+        self, pair: Pair, count: int, per_second: int
+    ) -> None:
+        adapter, harness = pair
+        refs = await harness.seed(5, quantity=1000)
+        placed = await harness.place_orders(refs, count, per_second=per_second)
+        seen = await poll_all(adapter)
+        assert len(set(placed)) == count
+        assert set(placed) <= set(seen)
+
+    async def test_orders_become_placed_events_with_lines(self, pair: Pair) -> None:
+        adapter, harness = pair
+        refs = await harness.seed(2, quantity=50)
+        (order_id,) = await harness.place_orders(refs, 1, per_second=1)
+        page = await adapter.poll_orders(None)
+        (event,) = [e for e in page.events if e.order_id == order_id]
+        assert event.kind is ChannelEventType.ORDER_PLACED
+        (line,) = event.lines
+        assert (line.sku, line.quantity) == (refs[0].sku, 1)
+        assert dict(line.external_ids).items() >= dict(refs[0].external_ids).items()
+
+
+def _inject(harness: SandboxHarness, fault: str, updates: Sequence[StockUpdate]) -> None:
+    if fault == "storm_429":
+        harness.storm_429(seconds=30, retry_after=5)
+    elif fault == "5xx":
+        harness.error_rate(503, 0.5)
+    elif fault == "outage":
+        harness.outage(seconds=3)
+    else:
+        for update in updates[::9]:
+            harness.fail_item_writes(update.ref, times=2)
+
+
+async def _quantity_events(adapter: ChannelAdapter, harness: SandboxHarness) -> list[ChannelEvent]:
+    deliveries = await harness.deliveries()
+    events = [e for d in deliveries for e in adapter.parse_webhook(d.headers, d.body)]
+    return [e for e in events if e.kind is ChannelEventType.QUANTITY_CHANGED]

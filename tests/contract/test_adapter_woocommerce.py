@@ -1,0 +1,91 @@
+"""WooCommerce passes the adapter contract against its sandbox, in-process (ASGI); plus its
+registry entry, and credentials kept out of reprs and errors."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from omnistock.adapters.base import ItemStatus, StockUpdate
+from omnistock.adapters.http import account_client
+from omnistock.adapters.secrets import Secret
+from omnistock.adapters.woocommerce import WooCommerceAdapter
+from omnistock.channels import PLATFORMS
+from omnistock.domain.errors import AuthFailedError, ConfigError
+from omnistock.domain.ids import AccountId
+from omnistock.sandbox.common.serve import SandboxOptions
+from omnistock.sandbox.woocommerce.harness import WooHarness
+from tests.contract.adapter_suite import AdapterContract, Pair, TransportKind, open_transport
+
+WEBHOOK_SECRET = "contract-webhook-secret"  # noqa: S105 - test key
+
+
+class WooCommerceContract(AdapterContract):
+    transport: TransportKind = "asgi"
+
+    @pytest.fixture
+    async def pair(self) -> AsyncIterator[Pair]:
+        harness = WooHarness(webhook_secret=WEBHOOK_SECRET)
+        creds = harness.credentials()
+        async with harness.running(), open_transport(harness.app, self.transport) as conn:
+            client = account_client(
+                harness.api_url(conn.server_url), transport=conn.transport, timeout=conn.timeout
+            )
+            adapter = WooCommerceAdapter(
+                AccountId("woo-contract"),
+                client,
+                consumer_key=Secret(creds["consumer_key"]),
+                consumer_secret=Secret(creds["consumer_secret"]),
+                webhook_secret=Secret(WEBHOOK_SECRET),
+                timer=harness.timer,
+            )
+            yield adapter, harness
+            await adapter.aclose()
+
+
+class TestWooCommerceInProcess(WooCommerceContract):
+    transport = "asgi"
+
+
+async def test_the_registry_builds_a_working_adapter() -> None:
+    platform = PLATFORMS["woocommerce"]
+    harness = WooHarness(webhook_secret=WEBHOOK_SECRET)
+    secrets = {k: Secret(v) for k, v in harness.credentials().items()}
+    with pytest.raises(ConfigError, match="webhook_secret"):
+        platform.create_adapter(AccountId("a"), harness.api_url(), secrets, timer=harness.timer)
+    secrets["webhook_secret"] = Secret(WEBHOOK_SECRET)
+    adapter = platform.create_adapter(
+        AccountId("a"),
+        harness.api_url(),
+        secrets,
+        timer=harness.timer,
+        transport=httpx.ASGITransport(app=harness.app),
+    )
+    (ref,) = await harness.seed(1)
+    (result,) = await adapter.push([StockUpdate(ref=ref, quantity=4, sequence=1)])
+    assert (result.status, await harness.shown(ref)) == (ItemStatus.SUCCEEDED, 4)
+    await adapter.aclose()
+    assert platform.create_sandbox(SandboxOptions(base_url="http://x")).platform == "woocommerce"
+
+
+async def test_credentials_stay_out_of_reprs_and_errors() -> None:
+    harness = WooHarness(webhook_secret=WEBHOOK_SECRET)
+    creds = harness.credentials()
+    transport = httpx.ASGITransport(app=harness.app)
+    adapter = WooCommerceAdapter(
+        AccountId("a"),
+        account_client(harness.api_url(), transport=transport),
+        consumer_key=Secret(creds["consumer_key"]),
+        consumer_secret=Secret("cs_wrong_secret"),
+        webhook_secret=Secret(WEBHOOK_SECRET),
+        timer=harness.timer,
+    )
+    (ref,) = await harness.seed(1)
+    with pytest.raises(AuthFailedError) as caught:
+        await adapter.push([StockUpdate(ref=ref, quantity=4, sequence=1)])
+    await adapter.aclose()
+    shown = f"{caught.value!s} {caught.value!r} {adapter!r}"
+    assert creds["consumer_key"] not in shown
+    assert "cs_wrong_secret" not in shown
