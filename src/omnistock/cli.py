@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -17,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from omnistock.bench import ledger as ledger_bench
+from omnistock.bench import woo_push as push_bench
 from omnistock.config import Settings
 from omnistock.demo import DemoReport, run_demo
 from omnistock.domain.errors import OmnistockError
@@ -32,7 +34,7 @@ ledger_app = typer.Typer(no_args_is_help=True, help="Inspect and check the ledge
 app.add_typer(ledger_app, name="ledger")
 console = Console()
 
-BENCHMARKS = ("ledger",)
+BENCHMARKS = ("ledger", "push")
 
 
 @app.command()
@@ -115,18 +117,43 @@ def bench(
         str | None,
         typer.Option(envvar="OMNISTOCK_BENCH_PG_DSN", help="PostgreSQL DSN to include."),
     ] = None,
+    batch: Annotated[
+        int, typer.Option(min=1, max=10_000, help="ledger: events per append.")
+    ] = 1_000,
 ) -> None:
-    """Measure omnistock next to its baselines, in the same run."""
+    """Measure omnistock next to its baselines, in the same run.
+
+    With one scenario, --json prints that scenario's object; with several, one object
+    keyed by scenario."""
     chosen = scenarios or list(BENCHMARKS)
     unknown = sorted(set(chosen) - set(BENCHMARKS))
     if unknown:
         raise typer.BadParameter(f"unknown scenario {unknown[0]!r}; choose from {BENCHMARKS}")
-    size = ledger_bench.QUICK if quick else ledger_bench.LedgerBenchSize()
-    result = asyncio.run(ledger_bench.run(size, repeat, postgres))
+    results: dict[str, dict[str, object]] = {}
+    if "ledger" in chosen:
+        size = ledger_bench.QUICK if quick else ledger_bench.LedgerBenchSize()
+        size = dataclasses.replace(size, batch=batch)
+        results["ledger"] = asyncio.run(ledger_bench.run(size, repeat, postgres))
+    if "push" in chosen:
+        listings = 1_000 if quick else 10_000
+        results["push"] = asyncio.run(push_bench.run(listings, repeat))
     if as_json:
-        typer.echo(json.dumps(result, sort_keys=True))
+        only = next(iter(results.values())) if len(results) == 1 else results
+        typer.echo(json.dumps(only, sort_keys=True))
         return
-    _show_ledger_bench(result)
+    if "ledger" in results:
+        _show_ledger_bench(results["ledger"])
+    if "push" in results:
+        _show_push_bench(results["push"])
+
+
+def _show_push_bench(result: dict[str, object]) -> None:
+    table = Table(title="omnistock bench push: WooCommerce, in-process sandbox (medians)")
+    for column in ("figure", "value"):
+        table.add_column(column)
+    for name, value in result.items():
+        table.add_row(name, str(value))
+    console.print(table)
 
 
 def _show_ledger_bench(result: dict[str, object]) -> None:

@@ -76,3 +76,12 @@ def test_bench_refuses_an_unknown_scenario() -> None:
     result = runner.invoke(app, ["bench", "nope"])
     assert result.exit_code == 2
     assert "unknown scenario" in result.output
+
+
+def test_bench_push_quick_uses_the_minimum_of_calls() -> None:
+    result = runner.invoke(app, ["bench", "push", "--quick", "--json", "--repeat", "1"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output)
+    assert figures["api_calls"] == figures["min_api_calls"] == 10
+    assert figures["all_succeeded"] is True
+    assert figures["sandbox_matches"] is True

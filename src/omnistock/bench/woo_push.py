@@ -4,6 +4,7 @@ through WooCommerceAdapter in-process (ASGI), against the minimum of ⌈listings
 from __future__ import annotations
 
 import math
+import statistics
 import time
 
 import httpx
@@ -57,3 +58,23 @@ def _adapter(harness: WooHarness) -> WooCommerceAdapter:
         webhook_secret=Secret(_WEBHOOK_SECRET),
         timer=harness.timer,
     )
+
+
+async def run(listings: int, repeat: int) -> dict[str, object]:
+    """Medians over `repeat` pushes, as `omnistock bench push` reports them."""
+    runs = [await measure_push(listings) for _ in range(repeat)]
+    rates = [float(str(r["updates_per_s"])) for r in runs]
+    calls = [int(str(r["api_calls"])) for r in runs]
+    minimum = math.ceil(listings / CAPABILITIES.max_batch)
+    return {
+        "listings": listings,
+        "repeat": repeat,
+        "updates_per_s": round(statistics.median(rates), 1),
+        "updates_per_s_min": min(rates),
+        "updates_per_s_max": max(rates),
+        "api_calls": statistics.median(calls),
+        "min_api_calls": minimum,
+        "calls_over_minimum": round(statistics.median(calls) / minimum, 3),
+        "all_succeeded": all(r["succeeded"] == listings for r in runs),
+        "sandbox_matches": all(r["sandbox_matches"] for r in runs),
+    }
