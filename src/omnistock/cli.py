@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from omnistock.adapters.secrets import Secret
 from omnistock.bench import ledger as ledger_bench
 from omnistock.bench import woo_push as push_bench
 from omnistock.config import Settings
@@ -24,6 +25,7 @@ from omnistock.demo import DemoReport, run_demo
 from omnistock.domain.errors import OmnistockError
 from omnistock.ledger.store import Store
 from omnistock.sandbox.registry import SANDBOXES, serve
+from omnistock.security.vault import CredentialVault, new_master_key
 
 T = TypeVar("T")
 
@@ -32,6 +34,10 @@ app = typer.Typer(
 )
 ledger_app = typer.Typer(no_args_is_help=True, help="Inspect and check the ledger.")
 app.add_typer(ledger_app, name="ledger")
+credentials_app = typer.Typer(
+    no_args_is_help=True, help="Channel credentials, encrypted with OMNISTOCK_MASTER_KEY."
+)
+app.add_typer(credentials_app, name="credentials")
 console = Console()
 
 BENCHMARKS = ("ledger", "push")
@@ -197,3 +203,46 @@ def sandbox(
         raise typer.BadParameter(f"unknown platform {platform!r}; choose from {sorted(SANDBOXES)}")
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(platform, port=port, seed=seed, skus=skus, time_scale=time_scale))
+
+
+def _vault() -> CredentialVault:
+    settings = Settings()
+    if settings.master_key is None:
+        console.print("[red]error:[/] set OMNISTOCK_MASTER_KEY (`omnistock credentials key`)")
+        raise typer.Exit(2)
+    return CredentialVault(
+        settings.credentials_path, Secret(settings.master_key.get_secret_value())
+    )
+
+
+@credentials_app.command("key")
+def credentials_key() -> None:
+    """Print a new master key for OMNISTOCK_MASTER_KEY (keep it out of the repository)."""
+    typer.echo(new_master_key().reveal())
+
+
+@credentials_app.command("set")
+def credentials_set(
+    account: Annotated[str, typer.Argument(help="Channel account id.")],
+    name: Annotated[str, typer.Argument(help="Credential name, e.g. consumer_secret.")],
+) -> None:
+    """Store one secret; the value is read from a hidden prompt or standard input."""
+    value = typer.prompt(f"{account} {name}", hide_input=True)
+    try:
+        _vault().set(account, name, Secret(value))
+    except OmnistockError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    console.print(f"stored {name} for {account}")
+
+
+@credentials_app.command("list")
+def credentials_list() -> None:
+    """The accounts and the names of their secrets (never the values)."""
+    try:
+        names = _vault().names()
+    except OmnistockError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    for account, keys in names.items():
+        console.print(f"{account}: {', '.join(keys)}")

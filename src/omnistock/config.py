@@ -4,6 +4,9 @@ Built in cli.py (the composition root) and passed down; nothing else reads the e
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from omnistock.domain.balance import ReservationPolicy
@@ -14,3 +17,5 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///omnistock.db"
     reservation_policy: ReservationPolicy = ReservationPolicy.REJECT
+    credentials_path: Path = Path("omnistock.credentials")
+    master_key: SecretStr | None = None

@@ -85,3 +85,17 @@ def test_bench_push_quick_uses_the_minimum_of_calls() -> None:
     assert figures["api_calls"] == figures["min_api_calls"] == 10
     assert figures["all_succeeded"] is True
     assert figures["sandbox_matches"] is True
+
+
+def test_credentials_set_and_list_never_show_values(tmp_path: Path) -> None:
+    key = runner.invoke(app, ["credentials", "key"]).output.strip()
+    env = {"OMNISTOCK_MASTER_KEY": key, "OMNISTOCK_CREDENTIALS_PATH": str(tmp_path / "c.enc")}
+    stored = runner.invoke(
+        app, ["credentials", "set", "woo-eu", "consumer_secret"], input="cs_x\n", env=env
+    )
+    assert stored.exit_code == 0, stored.output
+    listed = runner.invoke(app, ["credentials", "list"], env=env)
+    assert listed.output.strip() == "woo-eu: consumer_secret"
+    assert "cs_x" not in (tmp_path / "c.enc").read_text(errors="replace")
+    no_key = runner.invoke(app, ["credentials", "list"], env={"OMNISTOCK_MASTER_KEY": ""})
+    assert no_key.exit_code == 2

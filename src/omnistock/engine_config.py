@@ -1,0 +1,165 @@
+"""The engine's TOML configuration: locations, SKUs, bundles, channel accounts, listings.
+
+Validated strictly at start-up (unknown keys, wrong types and dangling references are a
+ConfigError naming the place); turned into catalog values for the store."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from omnistock.domain.allocation import AllocationPolicy, PolicyOverride, effective_policy
+from omnistock.domain.balance import ReservationPolicy
+from omnistock.domain.bundles import Bundle, BundleComponent
+from omnistock.domain.catalog import ChannelAccount, Item, Listing, Location
+from omnistock.domain.errors import ConfigError, DomainError
+from omnistock.domain.ids import AccountId, ListingId, LocationId, Sku
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class PolicyConfig(_Strict):
+    safety_buffer: int | None = None
+    share: float | None = None
+    max_shown: int | None = None
+    zero_below: int | None = None
+    locations: list[str] | None = None
+    low_stock: int | None = None
+
+    def as_override(self) -> PolicyOverride:
+        locations = None if self.locations is None else frozenset(map(LocationId, self.locations))
+        return PolicyOverride(
+            safety_buffer=self.safety_buffer,
+            share=self.share,
+            max_shown=self.max_shown,
+            zero_below=self.zero_below,
+            locations=locations,
+            low_stock=self.low_stock,
+        )
+
+
+class LocationConfig(_Strict):
+    id: str
+    name: str = ""
+
+
+class ItemConfig(_Strict):
+    sku: str
+    name: str = ""
+
+
+class BundleConfig(_Strict):
+    sku: str
+    components: dict[str, int]
+
+
+class AccountConfig(_Strict):
+    id: str
+    platform: str
+    base_url: str
+    location: str  # where this account's orders are reserved and shipped from
+    name: str = ""
+    policy: PolicyConfig = Field(default_factory=PolicyConfig)
+
+
+class ListingConfig(_Strict):
+    account: str
+    sku: str
+    external_ids: dict[str, str]
+    id: str | None = None
+    policy: PolicyConfig = Field(default_factory=PolicyConfig)
+
+
+class EngineConfig(_Strict):
+    database_url: str = "sqlite:///omnistock.db"
+    listen: str = "127.0.0.1:8700"
+    reservation_policy: ReservationPolicy = ReservationPolicy.REJECT
+    locations: list[LocationConfig]
+    items: list[ItemConfig] = Field(default_factory=list)
+    bundles: list[BundleConfig] = Field(default_factory=list)
+    accounts: list[AccountConfig] = Field(default_factory=list)
+    listings: list[ListingConfig] = Field(default_factory=list)
+
+
+def load_config(path: Path) -> EngineConfig:
+    """Read and validate a TOML file; ConfigError names the file and each problem."""
+    try:
+        raw = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    try:
+        config = EngineConfig.model_validate(raw, strict=False)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False)
+        )
+        raise ConfigError(f"{path}: {problems}") from None
+    _check_references(config, path)
+    return config
+
+
+def _check_references(config: EngineConfig, path: Path) -> None:
+    locations = {loc.id for loc in config.locations}
+    accounts = {a.id for a in config.accounts}
+    for account in config.accounts:
+        if account.location not in locations:
+            raise ConfigError(
+                f"{path}: account {account.id}: unknown location {account.location!r}"
+            )
+    for listing in config.listings:
+        if listing.account not in accounts:
+            raise ConfigError(f"{path}: listing {listing.sku}: unknown account {listing.account!r}")
+
+
+class Catalog:
+    """The configuration as catalog values (validated by the domain's own rules)."""
+
+    def __init__(self, config: EngineConfig) -> None:
+        try:
+            self.locations = [Location(id=LocationId(x.id), name=x.name) for x in config.locations]
+            self.items = [Item(sku=Sku(x.sku), name=x.name) for x in config.items]
+            self.bundles = [_bundle(b) for b in config.bundles]
+            self.accounts = [_account(a) for a in config.accounts]
+            self.listings = [_listing(x) for x in config.listings]
+            values: list[Location | Item | Bundle | ChannelAccount | Listing] = [
+                *self.locations,
+                *self.items,
+                *self.bundles,
+                *self.accounts,
+                *self.listings,
+            ]
+            for value in values:
+                value.validate()
+        except DomainError as exc:
+            raise ConfigError(f"configuration: {exc}") from None
+
+
+def _bundle(config: BundleConfig) -> Bundle:
+    parts = tuple(BundleComponent(Sku(s), q) for s, q in sorted(config.components.items()))
+    return Bundle(Sku(config.sku), parts)
+
+
+def _account(config: AccountConfig) -> ChannelAccount:
+    policy = effective_policy(AllocationPolicy(), config.policy.as_override())
+    settings = {"base_url": config.base_url, "location": config.location}
+    return ChannelAccount(
+        id=AccountId(config.id),
+        platform=config.platform,
+        name=config.name,
+        policy=policy,
+        settings=settings,
+    )
+
+
+def _listing(config: ListingConfig) -> Listing:
+    return Listing(
+        id=ListingId(config.id or f"{config.account}:{config.sku}"),
+        account=AccountId(config.account),
+        sku=Sku(config.sku),
+        external_ids=dict(config.external_ids),
+        override=config.policy.as_override(),
+    )

@@ -1,0 +1,64 @@
+"""The engine's TOML configuration: the shipped example loads; bad files say where."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from omnistock.domain.errors import ConfigError
+from omnistock.engine_config import Catalog, load_config
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "omnistock.toml"
+
+
+def test_the_shipped_example_loads_into_a_valid_catalog() -> None:
+    config = load_config(EXAMPLE)
+    catalog = Catalog(config)
+    assert [a.id for a in catalog.accounts] == ["woo-eu"]
+    assert catalog.accounts[0].policy.safety_buffer == 1
+    assert catalog.accounts[0].settings["location"] == "main"
+    gift = next(x for x in catalog.listings if x.sku == "GIFT-SET")
+    assert gift.id == "woo-eu:GIFT-SET"
+    assert gift.override.max_shown == 5
+    assert gift.external_ids == {"product_id": "31", "variation_id": "32"}
+    assert catalog.bundles[0].components[0].sku == "MUG"
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("locations = [", "Invalid"),
+        ('[[locations]]\nid = "main"\nsurprise = 1', "locations.0.surprise"),
+        (
+            'locations = []\n[[accounts]]\nid = "a"\nplatform = "woocommerce"\n'
+            'base_url = "https://x"\nlocation = "nowhere"',
+            "unknown location",
+        ),
+        (
+            '[[locations]]\nid = "main"\n[[listings]]\naccount = "ghost"\nsku = "A"\n'
+            "external_ids = {}",
+            "unknown account",
+        ),
+        (
+            '[[locations]]\nid = "main"\n[[accounts]]\nid = "a"\nplatform = "Woo Commerce"\n'
+            'base_url = "https://x"\nlocation = "main"',
+            "account.platform",
+        ),
+        (
+            '[[locations]]\nid = "main"\n[[accounts]]\nid = "a"\nplatform = "woocommerce"\n'
+            'base_url = "https://x"\nlocation = "main"\npolicy = { share = 2.0 }',
+            "share",
+        ),
+    ],
+)
+def test_bad_configuration_names_the_problem(tmp_path: Path, text: str, problem: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=problem):
+        Catalog(load_config(path))
+
+
+def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"missing\.toml"):
+        load_config(tmp_path / "missing.toml")
