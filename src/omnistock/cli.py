@@ -20,11 +20,13 @@ from rich.table import Table
 from omnistock.adapters.secrets import Secret
 from omnistock.bench import ledger as ledger_bench
 from omnistock.bench import woo_push as push_bench
+from omnistock.clock import SystemClock
 from omnistock.config import Settings
 from omnistock.demo import DemoReport, run_demo
 from omnistock.domain.errors import OmnistockError
 from omnistock.ledger.store import Store
 from omnistock.sandbox.registry import SANDBOXES, serve
+from omnistock.security.tokens import Scope, new_token
 from omnistock.security.vault import CredentialVault, new_master_key
 
 T = TypeVar("T")
@@ -38,6 +40,8 @@ credentials_app = typer.Typer(
     no_args_is_help=True, help="Channel credentials, encrypted with OMNISTOCK_MASTER_KEY."
 )
 app.add_typer(credentials_app, name="credentials")
+token_app = typer.Typer(no_args_is_help=True, help="Bearer tokens of the HTTP API.")
+app.add_typer(token_app, name="token")
 console = Console()
 
 BENCHMARKS = ("ledger", "push")
@@ -246,3 +250,45 @@ def credentials_list() -> None:
         raise typer.Exit(2) from None
     for account, keys in names.items():
         console.print(f"{account}: {', '.join(keys)}")
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Option(help="Who or what uses the token.")],
+    scope: Annotated[Scope, typer.Option(help="read < write < admin.")] = Scope.READ,
+    db: Annotated[str | None, typer.Option(help="Database URL (default: settings).")] = None,
+) -> None:
+    """Issue a token; it is printed once and stored only as a hash."""
+    token, stored = new_token()
+    now = SystemClock().now()
+    url = db or Settings().database_url
+    try:
+        asyncio.run(_with_store(url, lambda s: s.tokens.create(name, scope.value, stored, now)))
+    except OmnistockError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    typer.echo(token.reveal())
+
+
+@token_app.command("list")
+def token_list(
+    db: Annotated[str | None, typer.Option(help="Database URL (default: settings).")] = None,
+) -> None:
+    """Every token's name, scope and state (never the token)."""
+    tokens = asyncio.run(_with_store(db or Settings().database_url, lambda s: s.tokens.all()))
+    for token in tokens:
+        state = "revoked" if token.revoked else "active"
+        typer.echo(f"{token.name}\t{token.scope}\t{state}\t{token.created_at:%Y-%m-%d}")
+
+
+@token_app.command("revoke")
+def token_revoke(
+    name: Annotated[str, typer.Argument(help="The token's name.")],
+    db: Annotated[str | None, typer.Option(help="Database URL (default: settings).")] = None,
+) -> None:
+    """Revoke a token at once."""
+    done = asyncio.run(_with_store(db or Settings().database_url, lambda s: s.tokens.revoke(name)))
+    if not done:
+        console.print(f"[red]error:[/] no active token named {name!r}")
+        raise typer.Exit(1)
+    console.print(f"revoked {name}")

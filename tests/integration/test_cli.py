@@ -99,3 +99,20 @@ def test_credentials_set_and_list_never_show_values(tmp_path: Path) -> None:
     assert "cs_x" not in (tmp_path / "c.enc").read_text(errors="replace")
     no_key = runner.invoke(app, ["credentials", "list"], env={"OMNISTOCK_MASTER_KEY": ""})
     assert no_key.exit_code == 2
+
+
+def test_token_create_list_revoke(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'tokens.db'}"
+    created = runner.invoke(
+        app, ["token", "create", "--name", "erp", "--scope", "write", "--db", url]
+    )
+    assert created.exit_code == 0, created.output
+    token = created.output.strip()
+    assert token.startswith("osk_")
+    again = runner.invoke(app, ["token", "create", "--name", "erp", "--db", url])
+    assert again.exit_code == 2
+    listed = runner.invoke(app, ["token", "list", "--db", url])
+    assert "erp\twrite\tactive" in listed.output
+    assert token not in listed.output
+    assert runner.invoke(app, ["token", "revoke", "erp", "--db", url]).exit_code == 0
+    assert runner.invoke(app, ["token", "revoke", "erp", "--db", url]).exit_code == 1

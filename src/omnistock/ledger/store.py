@@ -9,6 +9,7 @@ import asyncio
 import functools
 from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import TypeVar
 
 from omnistock.clock import Clock, SystemClock
@@ -23,6 +24,7 @@ from omnistock.ledger.database import Database
 from omnistock.ledger.journal import AppendResult, Journal, StoredEvent
 from omnistock.ledger.migrations import migrate
 from omnistock.ledger.sync_state import ListingSyncState, SyncStateRepo
+from omnistock.ledger.tokens import StoredToken, TokenRepo
 from omnistock.ledger.verify import VerifyReport, verify
 
 T = TypeVar("T")
@@ -134,6 +136,26 @@ class SyncStates:
         return await self._worker.call(self._repo.dirty, account, limit)
 
 
+class Tokens:
+    """Async access to stored API tokens (see TokenRepo)."""
+
+    def __init__(self, worker: _Worker, repo: TokenRepo) -> None:
+        self._worker = worker
+        self._repo = repo
+
+    async def create(self, name: str, scope: str, digest: str, now: datetime) -> None:
+        await self._worker.call(self._repo.create, name, scope, digest, now)
+
+    async def find(self, digest: str) -> StoredToken | None:
+        return await self._worker.call(self._repo.find, digest)
+
+    async def revoke(self, name: str) -> bool:
+        return await self._worker.call(self._repo.revoke, name)
+
+    async def all(self) -> list[StoredToken]:
+        return await self._worker.call(self._repo.all)
+
+
 class Store:
     """The ledger store: `catalog`, `ledger` and `sync` share one connection and thread."""
 
@@ -144,6 +166,7 @@ class Store:
         self.catalog = Catalog(worker, CatalogRepo(db))
         self.ledger = Ledger(worker, journal)
         self.sync = SyncStates(worker, SyncStateRepo(db))
+        self.tokens = Tokens(worker, TokenRepo(db))
 
     @classmethod
     async def open(
