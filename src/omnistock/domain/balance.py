@@ -26,6 +26,7 @@ class RejectionCode(StrEnum):
     NOTHING_RESERVED = "nothing_reserved"
     DERIVED_STOCK = "derived_stock"
     OUT_OF_RANGE = "out_of_range"
+    GROUP_REJECTED = "group_rejected"
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,6 +90,19 @@ def post(state: LedgerState, events: Sequence[LedgerEvent], policy: ReservationP
     return result
 
 
+def all_or_nothing(posting: Posting) -> Posting:
+    """The posting unchanged if every event applied; else one that applies none, each
+    event keeping its own rejection or marked rejected because a sibling was."""
+    if all(o.applied for o in posting.outcomes):
+        return posting
+    sibling = Rejection(RejectionCode.GROUP_REJECTED, "another event of the request was rejected")
+    return Posting(
+        outcomes=[
+            Outcome(o.idempotency_key, rejection=o.rejection or sibling) for o in posting.outcomes
+        ]
+    )
+
+
 def _group(
     state: LedgerState, event: LedgerEvent
 ) -> tuple[tuple[LedgerEvent, ...], Sku | None, Rejection | None]:

@@ -35,6 +35,7 @@ from omnistock.domain.posting import (
     Outcome,
     Posting,
     RecordedEvent,
+    all_or_nothing,
     check_expected,
     post,
 )
@@ -138,9 +139,14 @@ class Journal:
         self._plans = ListingPlans()
 
     def append(
-        self, events: Sequence[LedgerEvent], expected_versions: Mapping[Sku, int] | None = None
+        self,
+        events: Sequence[LedgerEvent],
+        expected_versions: Mapping[Sku, int] | None = None,
+        *,
+        all_or_none: bool = False,
     ) -> list[AppendResult]:
-        """Append `events` atomically; one result per event, in order.
+        """Append `events` in one transaction; one result per event, in order. With
+        `all_or_none`, one rejected event rejects them all (each says why).
 
         Raises InvalidInputError, UnknownEntityError or IdempotencyConflictError (nothing
         written), ConcurrencyConflictError when `expected_versions` is stale, and
@@ -149,7 +155,9 @@ class Journal:
         for attempt in range(1, self._max_attempts + 1):
             try:
                 with self._db.transaction():
-                    return self._append_once(events, fingerprints, expected_versions or {})
+                    return self._append_once(
+                        events, fingerprints, expected_versions or {}, all_or_none
+                    )
             except RetryableError:
                 # Full jitter keeps writers that collided from colliding again in step.
                 time.sleep(random.uniform(0, min(0.0005 * 2**attempt, 0.05)))
@@ -188,6 +196,7 @@ class Journal:
         events: Sequence[LedgerEvent],
         fingerprints: list[str],
         expected: Mapping[Sku, int],
+        all_or_none: bool,
     ) -> list[AppendResult]:
         known = self._outcomes([e.idempotency_key for e in events])
         fresh: dict[str, tuple[LedgerEvent, str]] = {}
@@ -198,7 +207,7 @@ class Journal:
                 raise IdempotencyConflictError(key)
             if key not in known:
                 fresh.setdefault(key, (event, print_))
-        posted = self._post(list(fresh.values()), expected) if fresh else {}
+        posted = self._post(list(fresh.values()), expected, all_or_none) if fresh else {}
         results = []
         answered: set[str] = set()
         for event in events:
@@ -213,7 +222,7 @@ class Journal:
         return results
 
     def _post(
-        self, items: list[tuple[LedgerEvent, str]], expected: Mapping[Sku, int]
+        self, items: list[tuple[LedgerEvent, str]], expected: Mapping[Sku, int], all_or_none: bool
     ) -> dict[str, AppendResult]:
         events = [event for event, _ in items]
         skus = {e.sku for e in events}
@@ -225,6 +234,8 @@ class Journal:
         check_expected(piece.versions, expected)
         state = LedgerState(piece.balances, piece.last_seq, piece.bundles, piece.containing)
         posting = post(state, events, self._policy)
+        if all_or_none:
+            posting = all_or_nothing(posting)
         self._write(posting, piece, [print_ for _, print_ in items])
         return {
             o.idempotency_key: AppendResult(o.idempotency_key, o.sequences, o.rejection)

@@ -9,7 +9,7 @@ import asyncio
 import functools
 from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from omnistock.clock import Clock, SystemClock
@@ -23,6 +23,7 @@ from omnistock.ledger.catalog import CatalogRepo
 from omnistock.ledger.database import Database
 from omnistock.ledger.journal import AppendResult, Journal, StoredEvent
 from omnistock.ledger.migrations import migrate
+from omnistock.ledger.reservations import Reservation, ReservationLine, ReservationRepo
 from omnistock.ledger.sync_state import ListingSyncState, SyncStateRepo
 from omnistock.ledger.tokens import StoredToken, TokenRepo
 from omnistock.ledger.verify import VerifyReport, verify
@@ -108,9 +109,14 @@ class Ledger:
         self._journal = journal
 
     async def append(
-        self, events: Sequence[LedgerEvent], expected_versions: Mapping[Sku, int] | None = None
+        self,
+        events: Sequence[LedgerEvent],
+        expected_versions: Mapping[Sku, int] | None = None,
+        *,
+        all_or_none: bool = False,
     ) -> list[AppendResult]:
-        return await self._worker.call(self._journal.append, events, expected_versions)
+        append = functools.partial(self._journal.append, all_or_none=all_or_none)
+        return await self._worker.call(append, events, expected_versions)
 
     async def read(self, after: int = 0, limit: int = 1000) -> list[StoredEvent]:
         return await self._worker.call(self._journal.read, after, limit)
@@ -156,6 +162,36 @@ class Tokens:
         return await self._worker.call(self._repo.all)
 
 
+class Reservations:
+    """Async access to checkout reservations (see ReservationRepo)."""
+
+    def __init__(self, worker: _Worker, repo: ReservationRepo) -> None:
+        self._worker = worker
+        self._repo = repo
+
+    async def hold(
+        self,
+        rid: str,
+        lines: Sequence[ReservationLine],
+        ttl: timedelta,
+        source: str,
+        now: datetime,
+    ) -> Reservation:
+        return await self._worker.call(self._repo.hold, rid, lines, ttl, source, now)
+
+    async def confirm(self, rid: str) -> Reservation:
+        return await self._worker.call(self._repo.confirm, rid)
+
+    async def release(self, rid: str, now: datetime) -> Reservation:
+        return await self._worker.call(self._repo.release, rid, now)
+
+    async def get(self, rid: str) -> Reservation | None:
+        return await self._worker.call(self._repo.get, rid)
+
+    async def expire_due(self, now: datetime) -> list[str]:
+        return await self._worker.call(self._repo.expire_due, now)
+
+
 class Store:
     """The ledger store: `catalog`, `ledger` and `sync` share one connection and thread."""
 
@@ -167,6 +203,7 @@ class Store:
         self.ledger = Ledger(worker, journal)
         self.sync = SyncStates(worker, SyncStateRepo(db))
         self.tokens = Tokens(worker, TokenRepo(db))
+        self.reservations = Reservations(worker, ReservationRepo(db, journal))
 
     @classmethod
     async def open(

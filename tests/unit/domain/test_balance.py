@@ -94,6 +94,7 @@ def test_enums() -> None:
         "nothing_reserved",
         "derived_stock",
         "out_of_range",
+        "group_rejected",
     ]
 
 

@@ -32,6 +32,7 @@ from omnistock.domain.posting import (
     Outcome,
     Posting,
     RecordedEvent,
+    all_or_nothing,
     check_expected,
     post,
     replay,
@@ -589,3 +590,18 @@ def test_derived_stock_rejected_in_a_mixed_batch(kind: str) -> None:
 
 def test_event_types_cover_the_enum() -> None:
     assert {ev(k, A, 1).type for k in (*NO_COUNTS, "counted")} == set(EventType)
+
+
+def test_all_or_nothing_keeps_a_fully_applied_posting() -> None:
+    result = post(EMPTY, [ev("received", A, 3), ev("reserved", A, 2)], REJECT)
+    assert all_or_nothing(result) is result
+
+
+def test_all_or_nothing_applies_none_when_one_is_rejected() -> None:
+    result = post(EMPTY, [ev("received", A, 3), ev("reserved", A, 5)], REJECT)
+    atomic = all_or_nothing(result)
+    assert atomic.recorded == []
+    assert atomic.balances == {}
+    assert atomic.versions == {}
+    codes = [o.rejection.code for o in atomic.outcomes if o.rejection is not None]
+    assert codes == [RejectionCode.GROUP_REJECTED, RejectionCode.INSUFFICIENT_STOCK]
