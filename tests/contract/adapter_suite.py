@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import math
 import random
-import socket
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -19,7 +17,6 @@ from typing import Literal, Protocol
 
 import httpx
 import pytest
-import uvicorn
 from starlette.types import ASGIApp
 
 from omnistock.adapters.backoff import retry_transient
@@ -40,6 +37,7 @@ from omnistock.domain.errors import (
     WebhookRejectedError,
 )
 from omnistock.domain.ids import ListingId
+from tests.serving import served
 
 TransportKind = Literal["asgi", "socket"]
 
@@ -149,22 +147,9 @@ async def open_transport(app: ASGIApp, kind: TransportKind) -> AsyncIterator[Con
         yield Connection(None, TimeoutASGITransport(app, timeout), httpx.Timeout(timeout))
         return
     timeout = 0.4
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        while not server.started:  # noqa: ASYNC110 - uvicorn exposes only a flag
-            await asyncio.sleep(0.01)
-        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    # Not graceful: cancelling skips uvicorn's 0.1 s shutdown tick; the clients are closed.
+    async with served(app, graceful=False) as url:
         yield Connection(url, None, httpx.Timeout(timeout))
-    finally:
-        # Cancelling skips uvicorn's 0.1 s shutdown tick; the tests' clients are closed.
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        sock.close()
 
 
 # --- driving the adapter -----------------------------------------------------------------

@@ -20,8 +20,9 @@ from omnistock.api.common import (
     invalid_body,
     read_body,
 )
+from omnistock.api.notifications import notification_routes
 from omnistock.api.reservations import reservation_routes
-from omnistock.clock import Clock
+from omnistock.clock import Clock, Timer
 from omnistock.domain.errors import OmnistockError
 from omnistock.domain.ids import ListingId, Sku, check_identifier
 from omnistock.ledger.journal import AppendResult
@@ -31,8 +32,9 @@ from omnistock.security.tokens import Scope
 MAX_QUERY_SKUS = 1_000
 
 
-def create_api(store: Store, clock: Clock) -> Starlette:
-    """The API app over `store`; `clock` gives reservations their times."""
+def create_api(store: Store, clock: Clock, timer: Timer) -> Starlette:
+    """The API app over `store`; `clock` gives reservations their times, `timer` paces
+    the event stream."""
 
     async def post_events(request: Request) -> Response:
         token = await authorize(store, request, Scope.WRITE)
@@ -87,6 +89,7 @@ def create_api(store: Store, clock: Clock) -> Starlette:
             Route("/v1/balances", get_balances, methods=["GET"]),
             Route("/v1/sync/{listing}", get_sync, methods=["GET"]),
             *reservation_routes(store, clock),
+            *notification_routes(store, timer),
         ],
         exception_handlers={ApiError: error_response, OmnistockError: error_response},
     )

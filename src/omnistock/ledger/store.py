@@ -23,6 +23,13 @@ from omnistock.ledger.catalog import CatalogRepo
 from omnistock.ledger.database import Database
 from omnistock.ledger.journal import AppendResult, Journal, StoredEvent
 from omnistock.ledger.migrations import migrate
+from omnistock.ledger.notifications import (
+    DueDelivery,
+    Notification,
+    NotificationRepo,
+    Subscription,
+    Topic,
+)
 from omnistock.ledger.reservations import Reservation, ReservationLine, ReservationRepo
 from omnistock.ledger.sync_state import ListingSyncState, SyncStateRepo
 from omnistock.ledger.tokens import StoredToken, TokenRepo
@@ -192,6 +199,44 @@ class Reservations:
         return await self._worker.call(self._repo.expire_due, now)
 
 
+class Notifications:
+    """Async access to the notification outbox (see NotificationRepo)."""
+
+    def __init__(self, worker: _Worker, repo: NotificationRepo) -> None:
+        self._worker = worker
+        self._repo = repo
+
+    async def publish(self, topic: Topic, payload: Mapping[str, object], now: datetime) -> int:
+        return await self._worker.call(self._repo.publish, topic, payload, now)
+
+    async def subscribe(self, url: str, topics: frozenset[Topic]) -> tuple[Subscription, str]:
+        return await self._worker.call(self._repo.subscribe, url, topics)
+
+    async def unsubscribe(self, sid: str) -> bool:
+        return await self._worker.call(self._repo.unsubscribe, sid)
+
+    async def subscriptions(self) -> list[Subscription]:
+        return await self._worker.call(self._repo.subscriptions)
+
+    async def last_id(self) -> int:
+        return await self._worker.call(self._repo.last_id)
+
+    async def after(self, last_id: int, limit: int = 100) -> list[Notification]:
+        return await self._worker.call(self._repo.after, last_id, limit)
+
+    async def due(self, now: datetime, limit: int = 100) -> list[DueDelivery]:
+        return await self._worker.call(self._repo.due, now, limit)
+
+    async def delivered(self, subscription: str, notification: int) -> None:
+        await self._worker.call(self._repo.delivered, subscription, notification)
+
+    async def retry(self, subscription: str, notification: int, error: str, at: datetime) -> None:
+        await self._worker.call(self._repo.retry, subscription, notification, error, at)
+
+    async def give_up(self, subscription: str, notification: int, error: str) -> None:
+        await self._worker.call(self._repo.give_up, subscription, notification, error)
+
+
 class Store:
     """The ledger store: `catalog`, `ledger` and `sync` share one connection and thread."""
 
@@ -204,6 +249,7 @@ class Store:
         self.sync = SyncStates(worker, SyncStateRepo(db))
         self.tokens = Tokens(worker, TokenRepo(db))
         self.reservations = Reservations(worker, ReservationRepo(db, journal))
+        self.notifications = Notifications(worker, NotificationRepo(db))
 
     @classmethod
     async def open(

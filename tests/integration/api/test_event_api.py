@@ -12,7 +12,7 @@ import pytest
 
 from omnistock.api.app import create_api
 from omnistock.api.common import MAX_BODY_BYTES
-from omnistock.clock import ManualClock
+from omnistock.clock import ManualClock, SystemTimer
 from omnistock.domain.balance import Balance
 from omnistock.domain.ids import Sku
 from omnistock.ledger.store import Store
@@ -45,7 +45,7 @@ async def _token(store: Store, name: str, scope: Scope) -> str:
 
 @pytest.fixture
 async def client(store: Store) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=create_api(store, ManualClock(NOW)))
+    transport = httpx.ASGITransport(app=create_api(store, ManualClock(NOW), SystemTimer()))
     async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
         yield http
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from omnistock.api.app import create_api
-from omnistock.clock import ManualClock
+from omnistock.clock import ManualClock, SystemTimer
 from omnistock.domain.balance import Balance
 from omnistock.domain.ids import Sku
 from omnistock.ledger.store import Store
@@ -45,7 +45,7 @@ def clock() -> ManualClock:
 async def client(store: Store, clock: ManualClock) -> AsyncIterator[httpx.AsyncClient]:
     token, stored = new_token()
     await store.tokens.create("pos", Scope.WRITE.value, stored, NOW)
-    transport = httpx.ASGITransport(app=create_api(store, clock))
+    transport = httpx.ASGITransport(app=create_api(store, clock, SystemTimer()))
     headers = {"Authorization": f"Bearer {token.reveal()}"}
     async with httpx.AsyncClient(
         transport=transport, base_url="http://api", headers=headers

@@ -10,16 +10,15 @@ import base64
 import hashlib
 import hmac
 import json
-import socket
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from tests.serving import served as serve_app
 
 from omnistock.sandbox.registry import serve
 
@@ -36,16 +35,9 @@ class ReceiverApp:
 @pytest.fixture
 async def receiver() -> AsyncIterator[tuple[ReceiverApp, str]]:
     app = ReceiverApp()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
     starlette = Starlette(routes=[Route("/hook", app.hook, methods=["POST"])])
-    server = uvicorn.Server(uvicorn.Config(starlette, log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:  # noqa: ASYNC110 - uvicorn exposes only a flag
-        await asyncio.sleep(0.01)
-    yield app, f"http://127.0.0.1:{sock.getsockname()[1]}/hook"
-    server.should_exit = True
-    await task
+    async with serve_app(starlette) as base:
+        yield app, f"{base}/hook"
 
 
 @pytest.fixture
