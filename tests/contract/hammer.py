@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import random
 
+from omnistock.domain.errors import StorageBusyError
 from omnistock.domain.events import LedgerEvent
+from omnistock.ledger.journal import AppendResult
 from omnistock.ledger.store import Store
 from tests.contract.builders import received, released, reserved
 
@@ -32,7 +34,7 @@ async def _hammer(url: str, worker: int, batches: int) -> list[tuple[str, str, i
     try:
         for b in range(batches):
             events = [_event(rng, worker, b * 10 + i) for i in range(rng.randint(1, 5))]
-            results = await store.ledger.append(events)
+            results = await _append_until_accepted(store, events)
             applied.extend(
                 (e.type.value, e.sku, e.quantity)
                 for e, r in zip(events, results, strict=True)
@@ -41,6 +43,16 @@ async def _hammer(url: str, worker: int, batches: int) -> list[tuple[str, str, i
     finally:
         await store.close()
     return applied
+
+
+async def _append_until_accepted(store: Store, events: list[LedgerEvent]) -> list[AppendResult]:
+    # A busy store wrote nothing; the same events (same keys) are simply offered again,
+    # as a real writer would after StorageBusyError.
+    while True:
+        try:
+            return await store.ledger.append(events)
+        except StorageBusyError:
+            await asyncio.sleep(0.05)
 
 
 def hammer(url: str, worker: int, batches: int) -> list[tuple[str, str, int]]:

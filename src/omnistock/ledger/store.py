@@ -21,6 +21,16 @@ from omnistock.domain.events import LedgerEvent
 from omnistock.domain.ids import AccountId, ListingId, LocationId, Sku
 from omnistock.ledger.catalog import CatalogRepo
 from omnistock.ledger.database import Database
+from omnistock.ledger.inbox import (
+    DEFAULT_LEASE_S,
+    InboxCounts,
+    InboxItem,
+    InboxMessage,
+    Incident,
+    IngestRecords,
+    KnownKeys,
+    SqlInbox,
+)
 from omnistock.ledger.journal import AppendResult, Journal, StoredEvent
 from omnistock.ledger.migrations import migrate
 from omnistock.ledger.notifications import (
@@ -31,7 +41,12 @@ from omnistock.ledger.notifications import (
     Topic,
 )
 from omnistock.ledger.reservations import Reservation, ReservationLine, ReservationRepo
-from omnistock.ledger.sync_state import ListingSyncState, SyncStateRepo
+from omnistock.ledger.sync_state import (
+    DueListing,
+    ListingSyncState,
+    PushOutcome,
+    SyncStateRepo,
+)
 from omnistock.ledger.tokens import StoredToken, TokenRepo
 from omnistock.ledger.verify import VerifyReport, verify
 
@@ -148,6 +163,29 @@ class SyncStates:
     async def dirty(self, account: AccountId, limit: int = 1000) -> list[ListingSyncState]:
         return await self._worker.call(self._repo.dirty, account, limit)
 
+    async def due(self, account: AccountId, now: datetime, limit: int = 1000) -> list[DueListing]:
+        return await self._worker.call(self._repo.due, account, now, limit)
+
+    async def next_due(self, account: AccountId, now: datetime) -> datetime | None:
+        return await self._worker.call(self._repo.next_due, account, now)
+
+    async def listed(
+        self, account: AccountId, after: ListingId | None = None, limit: int = 1000
+    ) -> list[DueListing]:
+        return await self._worker.call(self._repo.listed, account, after, limit)
+
+    async def record(self, outcomes: Sequence[PushOutcome]) -> None:
+        await self._worker.call(self._repo.record, outcomes)
+
+    async def resync(self, account: AccountId) -> int:
+        return await self._worker.call(self._repo.resync, account)
+
+    async def observed(self, listing: ListingId, quantity: int) -> bool:
+        return await self._worker.call(self._repo.observed, listing, quantity)
+
+    async def drift(self, account: AccountId) -> list[ListingSyncState]:
+        return await self._worker.call(self._repo.drift, account)
+
 
 class Tokens:
     """Async access to stored API tokens (see TokenRepo)."""
@@ -167,6 +205,53 @@ class Tokens:
 
     async def all(self) -> list[StoredToken]:
         return await self._worker.call(self._repo.all)
+
+
+class InboxFacade:
+    """Async access to the durable inbox and ingestion's records (see ledger.inbox: SqlInbox
+    and IngestRecords for each method's contract). Leases run on the system clock: they
+    measure how long a processor may be silent, in real time."""
+
+    def __init__(self, worker: _Worker, db: Database) -> None:
+        self._worker = worker
+        self._inbox = SqlInbox(db, SystemClock())
+        self._records = IngestRecords(db, SystemClock())
+
+    async def put(self, messages: Sequence[InboxMessage]) -> list[bool]:
+        return await self._worker.call(self._inbox.put, messages)
+
+    async def take(self, limit: int, lease: float = DEFAULT_LEASE_S) -> list[InboxItem]:
+        return await self._worker.call(self._inbox.take, limit, lease)
+
+    async def ack(self, ids: Collection[int]) -> None:
+        await self._worker.call(self._inbox.ack, ids)
+
+    async def fail(self, item_id: int, error: str, retry_at: datetime) -> bool:
+        return await self._worker.call(self._inbox.fail, item_id, error, retry_at)
+
+    async def parked(self, limit: int = 100) -> list[InboxItem]:
+        return await self._worker.call(self._inbox.parked, limit)
+
+    async def counts(self) -> InboxCounts:
+        return await self._worker.call(self._inbox.counts)
+
+    async def known(self, keys: Collection[str]) -> KnownKeys:
+        return await self._worker.call(self._records.known, keys)
+
+    async def mark(self, keys: Collection[str]) -> None:
+        await self._worker.call(self._records.mark, keys)
+
+    async def cursor(self, account: AccountId) -> str | None:
+        return await self._worker.call(self._records.cursor, account)
+
+    async def save_cursor(self, account: AccountId, cursor: str) -> None:
+        await self._worker.call(self._records.save_cursor, account, cursor)
+
+    async def record_incidents(self, incidents: Sequence[Incident]) -> list[bool]:
+        return await self._worker.call(self._records.record_incidents, incidents)
+
+    async def incidents(self, limit: int = 100) -> list[Incident]:
+        return await self._worker.call(self._records.incidents, limit)
 
 
 class Reservations:
@@ -250,6 +335,7 @@ class Store:
         self.tokens = Tokens(worker, TokenRepo(db))
         self.reservations = Reservations(worker, ReservationRepo(db, journal))
         self.notifications = Notifications(worker, NotificationRepo(db))
+        self.inbox = InboxFacade(worker, db)
 
     @classmethod
     async def open(

@@ -4,12 +4,19 @@ A listing is dirty while its desired quantity differs from the last pushed one."
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from enum import StrEnum
 
-from omnistock.domain.ids import AccountId, ListingId
-from omnistock.ledger.database import Database, Row
+from omnistock.domain.errors import UnknownEntityError
+from omnistock.domain.ids import AccountId, ListingId, Sku
+from omnistock.ledger.codec import decode_mapping
+from omnistock.ledger.database import BulkStatement, Database, Row
+
+# Errors come from adapters (never carrying credentials); the cap keeps a host's page or a
+# long platform message from bloating every row of a failing account.
+MAX_ERROR_LENGTH = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,10 +37,68 @@ class ListingSyncState:
         return self.pushed_qty != self.desired_qty
 
 
+@dataclass(frozen=True, slots=True)
+class DueListing:
+    """A listing to push, with what the adapter needs to address it on its channel."""
+
+    state: ListingSyncState
+    sku: Sku
+    external_ids: Mapping[str, str]
+
+
+class PushStatus(StrEnum):
+    SUCCEEDED = "succeeded"
+    RETRYABLE = "retryable"
+    PERMANENT = "permanent"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PushOutcome:
+    """What became of pushing `quantity` (reflecting `sequence`) to one listing.
+
+    A failure keeps the listing dirty until `retry_at`, with `error` visible."""
+
+    listing: ListingId
+    quantity: int
+    sequence: int
+    status: PushStatus
+    error: str | None = None
+    retry_at: datetime | None = None
+
+
 _COLUMNS = (
-    "listing, account, desired_qty, desired_seq, priority, pushed_qty, pushed_seq,"
-    " attempts, next_attempt_at, last_error"
+    "s.listing, s.account, s.desired_qty, s.desired_seq, s.priority, s.pushed_qty,"
+    " s.pushed_seq, s.attempts, s.next_attempt_at, s.last_error"
 )
+_DUE_ORDER = " ORDER BY s.priority, s.desired_seq, s.listing"
+
+# `dirty` is recomputed here, not by the trigger: desired may have moved while the push
+# was in flight, and then the listing must stay dirty for the next pass.
+_SUCCEEDED = BulkStatement(
+    name="pushed",
+    columns=(("listing", "text"), ("quantity", "bigint"), ("sequence", "bigint")),
+    per_row="UPDATE listing_sync SET pushed_qty = ?2, pushed_seq = ?3, attempts = 0,"
+    " next_attempt_at = NULL, last_error = NULL,"
+    " dirty = CASE WHEN desired_qty <> ?2 THEN 1 ELSE 0 END WHERE listing = ?1",
+    set_based="UPDATE listing_sync AS s SET pushed_qty = r.quantity, pushed_seq = r.sequence,"
+    " attempts = 0, next_attempt_at = NULL, last_error = NULL,"
+    " dirty = CASE WHEN s.desired_qty <> r.quantity THEN 1 ELSE 0 END"
+    " FROM {rows} AS r WHERE s.listing = r.listing",
+)
+_FAILED = BulkStatement(
+    name="push_failed",
+    columns=(("listing", "text"), ("error", "text"), ("retry_at", "timestamptz")),
+    per_row="UPDATE listing_sync SET attempts = attempts + 1, last_error = ?2,"
+    " next_attempt_at = ?3 WHERE listing = ?1",
+    set_based="UPDATE listing_sync AS s SET attempts = s.attempts + 1, last_error = r.error,"
+    " next_attempt_at = r.retry_at FROM {rows} AS r WHERE s.listing = r.listing",
+)
+
+
+def clean_error(error: str | None) -> str:
+    """A one-line, bounded error text for a failed push."""
+    text = " ".join((error or "push failed").split())
+    return text if len(text) <= MAX_ERROR_LENGTH else text[: MAX_ERROR_LENGTH - 1] + "…"
 
 
 class SyncStateRepo:
@@ -43,7 +108,7 @@ class SyncStateRepo:
     def states(self, listings: Collection[ListingId]) -> dict[ListingId, ListingSyncState]:
         """The sync state of each listing that has one."""
         rows = self._db.rows(
-            f"SELECT {_COLUMNS} FROM listing_sync WHERE {self._db.any_of('listing')}",
+            f"SELECT {_COLUMNS} FROM listing_sync s WHERE {self._db.any_of('s.listing')}",
             (self._db.list_param(listings),),
         )
         return {row[0]: self._state(row) for row in rows}
@@ -51,11 +116,102 @@ class SyncStateRepo:
     def dirty(self, account: AccountId, limit: int = 1000) -> list[ListingSyncState]:
         """The account's dirty listings, most urgent first (see planning.Priority)."""
         rows = self._db.rows(
-            f"SELECT {_COLUMNS} FROM listing_sync WHERE account = ? AND dirty = 1"
-            " ORDER BY priority, desired_seq, listing LIMIT ?",
+            f"SELECT {_COLUMNS} FROM listing_sync s WHERE s.account = ? AND s.dirty = 1"
+            f"{_DUE_ORDER} LIMIT ?",
             (account, limit),
         )
         return [self._state(row) for row in rows]
+
+    def due(self, account: AccountId, now: datetime, limit: int = 1000) -> list[DueListing]:
+        """The account's dirty listings whose next attempt is not after `now`, most urgent
+        first (priority, then the sequence they reflect), with the catalog ids to push."""
+        rows = self._db.rows(
+            f"SELECT {_COLUMNS}, l.sku, l.external_ids FROM listing_sync s"
+            " JOIN listings l ON l.id = s.listing WHERE s.account = ? AND s.dirty = 1"
+            f" AND (s.next_attempt_at IS NULL OR s.next_attempt_at <= ?){_DUE_ORDER} LIMIT ?",
+            (account, self._time(now), limit),
+        )
+        return [self._due(row) for row in rows]
+
+    def next_due(self, account: AccountId, now: datetime) -> datetime | None:
+        """When the account's next dirty listing falls due (`now` or earlier if one is due
+        already); None when nothing is dirty."""
+        [(earliest,)] = self._db.rows(
+            "SELECT MIN(COALESCE(next_attempt_at, ?)) FROM listing_sync"
+            " WHERE account = ? AND dirty = 1",
+            (self._time(now), account),
+        )
+        return None if earliest is None else self._db.decode_time(earliest)
+
+    def listed(
+        self, account: AccountId, after: ListingId | None = None, limit: int = 1000
+    ) -> list[DueListing]:
+        """Every listing of the account with a sync state, dirty or not, by listing id
+        after `after` (keyset pages), for a first sync's dry run."""
+        rows = self._db.rows(
+            f"SELECT {_COLUMNS}, l.sku, l.external_ids FROM listing_sync s"
+            " JOIN listings l ON l.id = s.listing WHERE s.account = ? AND s.listing > ?"
+            " ORDER BY s.listing LIMIT ?",
+            (account, after or "", limit),
+        )
+        return [self._due(row) for row in rows]
+
+    def record(self, outcomes: Sequence[PushOutcome]) -> None:
+        """Apply a batch of push outcomes in one transaction. A success sets what the
+        channel shows and clears the failure count; a failure counts an attempt, keeps the
+        listing dirty and schedules it at `retry_at` with its error visible."""
+        succeeded = [o for o in outcomes if o.status is PushStatus.SUCCEEDED]
+        failed = [o for o in outcomes if o.status is not PushStatus.SUCCEEDED]
+        with self._db.transaction():
+            self._db.run_bulk(_SUCCEEDED, [(o.listing, o.quantity, o.sequence) for o in succeeded])
+            self._db.run_bulk(_FAILED, [self._failed_row(o) for o in failed])
+
+    def resync(self, account: AccountId) -> int:
+        """Mark every listing of the account dirty and due now (a first or forced full
+        sync); return how many there are."""
+        with self._db.transaction():
+            return self._db.run(
+                "UPDATE listing_sync SET dirty = 1, attempts = 0, next_attempt_at = NULL"
+                " WHERE account = ?",
+                (account,),
+            )
+
+    def observed(self, listing: ListingId, quantity: int) -> bool:
+        """Record that the channel shows `quantity` for `listing` (reconciliation).
+
+        A quantity other than the one omnistock pushed is drift: it becomes the pushed
+        state with no ledger sequence (omnistock did not write it), so the listing turns
+        dirty unless the channel happens to show the desired quantity. Returns whether it
+        was drift. Raises UnknownEntityError for a listing without sync state."""
+        with self._db.transaction():
+            state = self.states([listing]).get(listing)
+            if state is None:
+                raise UnknownEntityError("listing", listing)
+            if state.pushed_qty == quantity:
+                return False
+            self._db.run(*_observation(state, quantity))
+            return True
+
+    def drift(self, account: AccountId) -> list[ListingSyncState]:
+        """Listings of the account whose channel shows a quantity that omnistock did not
+        write and has not overwritten yet (recorded by `observed`)."""
+        rows = self._db.rows(
+            f"SELECT {_COLUMNS} FROM listing_sync s WHERE s.account = ?"
+            " AND s.pushed_qty IS NOT NULL AND s.pushed_seq IS NULL ORDER BY s.listing",
+            (account,),
+        )
+        return [self._state(row) for row in rows]
+
+    def _failed_row(self, outcome: PushOutcome) -> tuple[object, ...]:
+        retry_at = None if outcome.retry_at is None else self._time(outcome.retry_at)
+        return (outcome.listing, clean_error(outcome.error), retry_at)
+
+    def _time(self, value: datetime) -> object:
+        # One zone for every stored time: SQLite compares them as ISO text.
+        return self._db.encode_time(value.astimezone(UTC))
+
+    def _due(self, row: Row) -> DueListing:
+        return DueListing(self._state(row[:10]), row[10], decode_mapping(row[11]))
 
     def _state(self, row: Row) -> ListingSyncState:
         next_at = None if row[8] is None else self._db.decode_time(row[8])
@@ -72,3 +228,21 @@ class SyncStateRepo:
             next_attempt_at=next_at,
             last_error=row[9],
         )
+
+
+def _observation(state: ListingSyncState, quantity: int) -> tuple[str, tuple[object, ...]]:
+    """The update recording that the channel shows `quantity` instead of what was pushed."""
+    if quantity == state.desired_qty:
+        # Wrong for omnistock's last write, right for the ledger now: nothing to overwrite.
+        return (
+            "UPDATE listing_sync SET pushed_qty = ?, pushed_seq = desired_seq, dirty = 0"
+            " WHERE listing = ?",
+            (quantity, state.listing),
+        )
+    before = "nothing" if state.pushed_qty is None else str(state.pushed_qty)
+    error = f"drift: the channel showed {quantity} where omnistock had pushed {before}"
+    return (
+        "UPDATE listing_sync SET pushed_qty = ?, pushed_seq = NULL, dirty = 1, last_error = ?"
+        " WHERE listing = ?",
+        (quantity, error, state.listing),
+    )

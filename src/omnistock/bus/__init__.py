@@ -1,0 +1,1 @@
+"""The inbox and event bus: durable hand-over between ingestion and processing."""

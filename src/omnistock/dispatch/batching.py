@@ -1,0 +1,50 @@
+"""Which due listings go first and how they are packed into the platform's batches.
+
+Pure: risk orders decreases to zero or low stock before mere increases, which may linger."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TypeVar
+
+from omnistock.adapters.base import ListingRef, StockUpdate
+from omnistock.domain.planning import Priority
+from omnistock.ledger.sync_state import DueListing, ListingSyncState
+
+T = TypeVar("T")
+
+
+def risk(state: ListingSyncState) -> int:
+    """How urgent pushing the desired quantity is (a Priority: lower goes first).
+
+    The ledger ranks out-of-stock and low-stock levels; a drop below what the channel
+    shows now (the last push) outranks an increase, since the channel oversells meanwhile."""
+    lower = state.pushed_qty is not None and state.desired_qty < state.pushed_qty
+    return min(state.priority, Priority.DECREASE if lower else Priority.INCREASE)
+
+
+def by_risk(due: Sequence[DueListing]) -> list[DueListing]:
+    """Most urgent first; among equals, the oldest change first."""
+    return sorted(due, key=lambda d: (risk(d.state), d.state.desired_seq, d.state.listing))
+
+
+def pack(items: Sequence[T], size: int) -> list[list[T]]:
+    """Consecutive batches of at most `size` items, in order."""
+    if size < 1:
+        raise ValueError(f"batch size must be >= 1, got {size}")
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
+
+
+def may_linger(due: Sequence[DueListing], max_batch: int) -> bool:
+    """Whether waiting briefly for a fuller batch costs nothing but a little latency:
+    the listings due would not fill one batch and none of them lowers the shown stock."""
+    if not due or len(due) >= max_batch:
+        return False
+    return all(risk(d.state) == Priority.INCREASE for d in due)
+
+
+def update_of(due: DueListing) -> StockUpdate:
+    """The write of the listing's latest desired quantity (all earlier ones coalesced)."""
+    state = due.state
+    ref = ListingRef(listing=state.listing, sku=due.sku, external_ids=due.external_ids)
+    return StockUpdate(ref=ref, quantity=state.desired_qty, sequence=state.desired_seq)

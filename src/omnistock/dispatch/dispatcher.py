@@ -1,0 +1,193 @@
+"""The dispatcher of one channel account: pushes the latest desired quantity of its dirty
+listings, most urgent first, in the platform's batches, retrying and never dropping work.
+
+Level-triggered: every pass reads the current desired state, so any number of changes to
+a listing since its last push coalesce into one write of the newest quantity."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from omnistock.adapters.base import ChannelAdapter, ObservedLevel
+from omnistock.adapters.ratelimit import RateLimiter
+from omnistock.clock import Clock, Timer
+from omnistock.dispatch.batching import by_risk, may_linger, pack, update_of
+from omnistock.dispatch.circuit import CircuitBreaker, CircuitSettings
+from omnistock.dispatch.report import DispatchReport, FirstSyncReport
+from omnistock.dispatch.retry import Backoff, RetryPolicy
+from omnistock.domain.errors import AuthFailedError, ChannelError
+from omnistock.domain.ids import AccountId
+from omnistock.ledger.store import Store
+from omnistock.ledger.sync_state import DueListing, PushOutcome
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DispatchSettings:
+    linger: float = 0.05  # seconds increases may wait for a fuller batch (0: never)
+    take: int = 1000  # due listings read per pass
+    idle: float = 30.0  # longest wait with nothing due: bounds the cost of a missed wake()
+    min_wait: float = 0.05  # floor between passes that pushed nothing: never busy-spin
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    circuit: CircuitSettings = field(default_factory=CircuitSettings)
+
+    def __post_init__(self) -> None:
+        if self.take < 1 or self.linger < 0 or self.idle <= 0 or self.min_wait <= 0:
+            raise ValueError("need take >= 1, linger >= 0, idle > 0 and min_wait > 0")
+
+
+class AccountDispatcher:
+    """Pushes one account's dirty listings through its adapter (one dispatcher per account:
+    the platform's rate limit belongs to the account)."""
+
+    def __init__(
+        self,
+        account: AccountId,
+        adapter: ChannelAdapter,
+        store: Store,
+        timer: Timer,
+        clock: Clock,
+        *,
+        settings: DispatchSettings | None = None,
+        limiter: RateLimiter | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._account = account
+        self._adapter = adapter
+        self._store = store
+        self._timer = timer
+        self._clock = clock
+        self._settings = settings or DispatchSettings()
+        self._limiter = limiter  # the adapter's, when shared: its pauses pace our passes
+        self._backoff = Backoff(self._settings.retry, rng or random.Random())
+        self.circuit = CircuitBreaker(timer, self._settings.circuit)
+        self._wake = asyncio.Event()
+
+    @property
+    def account(self) -> AccountId:
+        return self._account
+
+    def wake(self) -> None:
+        """New dirty listings were recorded: start a pass now instead of at the next due time."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Pass after pass until `stop` is set, waiting in between for the next due time,
+        a `wake()`, or the end of a pause (limiter, open circuit); never busy-spins."""
+        while not stop.is_set():
+            report = await self.run_once()
+            await self._pause(await self._wait_after(report), stop)
+
+    async def run_once(self) -> DispatchReport:
+        """One pass: push every listing due now, most urgent first, batch by batch, and
+        record each item's outcome. Stops early when the circuit is (or goes) open."""
+        self._wake.clear()  # a wake() from now on asks for another pass
+        if self.circuit.retry_in() > 0:
+            return DispatchReport(circuit_open=True)
+        report = DispatchReport()
+        max_batch = self._adapter.capabilities.max_batch
+        for batch in pack(by_risk(await self._take()), max_batch):
+            if not self.circuit.allow():
+                return report + DispatchReport(circuit_open=True)
+            report += await self._push(batch)
+        return report
+
+    async def first_sync(self, *, dry_run: bool) -> FirstSyncReport:
+        """Push every listing of the account once (an account just connected). With
+        `dry_run`, return the writes it would make without calling the platform."""
+        updates = tuple(update_of(d) for d in await self._every_listing())
+        if dry_run:
+            return FirstSyncReport(updates=updates, dry_run=True)
+        await self._store.sync.resync(self._account)
+        total = DispatchReport()
+        while True:
+            report = await self.run_once()
+            total += report
+            if not report.pushed or report.circuit_open:
+                return FirstSyncReport(updates=updates, dry_run=False, report=total)
+
+    async def reconcile(self) -> int:
+        """Read what the channel shows for every listing and record it; a level omnistock
+        did not write is drift and is overwritten by the next pass. Returns the drift count.
+        Raises ChannelError when the channel cannot be read."""
+        drifted = 0
+        for page in pack(await self._every_listing(), self._settings.take):
+            levels = await self._adapter.read([update_of(d).ref for d in page])
+            drifted += await self._record_levels(levels)
+        if drifted:
+            self.wake()
+        return drifted
+
+    async def _record_levels(self, levels: Sequence[ObservedLevel]) -> int:
+        drifted = 0
+        for level in levels:
+            if level.quantity is not None:
+                drifted += await self._store.sync.observed(level.listing, level.quantity)
+        return drifted
+
+    async def _every_listing(self) -> list[DueListing]:
+        found: list[DueListing] = []
+        while page := await self._store.sync.listed(
+            self._account, found[-1].state.listing if found else None, self._settings.take
+        ):
+            found.extend(page)
+        return found
+
+    async def _take(self) -> list[DueListing]:
+        due = await self._store.sync.due(self._account, self._clock.now(), self._settings.take)
+        linger = self._settings.linger
+        if linger > 0 and may_linger(due, self._adapter.capabilities.max_batch):
+            await self._timer.sleep(linger)
+            due = await self._store.sync.due(self._account, self._clock.now(), self._settings.take)
+        return due
+
+    async def _push(self, batch: list[DueListing]) -> DispatchReport:
+        updates = [update_of(d) for d in batch]
+        try:
+            results = await self._adapter.push(updates)
+        except ChannelError as error:
+            outcomes = self._call_failed(batch, error)
+        else:
+            self.circuit.record_success()  # the platform answered, whatever each item's fate
+            outcomes = self._backoff.results(batch, results, self._clock.now())
+        # Recorded after the call: a crash in between leaves the listings dirty, and
+        # re-sending the same absolute quantities later is harmless.
+        await self._store.sync.record(outcomes)
+        return DispatchReport.of(outcomes)
+
+    def _call_failed(self, batch: list[DueListing], error: ChannelError) -> list[PushOutcome]:
+        logger.info("%s: push of %d listings failed: %s", self._account, len(batch), error)
+        now = self._clock.now()
+        if isinstance(error, AuthFailedError):
+            self.circuit.trip()
+            # Retry with the circuit's probe, so that fixed credentials take effect then.
+            return self._backoff.delayed(batch, error, now, self.circuit.retry_in())
+        self.circuit.record_failure()
+        return self._backoff.failed_call(batch, error, now)
+
+    async def _wait_after(self, report: DispatchReport) -> float:
+        now = self._clock.now()
+        due = await self._store.sync.next_due(self._account, now)
+        wait = self._settings.idle if due is None else (due - now).total_seconds()
+        wait = min(wait, self._settings.idle)
+        floor = 0.0 if report.pushed else self._settings.min_wait
+        pause = self._limiter.delay() if self._limiter is not None else 0.0
+        return max(wait, floor, pause, self.circuit.retry_in())
+
+    async def _pause(self, seconds: float, stop: asyncio.Event) -> None:
+        waits = [
+            asyncio.ensure_future(self._timer.sleep(seconds)),
+            asyncio.ensure_future(self._wake.wait()),
+            asyncio.ensure_future(stop.wait()),
+        ]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+            await asyncio.gather(*waits, return_exceptions=True)

@@ -1,0 +1,1 @@
+"""Ingestion: webhooks, pollers and inbox processing turn channel facts into ledger events."""

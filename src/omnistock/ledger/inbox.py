@@ -1,0 +1,322 @@
+"""The durable inbox in the ledger database, and the records ingestion keeps beside it.
+
+The inbox is a leased table queue (a taken item not acknowledged in time comes back); the
+records are poll cursors, incidents, order-line marks and the journal's outcomes by key."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import TypeAlias
+
+from omnistock.clock import Clock
+from omnistock.domain.balance import Rejection, RejectionCode
+from omnistock.domain.errors import InvalidInputError
+from omnistock.domain.ids import MAX_KEY_LENGTH, AccountId, check_identifier
+from omnistock.ledger.database import Database, Row
+
+MAX_PAYLOAD = 1_000_000  # characters of JSON: a large order, far below any webhook limit
+MAX_ERROR = 2_000
+DEFAULT_LEASE_S = 30.0
+DEFAULT_MAX_ATTEMPTS = 8
+# Dedupe keys are remembered this long; a platform redelivering later gives a duplicate
+# that only the ledger's idempotency keys absorb (still exactly once in effect).
+DEFAULT_RETENTION = timedelta(days=30)
+
+
+class InboxKind(StrEnum):
+    CHANNEL_EVENT = "channel_event"
+    LEDGER_EVENTS = "ledger_events"
+    IMPORT_ROW = "import_row"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InboxMessage:
+    """What is put into the inbox: `payload` is JSON text, `dedupe_key` stable across
+    redelivery of the same fact."""
+
+    kind: InboxKind
+    account: AccountId | None
+    dedupe_key: str
+    payload: str
+
+    def validate(self) -> None:
+        InboxKind(self.kind)
+        check_identifier("dedupe_key", self.dedupe_key, MAX_KEY_LENGTH)
+        if self.account is not None:
+            check_identifier("account", self.account)
+        if not isinstance(self.payload, str) or len(self.payload) > MAX_PAYLOAD:
+            raise InvalidInputError("payload", f"must be text of at most {MAX_PAYLOAD} chars")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InboxItem:
+    """A message as taken from the inbox: `attempts` counts deliveries, this one included."""
+
+    id: int
+    kind: InboxKind
+    account: AccountId | None
+    dedupe_key: str
+    payload: str
+    received_at: datetime
+    attempts: int
+    last_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InboxCounts:
+    pending: int  # waiting, leased or scheduled for a retry
+    parked: int  # gave up after the maximum attempts; kept for inspection
+
+
+class IncidentKind(StrEnum):
+    OVERSOLD = "oversold"  # a channel order the ledger could not cover
+    UNMAPPED_LINE = "unmapped_line"  # an order line whose SKU omnistock does not know
+    REJECTED = "rejected"  # another ledger rule refused an order event (nothing reserved…)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Incident:
+    """Something ingestion could not apply as asked; `key` makes recording it idempotent."""
+
+    key: str
+    kind: IncidentKind
+    account: AccountId | None
+    reason: str
+    order_id: str | None = None
+    line_id: str | None = None
+    sku: str | None = None
+    location: str | None = None
+    quantity: int | None = None
+    recorded_at: datetime | None = None  # set by the store
+
+
+# What `IngestRecords.known` answers: per key found, its rejection (None: it happened).
+KnownKeys: TypeAlias = dict[str, Rejection | None]
+
+_ITEM_COLUMNS = "id, kind, account, dedupe_key, payload, received_at, attempts, last_error"
+
+
+class SqlInbox:
+    """The inbox as two tables: `inbox` (the queue) and `inbox_keys` (dedupe keys seen)."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        *,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        retention: timedelta = DEFAULT_RETENTION,
+    ) -> None:
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self._db = db
+        self._clock = clock
+        self._max_attempts = max_attempts
+        self._retention = retention
+
+    def put(self, messages: Sequence[InboxMessage]) -> list[bool]:
+        """Store every message in one transaction; per message, False if its dedupe key was
+        already received (it is then not stored again). InvalidInputError: nothing stored."""
+        for index, message in enumerate(messages):
+            try:
+                message.validate()
+            except (InvalidInputError, ValueError) as exc:
+                raise InvalidInputError(f"messages[{index}]", str(exc)) from None
+        now = self._clock.now()
+        at = self._time(now)
+        with self._db.transaction():
+            self._db.run(
+                "DELETE FROM inbox_keys WHERE received_at < ?",
+                (self._time(now - self._retention),),
+            )
+            return [self._put_one(message, at) for message in messages]
+
+    def _put_one(self, message: InboxMessage, at: object) -> bool:
+        new = self._db.run(
+            "INSERT INTO inbox_keys (dedupe_key, received_at) VALUES (?, ?)"
+            " ON CONFLICT (dedupe_key) DO NOTHING",
+            (message.dedupe_key, at),
+        )
+        if new:
+            self._db.run(
+                "INSERT INTO inbox (kind, account, dedupe_key, payload, received_at,"
+                " visible_at, attempts, parked) VALUES (?, ?, ?, ?, ?, ?, 0, 0)",
+                (message.kind.value, message.account, message.dedupe_key, message.payload, at, at),
+            )
+        return new > 0
+
+    def take(self, limit: int, lease: float = DEFAULT_LEASE_S) -> list[InboxItem]:
+        """Up to `limit` visible items, oldest first, each leased for `lease` seconds. An item
+        already delivered `max_attempts` times whose lease ran out is parked, not delivered."""
+        now = self._clock.now()
+        lock = " FOR UPDATE SKIP LOCKED" if self._db.name == "postgres" else ""
+        with self._db.transaction():
+            rows = self._db.rows(
+                f"SELECT {_ITEM_COLUMNS} FROM inbox WHERE parked = 0 AND visible_at <= ?"
+                f" ORDER BY id LIMIT ?{lock}",
+                (self._time(now), limit),
+            )
+            spent = [row for row in rows if row[6] >= self._max_attempts]
+            self._db.run_many(
+                "UPDATE inbox SET parked = 1, last_error = ? WHERE id = ?",
+                [(_spent_error(row), row[0]) for row in spent],
+            )
+            due = [row for row in rows if row[6] < self._max_attempts]
+            until = self._time(now + timedelta(seconds=lease))
+            self._db.run_many(
+                "UPDATE inbox SET attempts = attempts + 1, visible_at = ? WHERE id = ?",
+                [(until, row[0]) for row in due],
+            )
+        return [self._item(row, attempts=row[6] + 1) for row in due]
+
+    def ack(self, ids: Collection[int]) -> None:
+        """Remove processed items; unknown ids (already acknowledged) are ignored."""
+        with self._db.transaction():
+            self._db.run_many("DELETE FROM inbox WHERE id = ?", [(i,) for i in ids])
+
+    def fail(self, item_id: int, error: str, retry_at: datetime) -> bool:
+        """Keep the item with its error, visible again at `retry_at`; once it has been
+        delivered `max_attempts` times, park it instead. Returns whether it was parked."""
+        with self._db.transaction():
+            rows = self._db.rows("SELECT attempts FROM inbox WHERE id = ?", (item_id,))
+            if not rows:
+                return False
+            park = bool(rows[0][0] >= self._max_attempts)
+            self._db.run(
+                "UPDATE inbox SET last_error = ?, visible_at = ?, parked = ? WHERE id = ?",
+                (error[:MAX_ERROR], self._time(retry_at), int(park), item_id),
+            )
+        return park
+
+    def parked(self, limit: int = 100) -> list[InboxItem]:
+        """Parked items, oldest first, with their last error."""
+        rows = self._db.rows(
+            f"SELECT {_ITEM_COLUMNS} FROM inbox WHERE parked = 1 ORDER BY id LIMIT ?", (limit,)
+        )
+        return [self._item(row, attempts=row[6]) for row in rows]
+
+    def counts(self) -> InboxCounts:
+        rows = self._db.rows("SELECT parked, COUNT(*) FROM inbox GROUP BY parked")
+        found = {int(parked): count for parked, count in rows}
+        return InboxCounts(pending=found.get(0, 0), parked=found.get(1, 0))
+
+    def _item(self, row: Row, *, attempts: int) -> InboxItem:
+        return InboxItem(
+            id=row[0],
+            kind=InboxKind(row[1]),
+            account=row[2],
+            dedupe_key=row[3],
+            payload=row[4],
+            received_at=self._db.decode_time(row[5]),
+            attempts=attempts,
+            last_error=row[7],
+        )
+
+    def _time(self, value: datetime) -> object:
+        # UTC everywhere, so SQLite's ISO text compares in time order.
+        return self._db.encode_time(value.astimezone(UTC))
+
+
+def _spent_error(row: Row) -> str:
+    last = f": last error {row[7]}" if row[7] else ""
+    return f"not acknowledged after {row[6]} deliveries{last}"[:MAX_ERROR]
+
+
+class IngestRecords:
+    """Poll cursors, incidents, marks on order lines, and journal outcomes by key."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    def known(self, keys: Collection[str]) -> KnownKeys:
+        """Which keys already happened: a journal outcome (its rejection, None if applied)
+        or a mark (None)."""
+        db = self._db
+        param = (db.list_param(keys),)
+        found: KnownKeys = {
+            key: None
+            for (key,) in db.rows(f"SELECT key FROM ingest_marks WHERE {db.any_of('key')}", param)
+        }
+        for key, code, message in db.rows(
+            "SELECT idempotency_key, rejection_code, rejection_message FROM outcomes"
+            f" WHERE {db.any_of('idempotency_key')}",
+            param,
+        ):
+            found[key] = None if code is None else Rejection(RejectionCode(code), message)
+        return found
+
+    def mark(self, keys: Collection[str]) -> None:
+        """Remember that these keys happened (idempotent)."""
+        at = self._db.encode_time(self._clock.now())
+        with self._db.transaction():
+            self._db.run_many(
+                "INSERT INTO ingest_marks (key, created_at) VALUES (?, ?)"
+                " ON CONFLICT (key) DO NOTHING",
+                [(key, at) for key in sorted(set(keys))],
+            )
+
+    def cursor(self, account: AccountId) -> str | None:
+        rows = self._db.rows("SELECT cursor FROM poll_cursors WHERE account = ?", (account,))
+        return str(rows[0][0]) if rows else None
+
+    def save_cursor(self, account: AccountId, cursor: str) -> None:
+        at = self._db.encode_time(self._clock.now())
+        with self._db.transaction():
+            self._db.run(
+                "INSERT INTO poll_cursors (account, cursor, updated_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (account) DO UPDATE SET"
+                " cursor = excluded.cursor, updated_at = excluded.updated_at",
+                (account, cursor, at),
+            )
+
+    def record_incidents(self, incidents: Sequence[Incident]) -> list[bool]:
+        """Record each incident once per key; False for a key already recorded."""
+        at = self._db.encode_time(self._clock.now())
+        with self._db.transaction():
+            return [self._record(incident, at) > 0 for incident in incidents]
+
+    def _record(self, i: Incident, at: object) -> int:
+        return self._db.run(
+            "INSERT INTO incidents (key, kind, account, reason, order_id, line_id, sku,"
+            " location, quantity, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (key) DO NOTHING",
+            (
+                i.key,
+                i.kind.value,
+                i.account,
+                i.reason[:MAX_ERROR],
+                i.order_id,
+                i.line_id,
+                i.sku,
+                i.location,
+                i.quantity,
+                at,
+            ),
+        )
+
+    def incidents(self, limit: int = 100) -> list[Incident]:
+        """The most recent incidents first."""
+        rows = self._db.rows(
+            "SELECT key, kind, account, reason, order_id, line_id, sku, location, quantity,"
+            " recorded_at FROM incidents ORDER BY position DESC LIMIT ?",
+            (limit,),
+        )
+        return [
+            Incident(
+                key=row[0],
+                kind=IncidentKind(row[1]),
+                account=row[2],
+                reason=row[3],
+                order_id=row[4],
+                line_id=row[5],
+                sku=row[6],
+                location=row[7],
+                quantity=row[8],
+                recorded_at=self._db.decode_time(row[9]),
+            )
+            for row in rows
+        ]

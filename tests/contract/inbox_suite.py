@@ -1,0 +1,225 @@
+"""InboxContract: what the durable inbox (and ingestion's records) guarantee, run on SQLite and
+PostgreSQL. Subclasses provide `store_url`; everything else is shared."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from omnistock.bus.inbox import Inbox, InboxCounts, InboxKind, InboxMessage
+from omnistock.domain.balance import RejectionCode
+from omnistock.domain.errors import InvalidInputError
+from omnistock.domain.ids import AccountId
+from omnistock.ledger.inbox import DEFAULT_MAX_ATTEMPTS, Incident, IncidentKind
+from omnistock.ledger.store import Store
+from tests.contract.builders import received, reserved, seed
+
+HOUR = 3600.0
+
+
+def message(key: str, payload: str = '{"n": 1}') -> InboxMessage:
+    return InboxMessage(
+        kind=InboxKind.CHANNEL_EVENT, account=AccountId("shop"), dedupe_key=key, payload=payload
+    )
+
+
+def later(seconds: float) -> datetime:
+    return datetime.now(UTC) + timedelta(seconds=seconds)
+
+
+class InboxContract:
+    @pytest.fixture
+    def store_url(self) -> str:
+        raise NotImplementedError
+
+    @pytest.fixture
+    async def store(self, store_url: str) -> AsyncIterator[Store]:
+        opened = await Store.open(store_url)
+        yield opened
+        await opened.close()
+
+    def test_the_store_inbox_is_an_inbox(self, store: Store) -> None:
+        inbox: Inbox = store.inbox  # checked by mypy: the facade satisfies the port
+        assert inbox is store.inbox
+
+    async def test_items_come_out_oldest_first_with_what_went_in(self, store: Store) -> None:
+        before = datetime.now(UTC)
+        assert await store.inbox.put([message("a", '{"x": "é"}'), message("b")]) == [True, True]
+        assert await store.inbox.put([message("c")]) == [True]
+        items = await store.inbox.take(10)
+        assert [i.dedupe_key for i in items] == ["a", "b", "c"]
+        first = items[0]
+        assert (first.kind, first.account, first.payload) == (
+            InboxKind.CHANNEL_EVENT,
+            "shop",
+            '{"x": "é"}',
+        )
+        assert first.attempts == 1
+        assert first.last_error is None
+        assert before - timedelta(seconds=1) <= first.received_at <= datetime.now(UTC)
+        assert items[0].id < items[1].id < items[2].id
+
+    async def test_take_respects_the_limit(self, store: Store) -> None:
+        await store.inbox.put([message(f"k{n}") for n in range(5)])
+        assert [i.dedupe_key for i in await store.inbox.take(2, lease=HOUR)] == ["k0", "k1"]
+        assert [i.dedupe_key for i in await store.inbox.take(10, lease=HOUR)] == ["k2", "k3", "k4"]
+
+    async def test_a_dedupe_key_is_received_once(self, store: Store) -> None:
+        assert await store.inbox.put([message("a"), message("a"), message("b")]) == [
+            True,
+            False,
+            True,
+        ]
+        assert await store.inbox.put([message("a", '{"other": 1}')]) == [False]
+        items = await store.inbox.take(10)
+        assert [(i.dedupe_key, i.payload) for i in items] == [("a", '{"n": 1}'), ("b", '{"n": 1}')]
+        await store.inbox.ack([i.id for i in items])
+        # Acknowledged messages are gone; their keys are still remembered.
+        assert await store.inbox.put([message("a")]) == [False]
+        assert await store.inbox.take(10) == []
+
+    async def test_a_malformed_message_stores_nothing(self, store: Store) -> None:
+        with pytest.raises(InvalidInputError, match=r"messages\[1\]"):
+            await store.inbox.put([message("ok"), message("")])
+        with pytest.raises(InvalidInputError, match="payload"):
+            await store.inbox.put([message("big", "x" * 1_000_001)])
+        assert await store.inbox.counts() == InboxCounts(pending=0, parked=0)
+
+    async def test_a_leased_item_is_not_delivered_twice_until_the_lease_ends(
+        self, store: Store
+    ) -> None:
+        await store.inbox.put([message("a")])
+        (item,) = await store.inbox.take(10, lease=HOUR)
+        assert await store.inbox.take(10, lease=HOUR) == []
+        assert await store.inbox.counts() == InboxCounts(pending=1, parked=0)
+        await store.inbox.ack([item.id])
+        await store.inbox.ack([item.id])  # idempotent
+        assert await store.inbox.counts() == InboxCounts(pending=0, parked=0)
+
+    async def test_an_expired_lease_delivers_the_item_again(self, store: Store) -> None:
+        await store.inbox.put([message("a")])
+        (first,) = await store.inbox.take(10, lease=0.0)
+        (again,) = await store.inbox.take(10, lease=HOUR)
+        assert again.id == first.id
+        assert again.attempts == 2
+
+    async def test_nothing_is_lost_across_a_crash_and_reopen(self, store_url: str) -> None:
+        store = await Store.open(store_url)
+        await store.inbox.put([message("a"), message("b")])
+        taken = await store.inbox.take(1, lease=0.0)  # then "crash": never acknowledged
+        assert [i.dedupe_key for i in taken] == ["a"]
+        await store.close()
+        reopened = await Store.open(store_url)
+        try:
+            items = await reopened.inbox.take(10)
+            assert [(i.dedupe_key, i.attempts) for i in items] == [("a", 2), ("b", 1)]
+            assert await reopened.inbox.put([message("a")]) == [False]
+        finally:
+            await reopened.close()
+
+    async def test_a_failed_item_waits_until_its_retry_time(self, store: Store) -> None:
+        await store.inbox.put([message("a")])
+        (item,) = await store.inbox.take(10)
+        assert await store.inbox.fail(item.id, "ledger busy", later(HOUR)) is False
+        assert await store.inbox.take(10) == []
+        assert await store.inbox.counts() == InboxCounts(pending=1, parked=0)
+
+    async def test_a_failed_item_comes_back_with_its_error(self, store: Store) -> None:
+        await store.inbox.put([message("a")])
+        (item,) = await store.inbox.take(10)
+        await store.inbox.fail(item.id, "ledger busy", later(-1))
+        (again,) = await store.inbox.take(10)
+        assert (again.id, again.attempts, again.last_error) == (item.id, 2, "ledger busy")
+        assert await store.inbox.fail(10**9, "gone", later(0)) is False  # unknown id
+
+    async def test_an_item_failing_every_attempt_is_parked_never_dropped(
+        self, store: Store
+    ) -> None:
+        await store.inbox.put([message("poison")])
+        parked = []
+        for attempt in range(1, DEFAULT_MAX_ATTEMPTS + 1):
+            (item,) = await store.inbox.take(10)
+            assert item.attempts == attempt
+            parked.append(await store.inbox.fail(item.id, f"bad payload {attempt}", later(-1)))
+        assert parked == [False] * (DEFAULT_MAX_ATTEMPTS - 1) + [True]
+        await store.inbox.put([message("fine")])
+        assert [i.dedupe_key for i in await store.inbox.take(10)] == ["fine"]
+        (kept,) = await store.inbox.parked()
+        assert (kept.dedupe_key, kept.last_error) == ("poison", f"bad payload {attempt}")
+        assert await store.inbox.counts() == InboxCounts(pending=1, parked=1)
+
+    async def test_an_item_never_acknowledged_is_parked_after_its_attempts(
+        self, store: Store
+    ) -> None:
+        await store.inbox.put([message("crashes-the-worker")])
+        for _ in range(DEFAULT_MAX_ATTEMPTS):
+            assert len(await store.inbox.take(10, lease=0.0)) == 1
+        assert await store.inbox.take(10) == []
+        (kept,) = await store.inbox.parked()
+        assert kept.last_error == f"not acknowledged after {DEFAULT_MAX_ATTEMPTS} deliveries"
+
+    async def test_concurrent_takers_never_share_an_item(self, store_url: str) -> None:
+        stores = [await Store.open(store_url) for _ in range(3)]
+        try:
+            await stores[0].inbox.put([message(f"k{n}") for n in range(60)])
+            batches = await asyncio.gather(
+                *(s.inbox.take(7, lease=HOUR) for s in stores for _ in range(4))
+            )
+            taken = [i.id for batch in batches for i in batch]
+            assert len(taken) == len(set(taken)) == 60
+        finally:
+            for opened in stores:
+                await opened.close()
+
+    # --- ingestion's records ----------------------------------------------------------
+
+    async def test_poll_cursors_are_kept_per_account(self, store_url: str) -> None:
+        store = await Store.open(store_url)
+        assert await store.inbox.cursor(AccountId("shop")) is None
+        await store.inbox.save_cursor(AccountId("shop"), "c1")
+        await store.inbox.save_cursor(AccountId("shop"), "c2")
+        await store.inbox.save_cursor(AccountId("other"), "x")
+        await store.close()
+        store = await Store.open(store_url)
+        try:
+            assert await store.inbox.cursor(AccountId("shop")) == "c2"
+        finally:
+            await store.close()
+
+    async def test_incidents_are_recorded_once_per_key(self, store: Store) -> None:
+        oversold = Incident(
+            key="oversold:shop:1:1",
+            kind=IncidentKind.OVERSOLD,
+            account=AccountId("shop"),
+            reason="requested 2, available 1",
+            order_id="1",
+            line_id="1",
+            sku="A",
+            location="wh1",
+            quantity=2,
+        )
+        unmapped = Incident(
+            key="unmapped:x", kind=IncidentKind.UNMAPPED_LINE, account=None, reason="no sku"
+        )
+        assert await store.inbox.record_incidents([oversold, unmapped]) == [True, True]
+        assert await store.inbox.record_incidents([oversold]) == [False]
+        found = await store.inbox.incidents()
+        assert [i.key for i in found] == ["unmapped:x", "oversold:shop:1:1"]
+        assert found[1].recorded_at is not None
+        assert found[1] == dataclasses.replace(oversold, recorded_at=found[1].recorded_at)
+
+    async def test_known_keys_report_outcomes_and_marks(self, store: Store) -> None:
+        await seed(store, ["A"])
+        await store.ledger.append([received("A", 1, k="in"), reserved("A", 5, k="too-many")])
+        await store.inbox.mark(["line-closed", "line-closed"])
+        known = await store.inbox.known(["in", "too-many", "line-closed", "never"])
+        assert set(known) == {"in", "too-many", "line-closed"}
+        assert known["in"] is None
+        assert known["line-closed"] is None
+        rejection = known["too-many"]
+        assert rejection is not None
+        assert rejection.code is RejectionCode.INSUFFICIENT_STOCK

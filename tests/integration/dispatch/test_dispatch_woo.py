@@ -1,0 +1,147 @@
+"""The dispatcher against the WooCommerce sandbox and a real store: converges, coalesces,
+orders by risk, retries only what failed, keeps permanent failures visible, first sync
+and drift. Time is the sandbox's manual clock."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from omnistock.dispatch import DispatchSettings
+from omnistock.domain.catalog import Item
+from omnistock.domain.ids import Sku
+from omnistock.domain.planning import Priority
+from tests.contract.builders import adjusted
+from tests.integration.dispatch.rig import ACCOUNT, Rig, listing_of
+
+
+async def test_one_pass_makes_the_channel_show_the_ledger(rig: Rig) -> None:
+    refs = await rig.add_listings(30)
+    await rig.set_stock({r.sku: n for n, r in enumerate(refs)})
+    report = await rig.dispatcher().run_once()
+    assert (report.pushed, report.succeeded, report.failed, report.calls) == (30, 30, 0, 1)
+    assert await rig.converged()
+    assert await rig.shown() == {r.listing: n for n, r in enumerate(refs)}
+    again = await rig.dispatcher().run_once()
+    assert (again.pushed, again.calls, rig.writes()) == (0, 0, 1)
+
+
+async def test_a_listing_changed_a_hundred_times_is_written_twice(rig: Rig) -> None:
+    [ref] = await rig.add_listings(1, quantity=200)
+    dispatcher = rig.dispatcher()
+    await dispatcher.run_once()
+    rig.harness.reset_calls()
+    for n in range(100):
+        await rig.store.ledger.append([adjusted(ref.sku, -1)])
+        if n == 49:
+            await dispatcher.run_once()
+    await dispatcher.run_once()
+    assert rig.writes() == 2
+    assert await rig.harness.shown(ref) == 100
+    assert await rig.converged()
+
+
+async def test_decreases_to_zero_and_low_stock_go_before_increases(rig: Rig) -> None:
+    refs = await rig.add_listings(150, quantity=50)
+    dispatcher = rig.dispatcher()
+    await dispatcher.run_once()
+    ups, downs, zeros = refs[:100], refs[100:130], refs[130:]
+    await rig.set_stock({r.sku: 80 for r in ups} | {r.sku: 20 for r in downs})
+    await rig.set_stock({r.sku: 0 for r in zeros})  # the newest change, yet the first write
+    rig.adapter.pushes.clear()
+    report = await dispatcher.run_once()
+    assert (report.pushed, report.calls) == (150, 2)
+    first, second = rig.adapter.pushes
+    assert [u.quantity for u in first[:20]] == [0] * 20
+    assert {u.quantity for u in first[20:50]} == {20}
+    assert {u.quantity for u in first[50:]} | {u.quantity for u in second} == {80}
+    assert await rig.converged()
+
+
+async def test_a_half_failed_batch_retries_only_the_failed_items(rig: Rig) -> None:
+    refs = await rig.add_listings(10)
+    await rig.set_stock({r.sku: 7 for r in refs})
+    for ref in refs[:2]:
+        rig.harness.fail_item_writes(ref)
+    dispatcher = rig.dispatcher()
+    report = await dispatcher.run_once()
+    assert (report.pushed, report.succeeded, report.failed) == (10, 8, 2)
+    dirty = await rig.store.sync.dirty(ACCOUNT)
+    assert {s.listing for s in dirty} == {r.listing for r in refs[:2]}
+    assert all(s.attempts == 1 and s.last_error for s in dirty)
+    rig.harness.reset_calls()
+    rig.harness.clock.advance(60)  # past any first backoff
+    retry = await dispatcher.run_once()
+    assert (retry.pushed, retry.succeeded) == (2, 2)
+    assert [c.items for c in rig.harness.calls()] == [2]
+    assert await rig.converged()
+
+
+async def test_a_permanent_failure_stays_dirty_with_its_error_and_comes_back(rig: Rig) -> None:
+    await rig.add_listings(3)
+    gone = rig.harness.unknown_listing()
+    await rig.store.catalog.put_items([Item(sku=gone.sku)])
+    await rig.store.catalog.put_listings([listing_of(gone)])
+    dispatcher = rig.dispatcher(DispatchSettings(linger=0))
+    report = await dispatcher.run_once()
+    assert (report.succeeded, report.failed) == (3, 1)
+    [stuck] = await rig.store.sync.dirty(ACCOUNT)
+    assert stuck.listing == gone.listing
+    assert stuck.last_error
+    assert stuck.next_attempt_at == rig.clock.now() + timedelta(seconds=900)
+    rig.harness.clock.advance(899)
+    assert (await dispatcher.run_once()).pushed == 0
+    rig.harness.clock.advance(1)
+    assert (await dispatcher.run_once()).failed == 1  # retried, not forgotten
+    [still] = await rig.store.sync.dirty(ACCOUNT)
+    assert still.attempts == 2
+
+
+async def test_first_sync_dry_run_writes_nothing_then_pushes_every_listing(rig: Rig) -> None:
+    refs = await rig.add_listings(5)
+    dispatcher = rig.dispatcher()
+    await dispatcher.run_once()
+    await rig.harness.change_externally(refs[0], 99)  # unknown to omnistock yet
+    rig.harness.reset_calls()
+    planned = await dispatcher.first_sync(dry_run=True)
+    assert planned.dry_run
+    assert [(u.ref.listing, u.quantity) for u in planned.updates] == [
+        (r.listing, 5) for r in sorted(refs, key=lambda r: r.listing)
+    ]
+    assert rig.harness.calls() == []
+    assert await rig.harness.shown(refs[0]) == 99
+    done = await dispatcher.first_sync(dry_run=False)
+    assert (done.report.pushed, done.report.succeeded) == (5, 5)
+    assert await rig.converged()
+
+
+async def test_drift_is_recorded_and_overwritten_with_the_ledger(rig: Rig) -> None:
+    refs = await rig.add_listings(4)
+    dispatcher = rig.dispatcher()
+    await dispatcher.run_once()
+    await rig.harness.change_externally(refs[1], 42)  # edited by hand in wp-admin
+    assert await dispatcher.reconcile() == 1
+    [drift] = await rig.store.sync.drift(ACCOUNT)
+    assert (drift.listing, drift.pushed_qty, drift.desired_qty) == (refs[1].listing, 42, 5)
+    report = await dispatcher.run_once()
+    assert report.pushed == 1
+    assert await rig.harness.shown(refs[1]) == 5
+    assert await rig.store.sync.drift(ACCOUNT) == []
+    assert await dispatcher.reconcile() == 0
+
+
+async def test_increases_linger_for_a_fuller_batch(rig: Rig) -> None:
+    refs = await rig.add_listings(3)
+    dispatcher = rig.dispatcher(DispatchSettings(linger=0.05))
+    await dispatcher.run_once()
+    await rig.set_stock({refs[0].sku: 9})
+    before = rig.harness.timer.monotonic()
+    assert (await dispatcher.run_once()).pushed == 1
+    assert rig.harness.timer.monotonic() - before == pytest.approx(0.05)
+    states = await rig.store.sync.get([refs[0].listing])
+    assert states[refs[0].listing].priority == Priority.INCREASE
+    await rig.set_stock({Sku(refs[1].sku): 0})
+    before = rig.harness.timer.monotonic()
+    assert (await dispatcher.run_once()).pushed == 1
+    assert rig.harness.timer.monotonic() == before  # a zero never waits

@@ -1,0 +1,114 @@
+"""Ingestion fixtures: a real store (SQLite file or PostgreSQL), and a WooCommerce sandbox with
+an adapter talking to it in process, plus the catalog that links the two."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from omnistock.adapters.base import ChannelEvent, ListingRef
+from omnistock.adapters.http import account_client
+from omnistock.adapters.secrets import Secret
+from omnistock.adapters.woocommerce import WooCommerceAdapter
+from omnistock.domain.catalog import ChannelAccount, Item, Listing, Location
+from omnistock.domain.events import StockReceived
+from omnistock.domain.ids import AccountId, ListingId, LocationId
+from omnistock.ingest.codec import channel_message
+from omnistock.ledger.store import Store
+from omnistock.sandbox.woocommerce.harness import WooHarness
+from tests.contract.builders import T0
+
+WEBHOOK_SECRET = "ingest-webhook-secret"  # noqa: S105 - test key
+ACCOUNT = AccountId("woo-1")
+WH = LocationId("wh1")
+ORDER_TOPICS = ("order.created", "order.updated")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    else:
+        url = request.getfixturevalue("pg_url")
+    opened = await Store.open(url)
+    yield opened
+    await opened.close()
+
+
+@dataclass
+class Woo:
+    harness: WooHarness
+    adapter: WooCommerceAdapter
+
+    async def events(self) -> list[ChannelEvent]:
+        """Every webhook delivered since the last call, verified and normalised."""
+        deliveries = await self.harness.deliveries()
+        return [e for d in deliveries for e in self.adapter.parse_webhook(d.headers, d.body)]
+
+    def cancel(self, order_id: str) -> None:
+        self.set_status(order_id, "cancelled")
+
+    def set_status(self, order_id: str, status: str) -> None:
+        store = self.harness.sandbox.store
+        store.set_order_status(store.orders[int(order_id)], status)
+        self.harness.clock.advance(1)
+
+
+@pytest.fixture
+async def woo() -> AsyncIterator[Woo]:
+    harness = WooHarness(webhook_secret=WEBHOOK_SECRET)
+    creds = harness.credentials()
+    async with harness.running():
+        transport = httpx.ASGITransport(app=harness.app)
+        adapter = WooCommerceAdapter(
+            ACCOUNT,
+            account_client(harness.api_url(), transport=transport),
+            consumer_key=Secret(creds["consumer_key"]),
+            consumer_secret=Secret(creds["consumer_secret"]),
+            webhook_secret=Secret(WEBHOOK_SECRET),
+            timer=harness.timer,
+        )
+        yield Woo(harness, adapter)
+        await adapter.aclose()
+
+
+async def link(store: Store, refs: Sequence[ListingRef], *, stock: int) -> None:
+    """Catalog the sandbox's listings under ACCOUNT (selling from WH) and receive `stock`."""
+    await store.catalog.put_location(Location(id=WH, name="Main"))
+    await store.catalog.put_items([Item(sku=ref.sku) for ref in refs])
+    account = ChannelAccount(id=ACCOUNT, platform="woocommerce", settings={"location": WH})
+    await store.catalog.put_account(account)
+    await store.catalog.put_listings(
+        [
+            Listing(
+                id=ListingId(ref.listing),
+                account=ACCOUNT,
+                sku=ref.sku,
+                external_ids=ref.external_ids,
+            )
+            for ref in refs
+        ]
+    )
+    await store.ledger.append(
+        [
+            StockReceived(
+                idempotency_key=f"seed:{ref.sku}",
+                sku=ref.sku,
+                location=WH,
+                quantity=stock,
+                source="test",
+                occurred_at=T0,
+            )
+            for ref in refs
+            if stock
+        ]
+    )
+
+
+async def deliver(store: Store, events: Sequence[ChannelEvent]) -> list[bool]:
+    """What the webhook endpoint does once a delivery is verified: persist to the inbox."""
+    return await store.inbox.put([channel_message(e) for e in events])

@@ -1,0 +1,220 @@
+"""Inbox processing against a real store and real WooCommerce webhooks: orders reserve,
+cancellations release, completions ship; oversells and unknown SKUs become incidents;
+processing an item twice changes nothing; poison items are parked."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Collection, Sequence
+from datetime import datetime
+
+import pytest
+
+from omnistock.bus.inbox import Inbox, InboxCounts, InboxItem, InboxKind, InboxMessage
+from omnistock.domain.balance import Balance
+from omnistock.domain.catalog import Item
+from omnistock.domain.ids import Sku
+from omnistock.ingest.codec import encode_ledger_events
+from omnistock.ingest.processor import InboxProcessor, ProcessReport
+from omnistock.ledger.inbox import DEFAULT_MAX_ATTEMPTS, IncidentKind
+from omnistock.ledger.store import Store
+from omnistock.sandbox.common.truth import OrderLine
+from tests.contract.builders import received
+from tests.integration.ingest.conftest import ACCOUNT, ORDER_TOPICS, WH, Woo, deliver, link
+
+
+async def balance(store: Store, sku: Sku) -> Balance:
+    return (await store.ledger.balances([sku]))[sku][WH]
+
+
+async def test_orders_reserve_then_release_or_ship(store: Store, woo: Woo) -> None:
+    refs = await woo.harness.seed(2, quantity=50)
+    await link(store, refs, stock=5)
+    await woo.harness.subscribe_webhooks(ORDER_TOPICS)
+    kept, cancelled = await woo.harness.place_orders(refs, 2, per_second=2)
+    await deliver(store, await woo.events())
+    processor = InboxProcessor(store)
+    report = await processor.run_once()
+    assert (report.taken, report.acked, report.applied) == (2, 2, 2)
+    assert report.skus == {refs[0].sku, refs[1].sku}
+    assert await balance(store, refs[0].sku) == Balance(5, 1)
+
+    woo.cancel(cancelled)
+    woo.set_status(kept, "completed")
+    await deliver(store, await woo.events())
+    report = await processor.run_once()
+    assert report.applied == 2
+    assert await balance(store, refs[0].sku) == Balance(4, 0)  # shipped
+    assert await balance(store, refs[1].sku) == Balance(5, 0)  # released
+    assert (await store.verify()).ok
+
+
+async def test_redelivered_and_repolled_orders_reserve_once(store: Store, woo: Woo) -> None:
+    refs = await woo.harness.seed(1, quantity=50)
+    await link(store, refs, stock=5)
+    await woo.harness.subscribe_webhooks(ORDER_TOPICS)
+    woo.harness.duplicate_webhooks()
+    await woo.harness.place_orders(refs, 1, per_second=1)
+    events = await woo.events()
+    assert len(events) == 2
+    assert await deliver(store, events) == [True, False]
+    polled = (await woo.adapter.poll_orders(None)).events
+    assert await deliver(store, polled) == [False]
+    # A later edit of the same order, same status: a new dedupe key, the same order lines.
+    order = next(iter(woo.harness.sandbox.store.orders.values()))
+    woo.set_status(str(order.id), "processing")
+    assert await deliver(store, (await woo.adapter.poll_orders(None)).events) == [True]
+    processor = InboxProcessor(store)
+    report = await processor.run_once()
+    assert (report.taken, report.applied) == (2, 1)
+    assert await balance(store, refs[0].sku) == Balance(5, 1)
+
+
+async def test_a_reservation_the_stock_cannot_cover_is_an_oversell_incident(
+    store: Store, woo: Woo
+) -> None:
+    refs = await woo.harness.seed(1, quantity=50)
+    await link(store, refs, stock=1)
+    await woo.harness.subscribe_webhooks(ORDER_TOPICS)
+    first, second = await woo.harness.place_orders(refs, 2, per_second=2)
+    await deliver(store, await woo.events())
+    processor = InboxProcessor(store)
+    report = await processor.run_once()
+    assert (report.applied, report.rejected) == (1, 1)
+    (incident,) = report.incidents
+    assert (incident.kind, incident.order_id, incident.sku, incident.quantity) == (
+        IncidentKind.OVERSOLD,
+        second,
+        refs[0].sku,
+        1,
+    )
+    assert incident.reason.startswith("reserved: ")
+    assert refs[0].sku in report.skus  # to be re-pushed at once
+    assert await processor.incidents() == [
+        i for i in await store.inbox.incidents() if i.key == incident.key
+    ]
+    # Cancelling the oversold order releases nothing (it never held stock).
+    woo.cancel(second)
+    await deliver(store, await woo.events())
+    report = await processor.run_once()
+    assert (report.acked, report.applied, report.incidents) == (1, 0, ())
+    assert await balance(store, refs[0].sku) == Balance(1, 1)
+    assert (await store.inbox.incidents())[0].order_id == second != first
+
+
+async def test_an_unknown_sku_is_an_incident_while_the_other_lines_apply(
+    store: Store, woo: Woo
+) -> None:
+    listed, unlisted = await woo.harness.seed(2, quantity=50)
+    await link(store, [listed], stock=5)
+    await woo.harness.subscribe_webhooks(ORDER_TOPICS)
+    woo.harness.sandbox.store.place_order(
+        [OrderLine(sku=listed.sku, quantity=2), OrderLine(sku=unlisted.sku, quantity=1)]
+    )
+    await deliver(store, await woo.events())
+    report = await InboxProcessor(store).run_once()
+    assert (report.acked, report.applied) == (1, 1)
+    (incident,) = report.incidents
+    assert incident.kind is IncidentKind.UNMAPPED_LINE
+    assert "no listing or known SKU" in incident.reason
+    assert await balance(store, listed.sku) == Balance(5, 2)
+
+
+class _CrashOnAck:
+    """The real inbox, except that the process "dies" when acknowledging."""
+
+    def __init__(self, inner: Inbox) -> None:
+        self._inner = inner
+
+    async def put(self, messages: Sequence[InboxMessage]) -> list[bool]:
+        return await self._inner.put(messages)
+
+    async def take(self, limit: int, lease: float = 30.0) -> list[InboxItem]:
+        return await self._inner.take(limit, lease)
+
+    async def ack(self, ids: Collection[int]) -> None:
+        raise RuntimeError("killed before the acknowledgement")
+
+    async def fail(self, item_id: int, error: str, retry_at: datetime) -> bool:
+        return await self._inner.fail(item_id, error, retry_at)
+
+    async def parked(self, limit: int = 100) -> list[InboxItem]:
+        return await self._inner.parked(limit)
+
+    async def counts(self) -> InboxCounts:
+        return await self._inner.counts()
+
+
+async def test_processing_an_item_twice_changes_nothing(store: Store, woo: Woo) -> None:
+    refs = await woo.harness.seed(1, quantity=50)
+    await link(store, refs, stock=5)
+    await woo.harness.subscribe_webhooks(ORDER_TOPICS)
+    (order_id,) = await woo.harness.place_orders(refs, 1, per_second=1)
+    woo.set_status(order_id, "completed")  # placed, then placed + fulfilled
+    await deliver(store, await woo.events())
+    crashing = InboxProcessor(store, inbox=_CrashOnAck(store.inbox), lease=0.0)
+    with pytest.raises(RuntimeError, match="killed"):
+        await crashing.run_once()
+    assert await balance(store, refs[0].sku) == Balance(4, 0)
+    report = await InboxProcessor(store).run_once()
+    assert (report.taken, report.acked, report.applied) == (2, 2, 0)
+    assert await balance(store, refs[0].sku) == Balance(4, 0)
+    assert await store.inbox.counts() == InboxCounts(pending=0, parked=0)
+
+
+async def test_ledger_event_items_apply_and_poison_items_are_parked(store: Store) -> None:
+    await link(store, [], stock=0)  # the location and the account, no listings
+    await store.catalog.put_items([Item(sku=Sku("A"))])
+    await store.inbox.put(
+        [
+            InboxMessage(
+                kind=InboxKind.LEDGER_EVENTS,
+                account=None,
+                dedupe_key="api:1",
+                payload=encode_ledger_events([received("A", 3)]),
+            ),
+            InboxMessage(
+                kind=InboxKind.CHANNEL_EVENT, account=ACCOUNT, dedupe_key="bad", payload="{"
+            ),
+        ]
+    )
+    processor = InboxProcessor(store, retry_s=0.0)
+    reports = [await processor.run_once() for _ in range(DEFAULT_MAX_ATTEMPTS)]
+    assert reports[0].applied == 1
+    assert [r.failed for r in reports] == [1] * DEFAULT_MAX_ATTEMPTS
+    assert [r.parked for r in reports][-1] == 1
+    (parked,) = await store.inbox.parked()
+    assert parked.dedupe_key == "bad"
+    assert parked.last_error is not None
+    assert parked.last_error.startswith("InvalidInputError")
+    assert (await store.ledger.balances([Sku("A")]))[Sku("A")][WH] == Balance(3, 0)
+
+
+async def test_an_event_for_an_unknown_account_waits_for_a_retry(store: Store, woo: Woo) -> None:
+    refs = await woo.harness.seed(1, quantity=50)
+    await woo.harness.subscribe_webhooks(ORDER_TOPICS)
+    await woo.harness.place_orders(refs, 1, per_second=1)
+    await deliver(store, await woo.events())
+    report = await InboxProcessor(store, retry_s=60).run_once()
+    assert (report.failed, report.parked, report.acked) == (1, 0, 0)
+    assert await store.inbox.take(10) == []  # not before its retry time
+    assert await store.inbox.counts() == InboxCounts(pending=1, parked=0)
+
+
+async def test_run_processes_until_stopped(store: Store, woo: Woo) -> None:
+    refs = await woo.harness.seed(1, quantity=50)
+    await link(store, refs, stock=5)
+    await woo.harness.subscribe_webhooks(ORDER_TOPICS)
+    await woo.harness.place_orders(refs, 3, per_second=3)
+    stop = asyncio.Event()
+    reports: list[ProcessReport] = []
+
+    async def on_report(report: ProcessReport) -> None:
+        reports.append(report)
+        if sum(r.applied for r in reports) == 3:
+            stop.set()
+
+    async with asyncio.timeout(10), asyncio.TaskGroup() as tg:
+        tg.create_task(InboxProcessor(store).run(stop, idle_s=0.01, on_report=on_report))
+        await deliver(store, await woo.events())
+    assert await balance(store, refs[0].sku) == Balance(5, 3)

@@ -1,0 +1,67 @@
+"""Ordering by risk, packing into batches, the linger rule and the coalesced write."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from omnistock.dispatch import DispatchSettings
+from omnistock.dispatch.batching import by_risk, may_linger, pack, risk, update_of
+from omnistock.domain.planning import Priority
+from tests.unit.dispatch.builders import due
+
+
+def test_risk_ranks_out_of_stock_low_stock_decrease_then_increase() -> None:
+    assert risk(due("a", 0, pushed=5, priority=Priority.OUT_OF_STOCK).state) == 0
+    assert risk(due("b", 2, pushed=5, priority=Priority.LOW_STOCK).state) == 1
+    assert risk(due("c", 8, pushed=9).state) == Priority.DECREASE
+    assert risk(due("d", 9, pushed=8).state) == Priority.INCREASE
+    assert risk(due("e", 9).state) == Priority.INCREASE  # never pushed
+
+
+def test_by_risk_puts_zeroes_first_then_oldest_change() -> None:
+    items = [
+        due("up", 50, pushed=10, seq=1),
+        due("down", 40, pushed=50, seq=9),
+        due("zero", 0, pushed=3, priority=Priority.OUT_OF_STOCK, seq=8),
+        due("low-new", 1, priority=Priority.LOW_STOCK, seq=7),
+        due("low-old", 2, priority=Priority.LOW_STOCK, seq=2),
+    ]
+    ordered = [d.state.listing for d in by_risk(items)]
+    assert ordered == ["zero", "low-old", "low-new", "down", "up"]
+
+
+@given(items=st.lists(st.integers(), max_size=300), size=st.integers(1, 120))
+def test_pack_keeps_order_and_fills_every_batch_but_the_last(items: list[int], size: int) -> None:
+    batches = pack(items, size)
+    assert [x for batch in batches for x in batch] == items
+    assert all(len(b) == size for b in batches[:-1])
+    assert all(0 < len(b) <= size for b in batches)
+
+
+def test_pack_refuses_an_empty_batch_size() -> None:
+    with pytest.raises(ValueError, match="batch size"):
+        pack([1], 0)
+
+
+def test_only_a_short_batch_of_increases_may_linger() -> None:
+    ups = [due(f"u{n}", 9, pushed=1) for n in range(3)]
+    assert may_linger(ups, max_batch=100)
+    assert not may_linger(ups, max_batch=3)  # already a full batch
+    assert not may_linger([], max_batch=100)
+    assert not may_linger([*ups, due("d", 1, pushed=5)], max_batch=100)
+
+
+def test_update_carries_the_latest_desired_quantity_and_its_sequence() -> None:
+    update = update_of(due("a", 4, pushed=9, seq=41))
+    assert (update.quantity, update.sequence, update.expected) == (4, 41, None)
+    assert (update.ref.listing, update.ref.sku) == ("a", "SKU-a")
+    assert update.ref.external_ids == {"product_id": "7"}
+
+
+def test_dispatch_settings_refuse_a_spinning_loop() -> None:
+    with pytest.raises(ValueError, match="min_wait"):
+        DispatchSettings(min_wait=0)
+    with pytest.raises(ValueError, match="take"):
+        DispatchSettings(take=0)
