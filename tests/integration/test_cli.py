@@ -10,7 +10,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from omnistock.cli import app
-from omnistock.demo import run_demo
+from omnistock.demo.ledger_day import run_demo
 from omnistock.ledger.store import Store
 
 runner = CliRunner()

@@ -20,6 +20,7 @@ from omnistock.api.common import (
     invalid_body,
     read_body,
 )
+from omnistock.api.imports import import_route
 from omnistock.api.notifications import notification_routes
 from omnistock.api.reservations import reservation_routes
 from omnistock.clock import Clock, Timer
@@ -88,6 +89,7 @@ def create_api(store: Store, clock: Clock, timer: Timer) -> Starlette:
             Route("/v1/events", post_events, methods=["POST"]),
             Route("/v1/balances", get_balances, methods=["GET"]),
             Route("/v1/sync/{listing}", get_sync, methods=["GET"]),
+            import_route(store, clock),
             *reservation_routes(store, clock),
             *notification_routes(store, timer),
         ],

@@ -54,15 +54,16 @@ def idempotency_key(request: Request) -> str:
         raise ApiError(400, "invalid_idempotency_key", str(exc)) from None
 
 
-async def read_body(request: Request) -> bytes:
+async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The body, refused with 413 as soon as it is known to exceed `limit` bytes."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise ApiError(413, "body_too_large", f"at most {MAX_BODY_BYTES} bytes")
+    if declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, "body_too_large", f"at most {limit} bytes")
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise ApiError(413, "body_too_large", f"at most {MAX_BODY_BYTES} bytes")
+        if len(body) > limit:
+            raise ApiError(413, "body_too_large", f"at most {limit} bytes")
     return bytes(body)
 
 

@@ -26,6 +26,9 @@ MAX_NAME_LENGTH = 80  # leaves room in the events' source for `import:<token>:`
 
 E = TypeVar("E", bound=StrEnum)
 
+# A stock file of ~1.3 million rows; larger files go through `omnistock import`.
+MAX_IMPORT_BYTES = 32 << 20
+
 
 def import_route(store: Store, clock: Clock) -> Route:
     """The route; query `format=csv|jsonl` (default: from `name`'s extension),
@@ -37,7 +40,7 @@ def import_route(store: Store, clock: Clock) -> Route:
         name = _name(request)
         fmt = _choice(request, "format", ImportFormat, _format_of(name))
         mode = _choice(request, "mode", ImportMode, ImportMode.ABSOLUTE)
-        body = await read_body(request)
+        body = await read_body(request, MAX_IMPORT_BYTES)
         try:
             summary = await run_import(
                 store, f"{token.name}:{name}", body, fmt=fmt, default_mode=mode, clock=clock

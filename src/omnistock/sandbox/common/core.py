@@ -33,11 +33,12 @@ class SandboxCore:
         seed: int,
         faults: FaultSettings | None = None,
         shopper_rate: float = 0.0,
+        truth: TruthBook | None = None,
     ) -> None:
         self.clock = clock
         self.faults = FaultInjector(clock, faults or FaultSettings(), seed=seed)
         self.calls = CallLog()
-        self.truth = TruthBook()
+        self.truth = truth or TruthBook()  # shared when several channels sell one stock
         self.shoppers = Shoppers(shop, self.truth, seed=seed, rate=shopper_rate)
 
     @asynccontextmanager

@@ -24,7 +24,7 @@ from omnistock.sandbox.common.core import SandboxCore
 from omnistock.sandbox.common.faults import FaultInjector, FaultSettings
 from omnistock.sandbox.common.middleware import ADMIN_PREFIX, FaultMiddleware
 from omnistock.sandbox.common.serve import SandboxOptions
-from omnistock.sandbox.common.truth import OrderLine
+from omnistock.sandbox.common.truth import OrderLine, TruthBook
 from omnistock.sandbox.woocommerce.api_orders import OrdersApi
 from omnistock.sandbox.woocommerce.api_products import ProductsApi
 from omnistock.sandbox.woocommerce.api_webhooks import WebhooksApi
@@ -41,6 +41,8 @@ class WooConfig:
     """Everything a WooCommerce sandbox is built from. Keys derive from the seed if not given."""
 
     seed: int = 1
+    # Several stores can sell one merchant's catalog: same catalog seed, own shopper seed.
+    catalog_seed: int | None = None
     skus: int = 20
     variant_share: float = 0.3
     time_scale: float = 1.0
@@ -74,10 +76,12 @@ class WooSandbox:
         *,
         clock: SandboxClock | None = None,
         webhook_client: httpx.AsyncClient | None = None,
+        truth: TruthBook | None = None,
     ) -> None:
         self.config = config = config or WooConfig()
         self.clock = clock or ScaledClock(config.time_scale)
-        spec = CatalogSpec(seed=config.seed, skus=config.skus, variant_share=config.variant_share)
+        catalog_seed = config.seed if config.catalog_seed is None else config.catalog_seed
+        spec = CatalogSpec(seed=catalog_seed, skus=config.skus, variant_share=config.variant_share)
         self.catalog = build_catalog(spec)
         self.store = WooStore(self.clock, self.catalog)
         self.site = Site(config.base_url, config.utc_offset_minutes * 60)
@@ -87,6 +91,7 @@ class WooSandbox:
             seed=config.seed,
             faults=config.faults,
             shopper_rate=config.shopper_rate,
+            truth=truth,
         )
         self.webhooks = WooWebhooks(
             site=self.site,
