@@ -41,6 +41,7 @@ class Platform:
     create_adapter: AdapterFactory
     create_sandbox: SandboxFactory
     default_base_url_hint: str  # what `base_url` looks like for a real account
+    credentials: tuple[str, ...]  # the secrets an account needs, by the platform's names
 
 
 PLATFORMS: dict[str, Platform] = {
@@ -49,5 +50,6 @@ PLATFORMS: dict[str, Platform] = {
         create_adapter=create_woocommerce_adapter,
         create_sandbox=SANDBOXES["woocommerce"],
         default_base_url_hint="https://{site}/wp-json/wc/v3/",
+        credentials=("consumer_key", "consumer_secret", "webhook_secret"),
     ),
 }

@@ -8,6 +8,8 @@ import asyncio
 import contextlib
 import dataclasses
 import json
+import os
+import signal
 import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -24,11 +26,16 @@ from omnistock.bench import ledger as ledger_bench
 from omnistock.bench import woo_push as push_bench
 from omnistock.clock import SystemClock
 from omnistock.config import Settings
-from omnistock.demo.ledger_day import DemoReport, run_demo
+from omnistock.demo.run import DemoOptions
+from omnistock.demo.run import run_demo as run_engine_demo
+from omnistock.demo.view import LiveView, show_summary
 from omnistock.domain.errors import OmnistockError
+from omnistock.engine_config import EngineConfig, load_config
 from omnistock.ingest.import_runner import ImportSummary, run_import
 from omnistock.ingest.imports import ImportFormat, ImportMode
 from omnistock.ledger.store import Store
+from omnistock.runner import dry_run as preview_first_sync
+from omnistock.runner import run_engine
 from omnistock.sandbox.registry import SANDBOXES, serve
 from omnistock.security.tokens import Scope, new_token
 from omnistock.security.vault import CredentialVault, new_master_key
@@ -53,20 +60,28 @@ BENCHMARKS = ("ledger", "push")
 
 @app.command()
 def demo(
-    seed: Annotated[int, typer.Option(help="Seed of the simulated orders.")] = 7,
-    db: Annotated[
-        str | None, typer.Option(help="Database URL (default: a temporary SQLite file).")
-    ] = None,
+    duration: Annotated[float, typer.Option(min=1, help="Seconds of trading.")] = 60.0,
+    seed: Annotated[int, typer.Option(help="Seed of the catalog, stock and shoppers.")] = 7,
+    stores: Annotated[int, typer.Option(min=2, max=8, help="WooCommerce stores.")] = 2,
+    skus: Annotated[int, typer.Option(min=1, max=2_000, help="SKUs in the catalog.")] = 40,
+    rate: Annotated[float, typer.Option(min=0, help="Orders per second, per store.")] = 3.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """A small shop's day on the ledger: stock arrives, two stores take orders."""
+    """The engine against platform sandboxes that sell one catalog: shoppers, restocks,
+    live progress, then a summary once every channel has converged."""
+    options = DemoOptions(
+        duration_s=duration, seed=seed, stores=stores, skus=skus, shopper_rate=rate
+    )
     with tempfile.TemporaryDirectory(prefix="omnistock-demo-") as tmp:
-        url = db or f"sqlite:///{Path(tmp) / 'demo.db'}"
-        report = asyncio.run(_with_store(url, lambda store: run_demo(store, seed)))
-    if as_json:
-        typer.echo(json.dumps(report.to_json(), sort_keys=True))
-    else:
-        _show_demo(report)
+        if as_json:
+            summary = asyncio.run(run_engine_demo(options, Path(tmp)))
+            typer.echo(json.dumps(summary.to_json(), sort_keys=True))
+            return
+        with LiveView(console) as view:
+            summary = asyncio.run(run_engine_demo(options, Path(tmp), view.update))
+    show_summary(console, summary)
+    if not summary.converged:
+        raise typer.Exit(1)
 
 
 async def _with_store(url: str, use: Callable[[Store], Awaitable[T]]) -> T:
@@ -75,27 +90,6 @@ async def _with_store(url: str, use: Callable[[Store], Awaitable[T]]) -> T:
         return await use(store)
     finally:
         await store.close()
-
-
-def _show_demo(report: DemoReport) -> None:
-    console.rule("[bold]omnistock ledger demo")
-    for step in report.steps:
-        console.print(f"  - {step}")
-    balances = Table(title="Balances (available = on hand - reserved)")
-    for column in ("SKU", "location", "on hand", "reserved", "available"):
-        balances.add_column(column, justify="left" if column in ("SKU", "location") else "right")
-    for sku, at in report.balances.items():
-        for loc, b in at.items():
-            balances.add_row(sku, loc, str(b.on_hand), str(b.reserved), str(b.available))
-    console.print(balances)
-    listings = Table(title="Desired quantity of each listing (what each store should show)")
-    for column in ("listing", "desired", "priority (0 = out of stock, first)"):
-        listings.add_column(column)
-    for state in report.listings:
-        listings.add_row(state.listing, str(state.desired_qty), str(state.priority))
-    console.print(listings)
-    verdict = "[green]matches[/]" if report.verified else "[red]DOES NOT match[/]"
-    console.print(f"Rebuilt from the event log, the projection {verdict} the live one.")
 
 
 @ledger_app.command("verify")
@@ -378,3 +372,38 @@ def _show_import(summary: ImportSummary) -> None:
         console.print(f"  [red]line {line}:[/] {escape(reason)}")
     if len(problems) > MAX_SHOWN_ROW_PROBLEMS:
         console.print(f"  … and {len(problems) - MAX_SHOWN_ROW_PROBLEMS} more rows refused")
+
+
+@app.command()
+def run(
+    config: Annotated[Path, typer.Option(help="The engine's TOML configuration.")],
+    dry_run: Annotated[
+        bool, typer.Option(help="Show what the first sync would write, then stop.")
+    ] = False,
+) -> None:
+    """Run the engine for real accounts until interrupted (SIGINT or SIGTERM)."""
+    settings = Settings()
+    try:
+        engine_config = load_config(config)
+        vault = None
+        if settings.master_key is not None:
+            key = Secret(settings.master_key.get_secret_value())
+            vault = CredentialVault(settings.credentials_path, key)
+        if dry_run:
+            counts = asyncio.run(preview_first_sync(engine_config, vault=vault, environ=os.environ))
+            for account, n in counts.items():
+                console.print(f"{account}: {n} listings would be written")
+            return
+        asyncio.run(_run_until_signalled(engine_config, vault))
+    except OmnistockError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+
+
+async def _run_until_signalled(config: EngineConfig, vault: CredentialVault | None) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    console.print(f"omnistock running: webhooks and API on http://{config.listen}")
+    await run_engine(config, vault=vault, environ=os.environ, stop=stop)

@@ -1,0 +1,213 @@
+"""The engine in one process: inbox processing, a dispatcher and a poller per account,
+reservation expiry, downstream notifications, and one HTTP app (webhooks + API).
+
+Built by the composition root (cli.py) from a store and one adapter per account; every
+loop stops when `stop` is set, and a restart resumes from what the database holds."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Coroutine, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from omnistock.adapters.base import ChannelAdapter
+from omnistock.api.app import create_api
+from omnistock.clock import Clock, Timer
+from omnistock.dispatch.circuit import CircuitState
+from omnistock.dispatch.dispatcher import AccountDispatcher, DispatchSettings
+from omnistock.domain.ids import AccountId, ListingId
+from omnistock.ingest.orders import DriftObservation
+from omnistock.ingest.pollers import OrderPoller, PollInterval
+from omnistock.ingest.processor import InboxProcessor, ProcessReport
+from omnistock.ingest.webhooks import webhook_app
+from omnistock.ledger.inbox import IncidentKind
+from omnistock.ledger.notifications import Topic
+from omnistock.ledger.store import Store
+from omnistock.notify.deliverer import WebhookDeliverer
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EngineSettings:
+    process_batch: int = 500
+    sweep_s: float = 1.0  # reservation expiry and circuit watch
+    poll: PollInterval = field(default_factory=PollInterval)
+    # Another process may change the ledger without waking us: look again every second.
+    dispatch: DispatchSettings = field(default_factory=lambda: DispatchSettings(idle=1.0))
+    polling: bool = True
+
+
+@dataclass(slots=True)
+class EngineStats:
+    """What the inbox processing did since start (for the demo and metrics)."""
+
+    items: int = 0
+    applied: int = 0
+    rejected: int = 0
+    oversold: int = 0
+
+    def add(self, report: ProcessReport) -> None:
+        self.items += report.acked
+        self.applied += report.applied
+        self.rejected += report.rejected
+        self.oversold += sum(i.kind is IncidentKind.OVERSOLD for i in report.incidents)
+
+
+class Engine:
+    def __init__(
+        self,
+        store: Store,
+        adapters: Mapping[AccountId, ChannelAdapter],
+        *,
+        clock: Clock,
+        timer: Timer,
+        notify_client: httpx.AsyncClient,
+        settings: EngineSettings | None = None,
+    ) -> None:
+        self._store = store
+        self._adapters = dict(adapters)
+        self._clock = clock
+        self._timer = timer
+        self._settings = settings or EngineSettings()
+        self.processor = InboxProcessor(store, clock=clock)
+        self.dispatchers = {
+            a: AccountDispatcher(a, adapter, store, timer, clock, settings=self._settings.dispatch)
+            for a, adapter in self._adapters.items()
+        }
+        self.pollers = {
+            a: OrderPoller(
+                a, adapter, store.inbox, store.inbox, timer=timer, interval=self._settings.poll
+            )
+            for a, adapter in self._adapters.items()
+        }
+        self.deliverer = WebhookDeliverer(store, notify_client, clock, timer)
+        self._circuits: dict[AccountId, CircuitState] = {}
+        self.stats = EngineStats()
+
+    def http_app(self) -> ASGIApp:
+        """Channel webhooks under /webhooks/{account}; the API under /v1."""
+        webhooks = webhook_app(self._adapters, self._store.inbox)
+        api = create_api(self._store, self._clock, self._timer)
+
+        async def route(scope: Scope, receive: Receive, send: Send) -> None:
+            is_webhook = scope["type"] == "http" and scope["path"].startswith("/webhooks/")
+            await (webhooks if is_webhook else api)(scope, receive, send)
+            if not is_webhook and scope["type"] == "http" and scope["method"] != "GET":
+                self._wake_dispatchers()  # the API may have changed stock: push it now
+
+        return route
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Every loop of the engine until `stop` is set."""
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(
+                self.processor.run(
+                    stop, limit=self._settings.process_batch, on_report=self._after_processing
+                )
+            )
+            for dispatcher in self.dispatchers.values():
+                tg.create_task(dispatcher.run(stop))
+            if self._settings.polling:
+                for poller in self.pollers.values():
+                    tg.create_task(_until(stop, poller.run(stop)))
+            tg.create_task(self.deliverer.run(stop))
+            tg.create_task(self._sweep(stop))
+
+    async def first_sync(self, *, dry_run: bool) -> dict[AccountId, int]:
+        """Push every listing of every account once (or show what would be written)."""
+        counts = {}
+        for account, dispatcher in self.dispatchers.items():
+            report = await dispatcher.first_sync(dry_run=dry_run)
+            counts[account] = len(report.updates)
+        return counts
+
+    async def _after_processing(self, report: ProcessReport) -> None:
+        self.stats.add(report)
+        self._wake_dispatchers()
+        await self._observe(report.observations)
+        now = self._clock.now()
+        if report.skus:
+            levels = await self._store.ledger.balances(sorted(report.skus))
+            payload = {
+                sku: {loc: b.available for loc, b in at.items()} for sku, at in levels.items()
+            }
+            await self._store.notifications.publish(
+                Topic.STOCK_CHANGED, {"available": payload}, now
+            )
+        for incident in report.incidents:
+            if incident.kind is IncidentKind.OVERSOLD:
+                await self._store.notifications.publish(
+                    Topic.ORDER_OVERSOLD,
+                    {
+                        "account": incident.account,
+                        "order_id": incident.order_id,
+                        "line_id": incident.line_id,
+                        "sku": incident.sku,
+                        "quantity": incident.quantity,
+                        "reason": incident.reason,
+                    },
+                    now,
+                )
+
+    def _wake_dispatchers(self) -> None:
+        for dispatcher in self.dispatchers.values():
+            dispatcher.wake()
+
+    async def _observe(self, observations: tuple[DriftObservation, ...]) -> None:
+        """A level set on the channel by someone else (its admin): drift, to overwrite."""
+        for seen in observations:
+            listing = await self._listing_for(seen)
+            if listing is not None and await self._store.sync.observed(listing, seen.quantity):
+                self.dispatchers[seen.account].wake()
+
+    async def _listing_for(self, seen: DriftObservation) -> ListingId | None:
+        wanted = dict(seen.external_ids)
+        for listing in await self._store.catalog.listings(seen.account):
+            if dict(listing.external_ids) == wanted:
+                return listing.id
+        return None
+
+    async def _sweep(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            expired = await self._store.reservations.expire_due(self._clock.now())
+            if expired:
+                self._wake_dispatchers()
+            await self._watch_circuits()
+            await _sleep_or_stop(self._timer, self._settings.sweep_s, stop)
+
+    async def _watch_circuits(self) -> None:
+        for account, dispatcher in self.dispatchers.items():
+            state = dispatcher.circuit.state
+            before = self._circuits.get(account, CircuitState.CLOSED)
+            self._circuits[account] = state
+            if state is CircuitState.OPEN and before is not CircuitState.OPEN:
+                logger.warning("channel %s degraded: circuit open", account)
+                await self._store.notifications.publish(
+                    Topic.CHANNEL_DEGRADED,
+                    {"account": account, "circuit": state.value},
+                    self._clock.now(),
+                )
+
+
+async def _sleep_or_stop(timer: Timer, seconds: float, stop: asyncio.Event) -> None:
+    sleeper = asyncio.ensure_future(timer.sleep(seconds))
+    stopper = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    for task in (sleeper, stopper):
+        task.cancel()
+
+
+async def _until(stop: asyncio.Event, work: Coroutine[Any, Any, None]) -> None:
+    """Run a loop that only checks `stop` between its sleeps; cancel it when stop is set."""
+    task = asyncio.ensure_future(work)
+    await stop.wait()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
