@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from omnistock.adapters.base import ChannelAdapter
 from omnistock.api.app import create_api
+from omnistock.api.common import authorize
 from omnistock.clock import Clock, Timer
 from omnistock.dispatch.circuit import CircuitState
 from omnistock.dispatch.dispatcher import AccountDispatcher, DispatchSettings
@@ -30,6 +35,7 @@ from omnistock.ledger.inbox import IncidentKind
 from omnistock.ledger.notifications import Topic
 from omnistock.ledger.store import Store
 from omnistock.notify.deliverer import WebhookDeliverer
+from omnistock.security.tokens import Scope as TokenScope
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +89,13 @@ class Engine:
         }
         self.pollers = {
             a: OrderPoller(
-                a, adapter, store.inbox, store.inbox, timer=timer, interval=self._settings.poll
+                a,
+                adapter,
+                store.inbox,
+                store.inbox,
+                timer=timer,
+                interval=self._settings.poll,
+                defer=self.dispatchers[a].poll_delay,
             )
             for a, adapter in self._adapters.items()
         }
@@ -94,7 +106,8 @@ class Engine:
     def http_app(self) -> ASGIApp:
         """Channel webhooks under /webhooks/{account}; the API under /v1."""
         webhooks = webhook_app(self._adapters, self._store.inbox)
-        api = create_api(self._store, self._clock, self._timer)
+        health = Route("/v1/health", self._health, methods=["GET"])
+        api = create_api(self._store, self._clock, self._timer, [health])
 
         async def route(scope: Scope, receive: Receive, send: Send) -> None:
             is_webhook = scope["type"] == "http" and scope["path"].startswith("/webhooks/")
@@ -103,6 +116,33 @@ class Engine:
                 self._wake_dispatchers()  # the API may have changed stock: push it now
 
         return route
+
+    async def health(self) -> dict[str, object]:
+        """Per account: circuit, webhook health (share of orders only polling found), the
+        poll interval, the push backlog and drift; and the inbox."""
+        accounts: dict[str, object] = {}
+        for account, dispatcher in self.dispatchers.items():
+            poller = self.pollers[account]
+            webhooks = poller.health()
+            accounts[account] = {
+                "circuit": dispatcher.circuit.state.value,
+                "webhook_missed_ratio": round(webhooks.missed_ratio, 4),
+                "orders_polled": webhooks.found,
+                "orders_missed_by_webhooks": webhooks.missed,
+                "poll_interval_s": round(poller.interval_s, 2),
+                "dirty_listings": len(await self._store.sync.dirty(account, limit=100_000)),
+                "drift_listings": len(await self._store.sync.drift(account)),
+            }
+        inbox = await self._store.inbox.counts()
+        return {
+            "accounts": accounts,
+            "inbox": {"pending": inbox.pending, "parked": inbox.parked},
+            "processed": dataclasses.asdict(self.stats),
+        }
+
+    async def _health(self, request: Request) -> Response:
+        await authorize(self._store, request, TokenScope.READ)
+        return JSONResponse(await self.health())
 
     async def run(self, stop: asyncio.Event) -> None:
         """Every loop of the engine until `stop` is set."""

@@ -124,6 +124,10 @@ async def test_run_pushes_api_events_and_reserves_webhook_orders(
                 return bool(got.json()[products[0].sku].get("main", {}).get("reserved") == 2)
 
             await _eventually(reserved)
+            health = (await api.get("/v1/health")).json()
+            assert health["accounts"]["shop"]["circuit"] == "closed"
+            assert health["inbox"]["parked"] == 0
+            assert health["processed"]["applied"] >= 1
     finally:
         stop.set()
         await asyncio.wait_for(engine, 10)

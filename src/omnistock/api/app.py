@@ -5,11 +5,13 @@ problem, and nothing is written for a request that is refused."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from omnistock.api.bodies import REQUEST, to_events
 from omnistock.api.common import (
@@ -33,7 +35,9 @@ from omnistock.security.tokens import Scope
 MAX_QUERY_SKUS = 1_000
 
 
-def create_api(store: Store, clock: Clock, timer: Timer) -> Starlette:
+def create_api(
+    store: Store, clock: Clock, timer: Timer, extra_routes: Sequence[BaseRoute] = ()
+) -> Starlette:
     """The API app over `store`; `clock` gives reservations their times, `timer` paces
     the event stream."""
 
@@ -92,6 +96,7 @@ def create_api(store: Store, clock: Clock, timer: Timer) -> Starlette:
             import_route(store, clock),
             *reservation_routes(store, clock),
             *notification_routes(store, timer),
+            *extra_routes,
         ],
         exception_handlers={ApiError: error_response, OmnistockError: error_response},
     )

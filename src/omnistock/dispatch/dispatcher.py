@@ -27,6 +27,10 @@ from omnistock.ledger.sync_state import DueListing, PushOutcome
 logger = logging.getLogger(__name__)
 
 
+# A poll waits this long, then asks again, while pushes are in progress.
+POLL_YIELD_S = 0.2
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DispatchSettings:
     linger: float = 0.05  # seconds increases may wait for a fuller batch (0: never)
@@ -67,6 +71,7 @@ class AccountDispatcher:
         self._backoff = Backoff(self._settings.retry, rng or random.Random())
         self.circuit = CircuitBreaker(timer, self._settings.circuit)
         self._wake = asyncio.Event()
+        self.pushing = False
 
     @property
     def account(self) -> AccountId:
@@ -91,11 +96,20 @@ class AccountDispatcher:
             return DispatchReport(circuit_open=True)
         report = DispatchReport()
         max_batch = self._adapter.capabilities.max_batch
-        for batch in pack(by_risk(await self._take()), max_batch):
-            if not self.circuit.allow():
-                return report + DispatchReport(circuit_open=True)
-            report += await self._push(batch)
+        self.pushing = True
+        try:
+            for batch in pack(by_risk(await self._take()), max_batch):
+                if not self.circuit.allow():
+                    return report + DispatchReport(circuit_open=True)
+                report += await self._push(batch)
+        finally:
+            self.pushing = False
         return report
+
+    def poll_delay(self) -> float:
+        """How long the account's poller should hold off: while a pass is pushing (pushes
+        go first in the rate budget) or the circuit is open (the channel is failing)."""
+        return max(self.circuit.retry_in(), POLL_YIELD_S if self.pushing else 0.0)
 
     async def first_sync(self, *, dry_run: bool) -> FirstSyncReport:
         """Push every listing of the account once (an account just connected). With

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -93,8 +94,12 @@ class OrderPoller:
         timer: Timer,
         interval: PollInterval | None = None,
         window: int = 20,
+        defer: Callable[[], float] | None = None,
     ) -> None:
+        """`defer` says how long to hold a poll (0: go): polls share the account's rate
+        budget with pushes, and pushes, which prevent oversells, go first."""
         self._account = account
+        self._defer = defer
         self._adapter = adapter
         self._inbox = inbox
         self._cursors = cursors
@@ -145,6 +150,10 @@ class OrderPoller:
         """Poll, then wait the adaptive interval, until `stop` is set (checked between
         polls; cancel the task to stop at once)."""
         while not stop.is_set():
+            hold = self._defer() if self._defer is not None else 0.0
+            if hold > 0:
+                await self._timer.sleep(min(hold, self._interval))
+                continue
             await self.poll_once()
             await self._timer.sleep(self._interval)
 

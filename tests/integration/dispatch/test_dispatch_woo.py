@@ -145,3 +145,13 @@ async def test_increases_linger_for_a_fuller_batch(rig: Rig) -> None:
     before = rig.harness.timer.monotonic()
     assert (await dispatcher.run_once()).pushed == 1
     assert rig.harness.timer.monotonic() == before  # a zero never waits
+
+
+async def test_polls_yield_to_pushes_and_to_an_open_circuit(rig: Rig) -> None:
+    dispatcher = rig.dispatcher()
+    assert dispatcher.poll_delay() == 0.0
+    dispatcher.pushing = True
+    assert dispatcher.poll_delay() > 0
+    dispatcher.pushing = False
+    dispatcher.circuit.trip()
+    assert dispatcher.poll_delay() == dispatcher.circuit.retry_in() > 0

@@ -5,6 +5,7 @@ adapts, and the cursor survives a restart."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from omnistock.domain.balance import Balance
 from omnistock.ingest.pollers import OrderPoller, PollInterval
@@ -87,4 +88,31 @@ async def test_run_polls_until_stopped(store: Store, woo: Woo) -> None:
             await asyncio.sleep(0.01)
         stop.set()
     assert polling.interval_s > PACE.min_s
+    assert (await store.inbox.counts()).pending == 2
+
+
+async def test_a_deferring_poller_does_not_call_the_channel(store: Store, woo: Woo) -> None:
+    refs = await woo.harness.seed(1, quantity=50)
+    await woo.harness.place_orders(refs, 2, per_second=2)
+    holds = [5.0, 5.0, 0.0]
+    polling = OrderPoller(
+        ACCOUNT,
+        woo.adapter,
+        store.inbox,
+        store.inbox,
+        timer=woo.harness.timer,
+        interval=PACE,
+        defer=lambda: holds.pop(0) if len(holds) > 1 else 0.0,
+    )
+    woo.harness.reset_calls()
+    stop = asyncio.Event()
+    task = asyncio.create_task(polling.run(stop))
+    async with asyncio.timeout(10):
+        while not woo.harness.calls():  # noqa: ASYNC110 - waits for the sandbox's call log
+            await asyncio.sleep(0.01)
+    stop.set()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert holds == [0.0]  # held twice, then polled
     assert (await store.inbox.counts()).pending == 2
