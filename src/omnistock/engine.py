@@ -26,6 +26,7 @@ from omnistock.api.common import authorize
 from omnistock.clock import Clock, Timer
 from omnistock.dispatch.circuit import CircuitState
 from omnistock.dispatch.dispatcher import AccountDispatcher, DispatchSettings
+from omnistock.domain.errors import ChannelError
 from omnistock.domain.ids import AccountId, ListingId
 from omnistock.ingest.orders import DriftObservation
 from omnistock.ingest.pollers import OrderPoller, PollInterval
@@ -44,6 +45,7 @@ logger = logging.getLogger(__name__)
 class EngineSettings:
     process_batch: int = 500
     sweep_s: float = 1.0  # reservation expiry and circuit watch
+    reconcile_every_s: float = 600.0  # read every channel, record and overwrite drift
     poll: PollInterval = field(default_factory=PollInterval)
     # Another process may change the ledger without waking us: look again every second.
     dispatch: DispatchSettings = field(default_factory=lambda: DispatchSettings(idle=1.0))
@@ -214,8 +216,25 @@ class Engine:
                 return listing.id
         return None
 
+    async def reconcile(self) -> dict[AccountId, int]:
+        """Read what every channel shows; drift (edits made in a platform's admin) is
+        recorded and overwritten by the next pushes. A channel that cannot be read is
+        skipped (and reported as -1) until the next round."""
+        found: dict[AccountId, int] = {}
+        for account, dispatcher in self.dispatchers.items():
+            try:
+                found[account] = await dispatcher.reconcile()
+            except ChannelError as exc:
+                logger.info("reconciling %s failed: %s", account, exc)
+                found[account] = -1
+        return found
+
     async def _sweep(self, stop: asyncio.Event) -> None:
+        next_reconcile = self._timer.monotonic() + self._settings.reconcile_every_s
         while not stop.is_set():
+            if self._timer.monotonic() >= next_reconcile:
+                await self.reconcile()
+                next_reconcile = self._timer.monotonic() + self._settings.reconcile_every_s
             expired = await self._store.reservations.expire_due(self._clock.now())
             if expired:
                 self._wake_dispatchers()

@@ -1,0 +1,97 @@
+"""The engine in process against two WooCommerce sandboxes selling one catalog: drift made
+in a store's admin is found (by its webhook, or by reconciliation when the webhook is lost)
+and overwritten; the health report shows each account."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from omnistock.clock import SystemClock, SystemTimer
+from omnistock.demo.shop import (
+    DemoShop,
+    build_shop,
+    opening_stock,
+    seed_catalog,
+    subscribe_webhooks,
+)
+from omnistock.domain.ids import AccountId
+from omnistock.engine import Engine, EngineSettings
+from omnistock.ledger.store import Store
+from omnistock.sandbox.common.faults import FaultSettings
+from omnistock.sandbox.woocommerce.store import WooProduct
+
+
+@pytest.fixture
+async def rig(tmp_path: Path) -> AsyncIterator[tuple[Store, DemoShop, Engine]]:
+    shop = build_shop(stores=2, skus=6, seed=11)
+    store = await Store.open(f"sqlite:///{tmp_path / 'engine.db'}")
+    await seed_catalog(store, shop)
+    await store.ledger.append(opening_stock(shop, 11, SystemClock().now()))
+    async with contextlib.AsyncExitStack() as stack:
+        for s in shop.stores:
+            await stack.enter_async_context(s.sandbox.running())
+        engine = Engine(
+            store,
+            shop.adapters(SystemTimer()),
+            clock=SystemClock(),
+            timer=SystemTimer(),
+            notify_client=shop.webhook_client,
+            settings=EngineSettings(polling=False),
+        )
+        shop.engine_app.app = engine.http_app()
+        await subscribe_webhooks(shop)
+        await engine.first_sync(dry_run=False)
+        yield store, shop, engine
+    await store.close()
+    await shop.webhook_client.aclose()
+
+
+def _simple(shop: DemoShop) -> WooProduct:
+    products = [p for p in shop.stores[0].sandbox.store.sellable() if isinstance(p, WooProduct)]
+    return sorted(products, key=lambda p: p.sku)[0]
+
+
+async def test_drift_is_found_by_reconciliation_and_overwritten(
+    rig: tuple[Store, DemoShop, Engine],
+) -> None:
+    store, shop, engine = rig
+    product = _simple(shop)
+    desired = product.stock_quantity
+    shop.stores[0].sandbox.faults.apply(FaultSettings(webhook_drop_rate=1.0))
+    product.stock_quantity = (desired or 0) + 7  # edited in wp-admin, webhook lost
+    shop.stores[0].sandbox.store.touch(product)
+    found = await engine.reconcile()
+    assert found == {AccountId("woo-1"): 1, AccountId("woo-2"): 0}
+    drift = await store.sync.drift(AccountId("woo-1"))
+    assert [d.pushed_qty for d in drift] == [(desired or 0) + 7]
+    await engine.dispatchers[AccountId("woo-1")].run_once()
+    assert product.stock_quantity == desired
+    assert await store.sync.drift(AccountId("woo-1")) == []
+
+
+async def test_drift_reported_by_a_webhook_is_overwritten_by_the_running_engine(
+    rig: tuple[Store, DemoShop, Engine],
+) -> None:
+    _, shop, engine = rig
+    product = _simple(shop)
+    desired = product.stock_quantity
+    stop = asyncio.Event()
+    task = asyncio.create_task(engine.run(stop))
+    try:
+        product.stock_quantity = (desired or 0) + 3
+        shop.stores[0].sandbox.store.touch(product)  # product.updated, not our echo
+        async with asyncio.timeout(10):
+            while product.stock_quantity != desired:  # noqa: ASYNC110 - the sandbox's state
+                await asyncio.sleep(0.02)
+        health = await engine.health()
+        accounts = health["accounts"]
+        assert isinstance(accounts, dict)
+        assert accounts["woo-1"]["circuit"] == "closed"
+    finally:
+        stop.set()
+        await task
