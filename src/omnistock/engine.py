@@ -32,7 +32,7 @@ from omnistock.ingest.orders import DriftObservation
 from omnistock.ingest.pollers import OrderPoller, PollInterval
 from omnistock.ingest.processor import InboxProcessor, ProcessReport
 from omnistock.ingest.webhooks import webhook_app
-from omnistock.ledger.inbox import IncidentKind
+from omnistock.ledger.inbox import Incident, IncidentKind
 from omnistock.ledger.notifications import Topic
 from omnistock.ledger.store import Store
 from omnistock.notify.deliverer import WebhookDeliverer
@@ -103,6 +103,7 @@ class Engine:
         }
         self.deliverer = WebhookDeliverer(store, notify_client, clock, timer)
         self._circuits: dict[AccountId, CircuitState] = {}
+        self._oversell_policy: dict[AccountId, str] = {}
         self.stats = EngineStats()
 
     def http_app(self) -> ASGIApp:
@@ -146,8 +147,14 @@ class Engine:
         await authorize(self._store, request, TokenScope.READ)
         return JSONResponse(await self.health())
 
+    async def load_policies(self) -> None:
+        """Read each account's oversell policy from the catalog (call after catalog edits)."""
+        for account in await self._store.catalog.accounts():
+            self._oversell_policy[account.id] = account.settings.get("oversell", "keep")
+
     async def run(self, stop: asyncio.Event) -> None:
         """Every loop of the engine until `stop` is set."""
+        await self.load_policies()
         async with asyncio.TaskGroup() as tg:
             tg.create_task(
                 self.processor.run(
@@ -185,6 +192,7 @@ class Engine:
             )
         for incident in report.incidents:
             if incident.kind is IncidentKind.OVERSOLD:
+                action = await self._settle_oversell(incident)
                 await self._store.notifications.publish(
                     Topic.ORDER_OVERSOLD,
                     {
@@ -194,9 +202,25 @@ class Engine:
                         "sku": incident.sku,
                         "quantity": incident.quantity,
                         "reason": incident.reason,
+                        "action": action,
                     },
                     now,
                 )
+
+    async def _settle_oversell(self, incident: Incident) -> str:
+        """The account's policy (setting `oversell`): `cancel` the order on the channel
+        where the platform allows, else keep it as a backorder for the merchant to fill."""
+        account = incident.account
+        if account is None or incident.order_id is None:
+            return "kept"
+        if self._oversell_policy.get(account) != "cancel":
+            return "kept"
+        try:
+            done = await self._adapters[account].cancel_order(incident.order_id, incident.reason)
+        except ChannelError as exc:
+            logger.warning("cancelling oversold order %s failed: %s", incident.order_id, exc)
+            return "cancel_failed"
+        return "cancelled" if done else "kept"
 
     def _wake_dispatchers(self) -> None:
         for dispatcher in self.dispatchers.values():

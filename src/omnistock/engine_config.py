@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -64,6 +65,9 @@ class AccountConfig(_Strict):
     location: str  # where this account's orders are reserved and shipped from
     name: str = ""
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    # An order the ledger cannot cover: `cancel` it on the channel, or `keep` it (backorder).
+    oversell: Literal["keep", "cancel"] = "keep"
+    restock_on_refund: bool = False
 
 
 class ListingConfig(_Strict):
@@ -145,7 +149,12 @@ def _bundle(config: BundleConfig) -> Bundle:
 
 def _account(config: AccountConfig) -> ChannelAccount:
     policy = effective_policy(AllocationPolicy(), config.policy.as_override())
-    settings = {"base_url": config.base_url, "location": config.location}
+    settings = {
+        "base_url": config.base_url,
+        "location": config.location,
+        "oversell": config.oversell,
+        "restock_on_refund": "true" if config.restock_on_refund else "false",
+    }
     return ChannelAccount(
         id=AccountId(config.id),
         platform=config.platform,

@@ -13,7 +13,7 @@ from omnistock.adapters.http import account_client
 from omnistock.adapters.secrets import Secret
 from omnistock.adapters.woocommerce import WooCommerceAdapter
 from omnistock.channels import PLATFORMS
-from omnistock.domain.errors import AuthFailedError, ConfigError
+from omnistock.domain.errors import AuthFailedError, ConfigError, PermanentError
 from omnistock.domain.ids import AccountId
 from omnistock.sandbox.common.serve import SandboxOptions
 from omnistock.sandbox.woocommerce.harness import WooHarness
@@ -89,3 +89,28 @@ async def test_credentials_stay_out_of_reprs_and_errors() -> None:
     shown = f"{caught.value!s} {caught.value!r} {adapter!r}"
     assert creds["consumer_key"] not in shown
     assert "cs_wrong_secret" not in shown
+
+
+async def test_cancel_order_cancels_it_and_the_site_restores_its_stock() -> None:
+    harness = WooHarness(webhook_secret=WEBHOOK_SECRET)
+    creds = harness.credentials()
+    adapter = WooCommerceAdapter(
+        AccountId("a"),
+        account_client(harness.api_url(), transport=httpx.ASGITransport(app=harness.app)),
+        consumer_key=Secret(creds["consumer_key"]),
+        consumer_secret=Secret(creds["consumer_secret"]),
+        webhook_secret=Secret(WEBHOOK_SECRET),
+        timer=harness.timer,
+    )
+    (ref,) = await harness.seed(1, quantity=5)
+    [order_id] = await harness.place_orders([ref], 1, per_second=1)
+    assert await harness.shown(ref) == 4
+    assert await adapter.cancel_order(order_id, "oversold") is True
+    assert await adapter.cancel_order(order_id, "oversold") is True  # idempotent
+    assert harness.sandbox.store.orders[int(order_id)].status == "cancelled"
+    assert await harness.shown(ref) == 5
+    with pytest.raises(PermanentError):
+        await adapter.cancel_order("not-a-number", "oversold")
+    with pytest.raises(PermanentError):
+        await adapter.cancel_order("999999", "oversold")
+    await adapter.aclose()

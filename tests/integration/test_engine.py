@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,16 +14,19 @@ import pytest
 
 from omnistock.clock import SystemClock, SystemTimer
 from omnistock.demo.shop import (
+    MAIN,
     DemoShop,
     build_shop,
     opening_stock,
     seed_catalog,
     subscribe_webhooks,
 )
-from omnistock.domain.ids import AccountId
+from omnistock.domain.catalog import ChannelAccount
+from omnistock.domain.ids import AccountId, Sku
 from omnistock.engine import Engine, EngineSettings
 from omnistock.ledger.store import Store
 from omnistock.sandbox.common.faults import FaultSettings
+from omnistock.sandbox.common.truth import OrderLine
 from omnistock.sandbox.woocommerce.store import WooProduct
 
 
@@ -95,3 +99,38 @@ async def test_drift_reported_by_a_webhook_is_overwritten_by_the_running_engine(
     finally:
         stop.set()
         await task
+
+
+async def test_an_oversold_order_is_cancelled_on_its_channel_by_policy(
+    rig: tuple[Store, DemoShop, Engine],
+) -> None:
+    store, shop, engine = rig
+    account = await _account(store, "woo-1")
+    settings = {**account.settings, "oversell": "cancel"}
+    await store.catalog.put_account(dataclasses.replace(account, settings=settings))
+    product = _simple(shop)
+    sandbox = shop.stores[0].sandbox
+    sandbox.faults.apply(FaultSettings(webhook_drop_rate=1.0))
+    product.stock_quantity = 50  # the store shows more than the merchant has
+    sandbox.store.touch(product)
+    sandbox.faults.apply(FaultSettings())
+    available = (await store.ledger.balances([Sku(product.sku)]))[Sku(product.sku)][MAIN].available
+    order_id = sandbox.store.place_order([OrderLine(sku=product.sku, quantity=available + 2)])
+    stop = asyncio.Event()
+    task = asyncio.create_task(engine.run(stop))
+    try:
+        order = sandbox.store.orders[int(order_id)]
+        async with asyncio.timeout(10):
+            while order.status != "cancelled":  # noqa: ASYNC110 - the sandbox's state
+                await asyncio.sleep(0.02)
+    finally:
+        stop.set()
+        await task
+    [incident] = await store.inbox.incidents()
+    assert (incident.kind.value, incident.order_id) == ("oversold", order_id)
+    balance = (await store.ledger.balances([Sku(product.sku)]))[Sku(product.sku)][MAIN]
+    assert balance.reserved == 0  # the oversold line was never reserved
+
+
+async def _account(store: Store, account: str) -> ChannelAccount:
+    return next(a for a in await store.catalog.accounts() if a.id == account)

@@ -161,6 +161,12 @@ class ChannelAdapter(Protocol):
         Raises WebhookRejectedError (forged, unsigned, stale, malformed)."""
         ...
 
+    async def cancel_order(self, order_id: str, reason: str) -> bool:
+        """Cancel a whole order on the channel (an oversell the merchant will not fill).
+        False when the platform does not let a seller cancel it; raises ChannelError when
+        the call failed. Idempotent: cancelling a cancelled order succeeds."""
+        ...
+
     def is_echo(self, event: ChannelEvent) -> bool:
         """Whether a QUANTITY_CHANGED event only reports a write this adapter made
         recently (the platform's webhook echoing omnistock's own push)."""

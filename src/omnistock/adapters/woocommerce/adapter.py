@@ -173,6 +173,16 @@ class WooCommerceAdapter:
         key = event.external_ids.get(wire.VARIATION_ID) or event.external_ids.get(wire.PRODUCT_ID)
         return key is not None and self._echo.is_echo(key, event.quantity)
 
+    async def cancel_order(self, order_id: str, reason: str) -> bool:
+        """`PUT orders/{id}` with status `cancelled`: WooCommerce restores the stock the
+        order took and sends order.updated. A seller can cancel any order, so never False.
+        (`reason` reaches the merchant through the order.oversold notification.)"""
+        del reason
+        if not order_id.isdigit():
+            raise PermanentError(f"not a WooCommerce order id: {order_id!r}", account=self._account)
+        await self._call("PUT", f"orders/{order_id}", json={"status": "cancelled"})
+        return True
+
     async def aclose(self) -> None:
         await self._client.aclose()
 
