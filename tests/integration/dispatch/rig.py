@@ -74,6 +74,9 @@ class RecordingAdapter:
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> Sequence[ChannelEvent]:
         return self._inner.parse_webhook(headers, body)
 
+    async def cancel_order(self, order_id: str, reason: str) -> bool:
+        return await self._inner.cancel_order(order_id, reason)
+
     def is_echo(self, event: ChannelEvent) -> bool:
         return self._inner.is_echo(event)
 
