@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,6 +16,7 @@ from omnistock.domain.ids import AccountId
 from omnistock.ledger.inbox import DEFAULT_MAX_ATTEMPTS, Incident, IncidentKind
 from omnistock.ledger.store import Store
 from tests.contract.builders import received, reserved, seed
+from tests.contract.store_backed import StoreBacked
 
 HOUR = 3600.0
 
@@ -31,17 +31,7 @@ def later(seconds: float) -> datetime:
     return datetime.now(UTC) + timedelta(seconds=seconds)
 
 
-class InboxContract:
-    @pytest.fixture
-    def store_url(self) -> str:
-        raise NotImplementedError
-
-    @pytest.fixture
-    async def store(self, store_url: str) -> AsyncIterator[Store]:
-        opened = await Store.open(store_url)
-        yield opened
-        await opened.close()
-
+class InboxContract(StoreBacked):
     def test_the_store_inbox_is_an_inbox(self, store: Store) -> None:
         inbox: Inbox = store.inbox  # checked by mypy: the facade satisfies the port
         assert inbox is store.inbox

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -40,19 +40,10 @@ from tests.contract.builders import (
     seed,
 )
 from tests.contract.hammer import SKUS, hammer
+from tests.contract.store_backed import StoreBacked
 
 
-class EventStoreContract:
-    @pytest.fixture
-    def store_url(self) -> str:
-        raise NotImplementedError
-
-    @pytest.fixture
-    async def store(self, store_url: str) -> AsyncIterator[Store]:
-        opened = await Store.open(store_url)
-        yield opened
-        await opened.close()
-
+class EventStoreContract(StoreBacked):
     async def test_catalog_round_trip(self, store: Store) -> None:
         await seed(store, ["A", "B"], policy=AllocationPolicy(safety_buffer=2, share=0.5))
         await store.catalog.put_location(Location(id=LocationId("wh2"), name="Second"))

@@ -3,7 +3,6 @@ reconciliation, run on SQLite and PostgreSQL. Subclasses provide `store_url`."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -15,6 +14,7 @@ from omnistock.domain.planning import Priority
 from omnistock.ledger.store import Store
 from omnistock.ledger.sync_state import MAX_ERROR_LENGTH, PushOutcome, PushStatus
 from tests.contract.builders import T0, WH, counted, received
+from tests.contract.store_backed import StoreBacked
 
 SHOP = AccountId("shop")
 
@@ -61,17 +61,7 @@ async def due_ids(store: Store, after: timedelta = timedelta(0)) -> list[str]:
     return [d.state.listing for d in await store.sync.due(SHOP, T0 + after)]
 
 
-class SyncStateContract:
-    @pytest.fixture
-    def store_url(self) -> str:
-        raise NotImplementedError
-
-    @pytest.fixture
-    async def store(self, store_url: str) -> AsyncIterator[Store]:
-        opened = await Store.open(store_url)
-        yield opened
-        await opened.close()
-
+class SyncStateContract(StoreBacked):
     async def test_due_lists_dirty_listings_most_urgent_first_with_ids(self, store: Store) -> None:
         await seed_listings(store, ["A", "B", "C"])
         await store.ledger.append([received("A", 50), received("B", 2)])

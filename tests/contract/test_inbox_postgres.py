@@ -1,11 +1,8 @@
 """The inbox contract on PostgreSQL (a fresh schema per test)."""
 
-import pytest
-
 from tests.contract.inbox_suite import InboxContract
+from tests.contract.store_backed import OnPostgres
 
 
-class TestPostgresInbox(InboxContract):
-    @pytest.fixture
-    def store_url(self, pg_url: str) -> str:
-        return pg_url
+class TestPostgresInbox(OnPostgres, InboxContract):
+    pass

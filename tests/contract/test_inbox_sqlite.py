@@ -1,13 +1,8 @@
 """The inbox contract on SQLite (a WAL file)."""
 
-from pathlib import Path
-
-import pytest
-
 from tests.contract.inbox_suite import InboxContract
+from tests.contract.store_backed import OnSqlite
 
 
-class TestSqliteInbox(InboxContract):
-    @pytest.fixture
-    def store_url(self, tmp_path: Path) -> str:
-        return f"sqlite:///{tmp_path / 'ledger.db'}"
+class TestSqliteInbox(OnSqlite, InboxContract):
+    pass

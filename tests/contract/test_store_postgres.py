@@ -1,11 +1,8 @@
 """The store contract on PostgreSQL (a fresh schema per test)."""
 
-import pytest
-
+from tests.contract.store_backed import OnPostgres
 from tests.contract.store_suite import EventStoreContract
 
 
-class TestPostgresStore(EventStoreContract):
-    @pytest.fixture
-    def store_url(self, pg_url: str) -> str:
-        return pg_url
+class TestPostgresStore(OnPostgres, EventStoreContract):
+    pass

@@ -4,18 +4,15 @@ import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-import pytest
-
 from omnistock.ledger.store import Store
 from tests.contract.builders import seed
 from tests.contract.hammer import SKUS, hammer
+from tests.contract.store_backed import OnSqlite
 from tests.contract.store_suite import EventStoreContract, assert_balances_match
 
 
-class TestSqliteStore(EventStoreContract):
-    @pytest.fixture
-    def store_url(self, tmp_path: Path) -> str:
-        return f"sqlite:///{tmp_path / 'ledger.db'}"
+class TestSqliteStore(OnSqlite, EventStoreContract):
+    pass
 
 
 async def test_writer_processes_lose_no_update(tmp_path: Path) -> None:
