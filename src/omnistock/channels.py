@@ -13,6 +13,7 @@ import httpx
 
 from omnistock.adapters.base import ChannelAdapter
 from omnistock.adapters.secrets import Secret
+from omnistock.adapters.shopify import create_adapter as create_shopify_adapter
 from omnistock.adapters.woocommerce import create_adapter as create_woocommerce_adapter
 from omnistock.clock import Timer
 from omnistock.domain.ids import AccountId
@@ -51,5 +52,12 @@ PLATFORMS: dict[str, Platform] = {
         create_sandbox=SANDBOXES["woocommerce"],
         default_base_url_hint="https://{site}/wp-json/wc/v3/",
         credentials=("consumer_key", "consumer_secret", "webhook_secret"),
+    ),
+    "shopify": Platform(
+        name="shopify",
+        create_adapter=create_shopify_adapter,
+        create_sandbox=SANDBOXES["shopify"],
+        default_base_url_hint="https://{shop}.myshopify.com",
+        credentials=("client_id", "client_secret"),
     ),
 }

@@ -19,6 +19,9 @@ logger = logging.getLogger(__name__)
 
 # Waits shorter than this are float noise from refill arithmetic, not a real shortfall.
 _EPSILON = 1e-9
+# The shortest sleep: a wait of nanoseconds would not move a clock that reads ~1.7e9 s
+# (a float's step there is ~2e-7), and the waiter would loop forever.
+_MIN_SLEEP = 1e-3
 _NEVER = -math.inf
 
 
@@ -85,7 +88,7 @@ class _Bucket:
     async def take(self, cost: float) -> None:
         async with self._queue:
             while (wait := self.delay(cost)) > 0:
-                await self._timer.sleep(wait)
+                await self._timer.sleep(max(wait, _MIN_SLEEP))
             self._settle()
             self._level -= cost
 
@@ -192,7 +195,7 @@ class DailyQuotaLimiter:
     async def slot(self, cost: float = 1.0) -> AsyncIterator[None]:
         async with self._queue:
             while (wait := self.delay(cost)) > 0:
-                await self._timer.sleep(wait)
+                await self._timer.sleep(max(wait, _MIN_SLEEP))
             self._remaining -= cost
             self._last = self._timer.monotonic()
         yield

@@ -11,10 +11,12 @@ from omnistock.sandbox.common.serve import (
     serve_sandbox,
     write_ready_line,
 )
+from omnistock.sandbox.shopify.app import ShopifySandbox
 from omnistock.sandbox.woocommerce.app import WooSandbox
 
 SANDBOXES: dict[str, SandboxFactory] = {
     "woocommerce": WooSandbox.from_options,
+    "shopify": ShopifySandbox.from_options,
 }
 
 

@@ -408,3 +408,15 @@ def test_limiter_for_server_paced_uses_max_in_flight() -> None:
     limiter = limiter_for(ServerPaced(max_in_flight=6), ManualTimer())
     assert isinstance(limiter, ServerPacedLimiter)
     assert limiter.allowed == 6
+
+
+async def test_a_tiny_wait_still_moves_a_clock_far_from_zero() -> None:
+    timer = ManualTimer(start=1.7e9)  # floats step by ~2.4e-7 here
+    limiter = CostBucketLimiter(capacity=100, restore_per_s=100.0, timer=timer)
+    limiter.observe(RateSignal(remaining=99.99999))  # the server's figure, after a refund
+    # Short by 1e-5 points: a 1e-7 s sleep would not move the clock, and never end.
+    async with asyncio.timeout(5):
+        async with limiter.slot(100):
+            pass
+    assert timer.slept
+    assert all(s >= 1e-3 for s in timer.slept)

@@ -1,0 +1,104 @@
+"""Shopify passes the adapter contract against its sandbox, in-process (ASGI); plus its
+registry entry, cancellation, and every document the adapter sends validating."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from graphql import parse, validate
+
+from omnistock.adapters.base import ItemStatus, StockUpdate
+from omnistock.adapters.http import account_client
+from omnistock.adapters.secrets import Secret
+from omnistock.adapters.shopify import ShopifyAdapter, wire
+from omnistock.channels import PLATFORMS
+from omnistock.domain.errors import ConfigError
+from omnistock.domain.ids import AccountId
+from omnistock.sandbox.common.serve import SandboxOptions
+from omnistock.sandbox.shopify.harness import ShopifyHarness
+from omnistock.sandbox.shopify.schema import admin_schema
+from tests.contract.adapter_suite import AdapterContract, Pair, TransportKind, open_transport
+
+
+def _adapter(harness: ShopifyHarness, client: httpx.AsyncClient) -> ShopifyAdapter:
+    creds = harness.credentials()
+    return ShopifyAdapter(
+        AccountId("shopify-contract"),
+        client,
+        client_id=Secret(creds["client_id"]),
+        client_secret=Secret(creds["client_secret"]),
+        timer=harness.timer,
+    )
+
+
+class ShopifyContract(AdapterContract):
+    transport: TransportKind = "asgi"
+
+    @pytest.fixture
+    async def pair(self) -> AsyncIterator[Pair]:
+        harness = ShopifyHarness()
+        async with harness.running(), open_transport(harness.app, self.transport) as conn:
+            client = account_client(
+                harness.shop_url(conn.server_url), transport=conn.transport, timeout=conn.timeout
+            )
+            adapter = _adapter(harness, client)
+            yield adapter, harness
+            await adapter.aclose()
+
+
+class TestShopifyInProcess(ShopifyContract):
+    transport = "asgi"
+
+
+@pytest.mark.parametrize("document", wire.DOCUMENTS)
+def test_every_document_the_adapter_sends_validates(document: str) -> None:
+    assert validate(admin_schema(), parse(document)) == []
+
+
+async def test_the_registry_builds_a_working_adapter() -> None:
+    platform = PLATFORMS["shopify"]
+    harness = ShopifyHarness()
+    secrets = {k: Secret(v) for k, v in harness.credentials().items() if k == "client_id"}
+    with pytest.raises(ConfigError, match="client_secret"):
+        platform.create_adapter(AccountId("a"), harness.shop_url(), secrets, timer=harness.timer)
+    secrets["client_secret"] = Secret(harness.credentials()["client_secret"])
+    adapter = platform.create_adapter(
+        AccountId("a"),
+        harness.shop_url(),
+        secrets,
+        timer=harness.timer,
+        transport=httpx.ASGITransport(app=harness.app),
+    )
+    (ref,) = await harness.seed(1)
+    (result,) = await adapter.push([StockUpdate(ref=ref, quantity=4, sequence=1)])
+    assert (result.status, await harness.shown(ref)) == (ItemStatus.SUCCEEDED, 4)
+    await adapter.aclose()
+    assert platform.create_sandbox(SandboxOptions(base_url="http://x")).platform == "shopify"
+
+
+async def test_a_raced_sale_is_never_overwritten() -> None:
+    harness = ShopifyHarness()
+    client = account_client(harness.shop_url(), transport=httpx.ASGITransport(app=harness.app))
+    adapter = _adapter(harness, client)
+    (ref,) = await harness.seed(1, quantity=5)
+    await harness.place_orders([ref], 1, per_second=1)  # the level is 4; omnistock saw 5
+    (result,) = await adapter.push([StockUpdate(ref=ref, quantity=9, sequence=2, expected=5)])
+    assert (result.status, result.observed) == (ItemStatus.FAILED_RETRYABLE, 4)
+    assert result.reason is not None
+    assert wire.STALE in result.reason
+    assert await harness.shown(ref) == 4
+    await adapter.aclose()
+
+
+async def test_cancel_order_cancels_and_restocks() -> None:
+    harness = ShopifyHarness()
+    client = account_client(harness.shop_url(), transport=httpx.ASGITransport(app=harness.app))
+    adapter = _adapter(harness, client)
+    (ref,) = await harness.seed(1, quantity=5)
+    [order_id] = await harness.place_orders([ref], 1, per_second=1)
+    assert await adapter.cancel_order(order_id, "oversold") is True
+    assert await adapter.cancel_order(order_id, "oversold") is True  # idempotent
+    assert await harness.shown(ref) == 5
+    await adapter.aclose()
