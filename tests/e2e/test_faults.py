@@ -1,0 +1,261 @@
+"""End to end under faults: the engine (in this process) against two WooCommerce sandboxes
+served over loopback, with shoppers, deliveries and order changes running while the
+sandboxes answer with 429 storms, 5xx, timeouts and outages and lose, copy, delay and
+reorder their webhooks. Once the faults stop, every channel must show the ledger's desired
+quantity within CONVERGE_S; every accepted order line must be applied exactly once (or
+refused as an oversell); the ledger must never have gone negative under `reject`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import AsyncIterator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from omnistock.adapters.base import ChannelAdapter
+from omnistock.adapters.http import account_client
+from omnistock.adapters.secrets import Secret
+from omnistock.adapters.woocommerce import WooCommerceAdapter
+from omnistock.clock import SystemClock, SystemTimer
+from omnistock.dispatch.circuit import CircuitSettings
+from omnistock.dispatch.dispatcher import DispatchSettings
+from omnistock.dispatch.retry import RetryPolicy
+from omnistock.domain.ids import AccountId
+from omnistock.engine import Engine, EngineSettings
+from omnistock.ingest.pollers import PollInterval
+from omnistock.ledger.store import Store
+from omnistock.sandbox.common.faults import FaultSettings, Window
+from omnistock.security.tokens import Scope, new_token
+from tests.e2e.rig import (
+    WEBHOOK_SECRET,
+    Merchant,
+    Shop,
+    audit,
+    build_shop,
+    divergence,
+    drain,
+    eventually,
+    opening_stock,
+    running,
+    seed_catalog,
+    subscribe_webhooks,
+)
+from tests.serving import served
+
+SEED = 4242
+SKUS = 10
+FAULT_PHASE_S = 5.0
+SHOPPER_RATE = 6.0  # orders per second per store
+CONVERGE_S = 15.0  # the bound asserted once the faults stop
+# The adapters' client gives up on a silent host after this; hangs last longer.
+CLIENT_TIMEOUT_S = 1.5
+HANG_S = 3.0
+
+# Scaled down from the defaults (backoff cap 60 s, circuit cool-down 30 s up to 600 s, polls
+# every 5-300 s) so that a test can wait for recovery; the mechanisms are the same. The
+# periodic reconciliation keeps its default (600 s): run while a channel fails, it stops the
+# engine (see test_a_failed_reconcile_does_not_stop_the_engine).
+SETTINGS = EngineSettings(
+    poll=PollInterval(min_s=0.5, max_s=2.0, start_s=0.5),
+    dispatch=DispatchSettings(
+        idle=1.0,
+        retry=RetryPolicy(base=0.2, cap=2.0),
+        circuit=CircuitSettings(failure_threshold=5, cool_down=1.0, max_cool_down=4.0),
+    ),
+)
+
+FAULTS = {
+    # Windows outlast the fault phase: they end when the faults are cleared, with a backlog.
+    "429-storm": FaultSettings(
+        storm_429=Window(start_in_s=0.5, duration_s=60, retry_after_s=0.5),
+        max_in_flight=1,
+        capacity_status=429,
+        capacity_retry_after_s=0.2,
+    ),
+    "5xx-then-outage": FaultSettings(
+        error_rates={500: 0.2, 502: 0.1, 503: 0.1},
+        outage=Window(start_in_s=FAULT_PHASE_S / 2, duration_s=60, mode="reset"),
+    ),
+    "timeouts": FaultSettings(timeout_rate=0.3, hang_s=HANG_S, latency_ms=20, jitter_ms=20),
+    "webhooks": FaultSettings(
+        webhook_drop_rate=0.3,
+        webhook_duplicate_rate=0.3,
+        webhook_delay_rate=0.3,
+        webhook_delay_s=2.0,
+        webhook_reorder_rate=0.3,
+    ),
+    "everything": FaultSettings(
+        error_rates={500: 0.1, 503: 0.05},
+        storm_429=Window(start_in_s=0.5, duration_s=1.0, retry_after_s=0.3),
+        outage=Window(start_in_s=FAULT_PHASE_S - 1.5, duration_s=60),
+        timeout_rate=0.1,
+        hang_s=HANG_S,
+        webhook_drop_rate=0.3,
+        webhook_duplicate_rate=0.3,
+        webhook_delay_rate=0.3,
+        webhook_delay_s=2.0,
+        webhook_reorder_rate=0.3,
+    ),
+}
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("faults", FAULTS.values(), ids=FAULTS.keys())
+async def test_converges_after_faults_with_nothing_lost_or_doubled(
+    faults: FaultSettings, tmp_path: Path
+) -> None:
+    async with contextlib.AsyncExitStack() as stack:
+        hooks = await stack.enter_async_context(httpx.AsyncClient(timeout=10.0))
+        shop = build_shop(2, SKUS, SEED, webhook_client=hooks)
+        for site in shop.sites:
+            await stack.enter_async_context(site.sandbox.running())
+            site.url = await stack.enter_async_context(served(site.sandbox.app))
+        store = await Store.open(f"sqlite:///{tmp_path / 'engine.db'}")
+        stack.push_async_callback(store.close)
+        await seed_catalog(store, shop)
+        await store.ledger.append(opening_stock(shop, random.Random(SEED)))
+        token, digest = new_token()
+        await store.tokens.create("erp", Scope.WRITE.value, digest, datetime.now(UTC))
+
+        async with _engine(store, shop) as (engine, engine_url):
+            await eventually(lambda: _converged(store, shop), CONVERGE_S)
+            merchant = Merchant(shop, engine_url, token.reveal(), random.Random(SEED), every_s=0.5)
+            shop.set_faults(faults)
+            shop.set_shoppers(SHOPPER_RATE)
+            async with running(merchant):
+                await asyncio.sleep(FAULT_PHASE_S)
+                shop.set_shoppers(0.0)
+                shop.set_faults(FaultSettings())
+                faults_ended = time.monotonic()
+            # Nothing changes in the stores any more: one reconciliation finds the levels
+            # whose product.updated webhooks were lost (see the xfailed test below).
+            assert all(n >= 0 for n in (await engine.reconcile()).values())
+            try:
+                _, unseen = await drain(store, shop, CONVERGE_S)
+            except TimeoutError:
+                pytest.fail(f"not converged in {CONVERGE_S}s: {await divergence(store, shop)}")
+            converged_s = time.monotonic() - faults_ended
+        result = await audit(store, shop)
+
+    assert result.order_lines > 40, result
+    injected = _injected(shop)
+    assert sum(injected.values()) >= 3, f"the faults were hardly exercised: {injected}"
+    print(  # noqa: T201 - the measurement, for -s runs
+        f"\nconverged {converged_s:.1f}s after the faults stopped; {result}; "
+        f"faults injected {injected}; deliveries {merchant.deliveries}; "
+        f"mismatches seen with nothing left to do: {sorted(unseen)}"
+    )
+
+
+def _injected(shop: Shop) -> dict[str, int]:
+    """How many API calls were answered with a fault, and how many webhooks were dropped."""
+    calls = [c for site in shop.sites for c in site.sandbox.core.calls.records()]
+    hooks = [o for site in shop.sites for o in site.sandbox.webhooks.sender.outcomes]
+    return {
+        "api_calls": sum(c.faulted for c in calls),
+        "webhooks_dropped": sum(o.fault == "drop" for o in hooks),
+    }
+
+
+async def _converged(store: Store, shop: Shop) -> bool:
+    return not await divergence(store, shop)
+
+
+@contextlib.asynccontextmanager
+async def _engine(store: Store, shop: Shop) -> AsyncIterator[tuple[Engine, str]]:
+    """The engine with its webhooks and API served on loopback, subscribed by every store;
+    yields it and its URL, and stops it (and its adapters) on exit."""
+    timer = SystemTimer()
+    adapters: dict[AccountId, ChannelAdapter] = {}
+    async with contextlib.AsyncExitStack() as stack:
+        for site in shop.sites:
+            adapter = _adapter(site.account, site.api_root, site.sandbox.credentials(), timer)
+            stack.push_async_callback(adapter.aclose)
+            adapters[site.account] = adapter
+        engine = Engine(
+            store,
+            adapters,
+            clock=SystemClock(),
+            timer=timer,
+            notify_client=await stack.enter_async_context(httpx.AsyncClient()),
+            settings=SETTINGS,
+        )
+        url = await stack.enter_async_context(served(engine.http_app()))
+        for site in shop.sites:
+            await subscribe_webhooks(site, url)
+        await engine.first_sync(dry_run=False)
+        stop = asyncio.Event()
+        task = asyncio.create_task(engine.run(stop))
+        try:
+            yield engine, url
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 15)
+
+
+def _adapter(
+    account: AccountId,
+    api_root: str,
+    creds: Mapping[str, str],
+    timer: SystemTimer,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> WooCommerceAdapter:
+    """As the registry builds it, but with a client timeout short enough for a test to see
+    hangs time out (the default read timeout is 30 s)."""
+    timeout = httpx.Timeout(CLIENT_TIMEOUT_S, pool=CLIENT_TIMEOUT_S * 2)
+    return WooCommerceAdapter(
+        account,
+        account_client(api_root, timeout=timeout, transport=transport),
+        consumer_key=Secret(creds["consumer_key"]),
+        consumer_secret=Secret(creds["consumer_secret"]),
+        webhook_secret=Secret(WEBHOOK_SECRET),
+        timer=timer,
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=ExceptionGroup,
+    reason="BUG: WooCommerceAdapter.read runs its calls in an asyncio.TaskGroup, so a failed "
+    "call surfaces as an ExceptionGroup, not the ChannelError its docstring promises; "
+    "Engine.reconcile's `except ChannelError` misses it and the exception ends Engine._sweep "
+    "and with it Engine.run: a 429/5xx/timeout during the periodic reconciliation stops the "
+    "whole engine (seen in the 429-storm run with reconcile_every_s=5)",
+)
+async def test_a_failed_reconcile_does_not_stop_the_engine(tmp_path: Path) -> None:
+    shop = build_shop(1, 3, SEED)
+    [site] = shop.sites
+    store = await Store.open(f"sqlite:///{tmp_path / 'engine.db'}")
+    try:
+        await seed_catalog(store, shop)
+        timer = SystemTimer()
+        adapter = _adapter(
+            site.account,
+            f"{site.sandbox.base_url}/wp-json/wc/v3/",
+            site.sandbox.credentials(),
+            timer,
+            transport=httpx.ASGITransport(app=site.sandbox.app),
+        )
+        async with httpx.AsyncClient() as notify:
+            engine = Engine(
+                store,
+                {site.account: adapter},
+                clock=SystemClock(),
+                timer=timer,
+                notify_client=notify,
+                settings=SETTINGS,
+            )
+            site.sandbox.faults.next_response(status=429, retry_after_s=1)
+            try:
+                # "A channel that cannot be read is skipped (and reported as -1)."
+                assert await engine.reconcile() == {site.account: -1}
+            finally:
+                await adapter.aclose()
+    finally:
+        await store.close()
