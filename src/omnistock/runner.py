@@ -70,11 +70,12 @@ async def run_engine(
         await apply_catalog(store, catalog)
         async with httpx.AsyncClient(follow_redirects=False) as notify:
             engine = Engine(store, adapters, clock=clock, timer=timer, notify_client=notify)
-            if first_sync:
-                await engine.first_sync(dry_run=False)
             async with asyncio.TaskGroup() as tg:
-                tg.create_task(engine.run(stop))
+                # Listen first: webhooks sent during the first sync must not be lost.
                 tg.create_task(_serve(engine, config.listen, stop))
+                if first_sync:
+                    await engine.first_sync(dry_run=False)
+                tg.create_task(engine.run(stop))
     finally:
         for adapter in adapters.values():
             await adapter.aclose()

@@ -418,12 +418,6 @@ async def test_a_signed_order_for_an_unknown_sku_is_kept_and_reported(rig: Rig) 
     assert await rig.store.ledger.balances([Sku("A")]) == engine_balances
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an unknown path or a wrong method gets Starlette's default text/plain "
-    "'Not Found' / 'Method Not Allowed', not the API's JSON error body (create_api and "
-    "webhook_app register no 404/405 handler)",
-)
 async def test_wrong_routes_and_methods_get_a_json_4xx(rig: Rig) -> None:
     for method, path in [("GET", "/v1/events"), ("PUT", "/v1/balances"), ("GET", "/v1/nope")]:
         response = await rig.http.request(method, path, headers=rig.auth(Scope.ADMIN))

@@ -276,13 +276,6 @@ class _Killed(BaseException):
     """The process died here (nothing after this point ran)."""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: ReservationRepo.hold appends the reservation's StockReserved events and "
-    "inserts the reservations row in two transactions; a crash in between leaves the units "
-    "reserved in the ledger with no reservation record, so expire_due never releases them "
-    "(unless the client happens to retry the same Idempotency-Key)",
-)
 async def test_a_hold_cut_short_by_a_crash_is_released_when_it_expires(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -219,15 +219,6 @@ def _adapter(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ExceptionGroup,
-    reason="BUG: WooCommerceAdapter.read runs its calls in an asyncio.TaskGroup, so a failed "
-    "call surfaces as an ExceptionGroup, not the ChannelError its docstring promises; "
-    "Engine.reconcile's `except ChannelError` misses it and the exception ends Engine._sweep "
-    "and with it Engine.run: a 429/5xx/timeout during the periodic reconciliation stops the "
-    "whole engine (seen in the 429-storm run with reconcile_every_s=5)",
-)
 async def test_a_failed_reconcile_does_not_stop_the_engine(tmp_path: Path) -> None:
     shop = build_shop(1, 3, SEED)
     [site] = shop.sites

@@ -21,6 +21,7 @@ from omnistock.api.common import (
     idempotency_key,
     invalid_body,
     read_body,
+    route_error,
 )
 from omnistock.api.imports import import_route
 from omnistock.api.notifications import notification_routes
@@ -98,7 +99,12 @@ def create_api(
             *notification_routes(store, timer),
             *extra_routes,
         ],
-        exception_handlers={ApiError: error_response, OmnistockError: error_response},
+        exception_handlers={
+            ApiError: error_response,
+            OmnistockError: error_response,
+            404: route_error,
+            405: route_error,
+        },
     )
 
 

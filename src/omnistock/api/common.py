@@ -101,3 +101,13 @@ async def error_response(request: Request, exc: Exception) -> Response:
                 {"error": code, "message": str(exc)}, status_code=status, headers=headers
             )
     raise exc
+
+
+async def route_error(request: Request, exc: Exception) -> Response:
+    """Unknown paths and wrong methods answer in the API's JSON shape too."""
+    status = getattr(exc, "status_code", 404)
+    code = "method_not_allowed" if status == 405 else "not_found"
+    message = f"{request.method} {request.url.path}: " + (
+        "method not allowed" if status == 405 else "no such route"
+    )
+    return JSONResponse({"error": code, "message": message}, status_code=status)

@@ -42,7 +42,15 @@ def webhook_app(
     that answers None for an unknown account)."""
     lookup = adapters.get if isinstance(adapters, Mapping) else adapters
     receiver = _Receiver(lookup, inbox, max_body)
-    return Starlette(routes=[Route("/webhooks/{account}", receiver.receive, methods=["POST"])])
+    return Starlette(
+        routes=[Route("/webhooks/{account}", receiver.receive, methods=["POST"])],
+        exception_handlers={404: _route_error, 405: _route_error},
+    )
+
+
+async def _route_error(request: Request, exc: Exception) -> JSONResponse:
+    status = 405 if getattr(exc, "status_code", 404) == 405 else 404
+    return _error(status, "method not allowed" if status == 405 else "no such route")
 
 
 class _Receiver:

@@ -13,7 +13,12 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from omnistock.domain.balance import RejectionCode
-from omnistock.domain.errors import DomainError, IdempotencyConflictError, InvalidInputError
+from omnistock.domain.errors import (
+    DomainError,
+    IdempotencyConflictError,
+    InvalidInputError,
+    UnknownEntityError,
+)
 from omnistock.domain.events import LedgerEvent, StockReleased, StockReserved
 from omnistock.domain.ids import LocationId, Sku, check_identifier, check_quantity
 from omnistock.ledger.database import Database
@@ -29,6 +34,7 @@ class ReservationStatus(StrEnum):
     RELEASED = "released"
     EXPIRED = "expired"
     REJECTED = "rejected"
+    HOLDING = "holding"  # written, ledger not yet decided (a crash resumes from here)
     # Claimed for releasing: the units are being given back (a crash resumes from here).
     RELEASING = "releasing"
     EXPIRING = "expiring"
@@ -70,37 +76,55 @@ class ReservationRepo:
         self, rid: str, lines: Sequence[ReservationLine], ttl: timedelta, source: str, now: datetime
     ) -> Reservation:
         """Reserve every line or none; a repeated call with the same id and lines answers the
-        first result, with other lines it raises IdempotencyConflictError."""
+        first result, with other lines it raises IdempotencyConflictError.
+
+        The row is written first (holding), then the ledger, then the verdict: a crash in
+        between leaves a holding row that a retry or the expiry sweep settles."""
         _check(rid, lines, ttl)
         print_ = _fingerprint(lines, ttl)
         existing = self.get(rid, print_)
-        if existing is not None:
+        if existing is not None and existing.status is not ReservationStatus.HOLDING:
             return existing
-        events = [_reserve(rid, i, line, source, now) for i, line in enumerate(lines)]
-        results = self._journal.append(events, all_or_none=True)
-        own = [
-            r.rejection
-            for r in results
-            if r.rejection is not None and r.rejection.code is not RejectionCode.GROUP_REJECTED
-        ]
-        reason = own[0].message if own else None
-        rejected = any(not r.applied for r in results)
-        status = ReservationStatus.REJECTED if rejected else ReservationStatus.HELD
         with self._db.transaction():
             self._db.run(
                 "INSERT INTO reservations (id, fingerprint, status, lines, source, created_at,"
-                " expires_at, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-                (
-                    rid,
-                    print_,
-                    status.value,
-                    _lines_json(lines),
-                    source,
-                    _iso(now),
-                    _iso(now + ttl),
-                    reason,
-                ),
+                " expires_at) VALUES (?, ?, 'holding', ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                (rid, print_, _lines_json(lines), source, _iso(now), _iso(now + ttl)),
             )
+        try:
+            return self._settle(rid)
+        except (InvalidInputError, UnknownEntityError):
+            # Refused before the ledger wrote anything: the request leaves no trace either.
+            with self._db.transaction():
+                self._db.run("DELETE FROM reservations WHERE id = ? AND status = 'holding'", (rid,))
+            raise
+
+    def _settle(self, rid: str) -> Reservation:
+        """Decide a holding reservation: the same ledger events as the first attempt (same
+        keys, same times), so an attempt that reached the ledger answers as it did then."""
+        rows = self._db.rows(
+            "SELECT lines, source, created_at FROM reservations"
+            " WHERE id = ? AND status = 'holding'",
+            (rid,),
+        )
+        if rows:
+            lines, source, created = _parse_lines(rows[0][0]), rows[0][1], rows[0][2]
+            at = datetime.fromisoformat(created)
+            events = [_reserve(rid, i, line, source, at) for i, line in enumerate(lines)]
+            results = self._journal.append(events, all_or_none=True)
+            own = [
+                r.rejection
+                for r in results
+                if r.rejection is not None and r.rejection.code is not RejectionCode.GROUP_REJECTED
+            ]
+            rejected = any(not r.applied for r in results)
+            status = ReservationStatus.REJECTED if rejected else ReservationStatus.HELD
+            with self._db.transaction():
+                self._db.run(
+                    "UPDATE reservations SET status = ?, reason = ? WHERE id = ?"
+                    " AND status = 'holding'",
+                    (status.value, own[0].message if own else None, rid),
+                )
         return self._require(rid)
 
     def confirm(self, rid: str) -> Reservation:
@@ -138,14 +162,18 @@ class ReservationRepo:
         """Release every held reservation whose time is up, and finish any release a crash
         interrupted; return the ids handled."""
         rows = self._db.rows(
-            "SELECT id, status FROM reservations WHERE (status = 'held' AND expires_at <= ?)"
+            "SELECT id, status FROM reservations"
+            " WHERE (status IN ('held', 'holding') AND expires_at <= ?)"
             " OR status IN ('releasing', 'expiring') ORDER BY expires_at LIMIT ?",
             (_iso(now), limit),
         )
         for rid, status in rows:
+            if status == ReservationStatus.HOLDING:
+                self._settle(rid)  # its checkout died mid-way: decide, then let it expire
+                status = self._require(rid).status.value
             if status == ReservationStatus.HELD:
                 self.release(rid, now, expired=True)
-            else:
+            elif status in (ReservationStatus.RELEASING, ReservationStatus.EXPIRING):
                 self._finish(rid, now)
         return [rid for rid, _ in rows]
 

@@ -130,8 +130,12 @@ class WooCommerceAdapter:
         for a missing item or unmanaged stock. Raises ChannelError if any call fails."""
         targets = [wire.target_of(ref) for ref in refs]
         calls = wire.plan_read(targets)
-        async with asyncio.TaskGroup() as tg:
-            tasks = [tg.create_task(self._read_call(call)) for call in calls]
+        try:
+            async with asyncio.TaskGroup() as tg:
+                tasks = [tg.create_task(self._read_call(call)) for call in calls]
+        except* ChannelError as failed:
+            # The protocol promises a ChannelError, not the TaskGroup's ExceptionGroup.
+            raise _first(failed) from None
         found: dict[tuple[str, int], int | None] = {}
         for task in tasks:
             found.update(task.result())
@@ -239,6 +243,11 @@ class WooCommerceAdapter:
             return parse(*args)
         except ValueError as exc:
             raise PermanentError(f"unexpected answer: {exc}", account=self._account) from None
+
+
+def _first(group: BaseExceptionGroup[ChannelError]) -> ChannelError:
+    first = group.exceptions[0]
+    return _first(first) if isinstance(first, BaseExceptionGroup) else first
 
 
 def _total_pages(response: httpx.Response) -> int:
