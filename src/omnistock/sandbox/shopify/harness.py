@@ -17,7 +17,8 @@ from omnistock.adapters.base import ListingRef
 from omnistock.domain.ids import ListingId, Sku
 from omnistock.sandbox.common.catalog import CatalogItem
 from omnistock.sandbox.common.clock import ManualClock
-from omnistock.sandbox.common.faults import FaultSettings, Window
+from omnistock.sandbox.common.faults import FaultInjector
+from omnistock.sandbox.common.harness_faults import HarnessFaults
 from omnistock.sandbox.common.truth import OrderLine
 from omnistock.sandbox.shopify.app import ShopifyConfig, ShopifySandbox
 from omnistock.sandbox.shopify.hooks import TOPICS
@@ -76,7 +77,7 @@ class _Receiver:
         return httpx.Response(200)
 
 
-class ShopifyHarness:
+class ShopifyHarness(HarnessFaults):
     """Owns a ShopifySandbox on a ManualClock; webhooks go to an in-memory receiver."""
 
     platform = "shopify"
@@ -183,29 +184,8 @@ class ShopifyHarness:
 
     # --- faults and the call log -------------------------------------------------------
 
-    def fail_next(self, status: int, retry_after: float | None = None) -> None:
-        self.sandbox.faults.next_response(status=status, retry_after_s=retry_after)
-
-    def storm_429(self, seconds: float, retry_after: float) -> None:
-        self._apply(storm_429=Window(duration_s=seconds, retry_after_s=retry_after))
-
-    def error_rate(self, status: int, rate: float) -> None:
-        self._apply(error_rates={status: rate})
-
-    def timeouts(self, rate: float) -> None:
-        self._apply(timeout_rate=rate, hang_s=self._hang_s)
-
-    def outage(self, seconds: float) -> None:
-        self._apply(outage=Window(duration_s=seconds, retry_after_s=None))
-
-    def duplicate_webhooks(self) -> None:
-        self._apply(webhook_duplicate_rate=1.0)
-
-    def clear_faults(self) -> None:
-        self.sandbox.faults.apply(FaultSettings())
-
-    def _apply(self, **settings: object) -> None:
-        self.sandbox.faults.apply(FaultSettings.model_validate(settings))
+    def _faults(self) -> FaultInjector:
+        return self.sandbox.faults
 
     def calls(self) -> list[Call]:
         return [
