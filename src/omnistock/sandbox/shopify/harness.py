@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from itertools import count
 
 import httpx
@@ -19,6 +18,7 @@ from omnistock.sandbox.common.catalog import CatalogItem
 from omnistock.sandbox.common.clock import ManualClock
 from omnistock.sandbox.common.faults import FaultInjector
 from omnistock.sandbox.common.harness_faults import HarnessFaults
+from omnistock.sandbox.common.harness_records import Call, Delivery, WebhookReceiver
 from omnistock.sandbox.common.truth import OrderLine
 from omnistock.sandbox.shopify.app import ShopifyConfig, ShopifySandbox
 from omnistock.sandbox.shopify.hooks import TOPICS
@@ -50,33 +50,6 @@ class SandboxTimer:
         await self._clock.sleep(seconds)
 
 
-@dataclass(frozen=True, slots=True)
-class Call:
-    """One API call. `items`: the listings a mutation settled (applied, or refused for their
-    own fault); items rolled back only because another item failed are not counted."""
-
-    write: bool
-    items: int
-    status: int
-    faulted: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    headers: dict[str, str]
-    body: bytes
-    signature_header: str = SIGNATURE_HEADER
-
-
-class _Receiver:
-    def __init__(self) -> None:
-        self.received: list[Delivery] = []
-
-    async def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.received.append(Delivery(dict(request.headers), await request.aread()))
-        return httpx.Response(200)
-
-
 class ShopifyHarness(HarnessFaults):
     """Owns a ShopifySandbox on a ManualClock; webhooks go to an in-memory receiver."""
 
@@ -94,7 +67,7 @@ class ShopifyHarness(HarnessFaults):
         self.clock = ManualClock()
         self.timer = SandboxTimer(self.clock)
         self._hang_s = hang_s
-        self._receiver = _Receiver()
+        self._receiver = WebhookReceiver(SIGNATURE_HEADER)
         self._hooks = httpx.AsyncClient(transport=httpx.MockTransport(self._receiver))
         config = ShopifyConfig(
             seed=seed, skus=skus, restore_rate=restore_rate, bucket_size=bucket_size

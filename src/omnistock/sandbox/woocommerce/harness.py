@@ -8,7 +8,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
 import httpx
 from starlette.types import ASGIApp
@@ -19,6 +18,7 @@ from omnistock.sandbox.common.catalog import CatalogItem, CatalogProduct
 from omnistock.sandbox.common.clock import ManualClock
 from omnistock.sandbox.common.faults import FaultInjector
 from omnistock.sandbox.common.harness_faults import HarnessFaults
+from omnistock.sandbox.common.harness_records import Call, Delivery, WebhookReceiver
 from omnistock.sandbox.common.truth import OrderLine
 from omnistock.sandbox.woocommerce.app import WooConfig, WooSandbox
 from omnistock.sandbox.woocommerce.store import Item
@@ -46,35 +46,6 @@ class SandboxTimer:
         await self._clock.sleep(seconds)
 
 
-@dataclass(frozen=True, slots=True)
-class Call:
-    """One API call the sandbox answered: a write or not, items, status given, fault injected."""
-
-    write: bool
-    items: int
-    status: int
-    faulted: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """One webhook POST the sandbox made, as the receiver got it."""
-
-    headers: dict[str, str]
-    body: bytes
-    signature_header: str = SIGNATURE_HEADER
-
-
-class _Receiver:
-    def __init__(self) -> None:
-        self.received: list[Delivery] = []
-
-    async def __call__(self, request: httpx.Request) -> httpx.Response:
-        body = await request.aread()
-        self.received.append(Delivery(dict(request.headers), body))
-        return httpx.Response(200)
-
-
 class WooHarness(HarnessFaults):
     """Owns a WooSandbox on a ManualClock; webhooks go to an in-memory receiver."""
 
@@ -87,7 +58,7 @@ class WooHarness(HarnessFaults):
         self.timer = SandboxTimer(self.clock)
         self._secret = webhook_secret
         self._hang_s = hang_s
-        self._receiver = _Receiver()
+        self._receiver = WebhookReceiver(SIGNATURE_HEADER)
         self._hooks = httpx.AsyncClient(transport=httpx.MockTransport(self._receiver))
         config = WooConfig(seed=seed, skus=skus, variant_share=0.0)
         self.sandbox = WooSandbox(config, clock=self.clock, webhook_client=self._hooks)
