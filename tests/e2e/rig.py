@@ -333,6 +333,36 @@ async def divergence(store: Store, shop: Shop) -> list[str]:
     return problems
 
 
+async def explain(store: Store, shop: Shop) -> str:
+    """`divergence`, with the history of each SKU a channel disagrees on: its ledger events
+    and every order line the stores took for it, so that a failure in CI can be read."""
+    problems = await divergence(store, shop)
+    skus = {
+        listing.sku
+        for site in shop.sites
+        for listing in await store.catalog.listings(site.account)
+        if any(p.startswith(f"{listing.id}: shows ") for p in problems)
+    }
+    lines = [*problems]
+    log = await _read_all(store) if skus else []
+    for sku in sorted(skus):
+        lines.append(f"history of {sku}:")
+        lines.extend(
+            f"  ledger #{s.position}: {s.event.type} {s.event.quantity} "
+            f"{getattr(s.event, 'order_line', None) or s.event.source}"
+            for s in log
+            if s.event.sku == sku
+        )
+        lines.extend(
+            f"  {site.account} order {o.id} ({o.status}): {line.quantity}"
+            for site in shop.sites
+            for o in site.sandbox.store.orders.values()
+            for line in o.line_items
+            if line.sku == sku
+        )
+    return "\n".join(lines)
+
+
 async def drain(store: Store, shop: Shop, within: float) -> tuple[float, set[str]]:
     """Seconds until `divergence` is empty (TimeoutError after `within`), and the channel
     mismatches seen while the engine had nothing left to do (inbox empty, no dirty listing,

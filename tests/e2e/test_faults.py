@@ -41,6 +41,7 @@ from tests.e2e.rig import (
     divergence,
     drain,
     eventually,
+    explain,
     opening_stock,
     running,
     seed_catalog,
@@ -139,7 +140,7 @@ async def test_converges_after_faults_with_nothing_lost_or_doubled(
             try:
                 _, unseen = await drain(store, shop, CONVERGE_S)
             except TimeoutError:
-                pytest.fail(f"not converged in {CONVERGE_S}s: {await divergence(store, shop)}")
+                pytest.fail(f"not converged in {CONVERGE_S}s: {await explain(store, shop)}")
             converged_s = time.monotonic() - faults_ended
         result = await audit(store, shop)
 

@@ -177,19 +177,28 @@ class SyncStateRepo:
             )
 
     def observed(self, listing: ListingId, quantity: int) -> bool:
-        """Record that the channel shows `quantity` for `listing` (reconciliation).
+        """Record that the channel shows `quantity` for `listing` (a webhook or a read).
 
-        A quantity other than the one omnistock pushed is drift: it becomes the pushed
-        state with no ledger sequence (omnistock did not write it), so the listing turns
-        dirty unless the channel happens to show the desired quantity. Returns whether it
-        was drift. Raises UnknownEntityError for a listing without sync state."""
+        A quantity other than both the pushed and the desired one is drift: it becomes the
+        pushed state with no ledger sequence (omnistock did not write it), so the listing
+        turns dirty. A report of the desired quantity changes nothing: it may be older than
+        the push still pending (webhooks arrive late and out of order), and taking it for
+        the truth would leave the channel wrong with nothing left to fix it; re-sending the
+        absolute quantity is harmless. Returns whether it was drift. Raises
+        UnknownEntityError for a listing without sync state."""
         with self._db.transaction():
             state = self.states([listing]).get(listing)
             if state is None:
                 raise UnknownEntityError("listing", listing)
-            if state.pushed_qty == quantity:
+            if quantity in (state.pushed_qty, state.desired_qty):
                 return False
-            self._db.run(*_observation(state, quantity))
+            before = "nothing" if state.pushed_qty is None else str(state.pushed_qty)
+            error = f"drift: the channel showed {quantity} where omnistock had pushed {before}"
+            self._db.run(
+                "UPDATE listing_sync SET pushed_qty = ?, pushed_seq = NULL, dirty = 1,"
+                " last_error = ? WHERE listing = ?",
+                (quantity, error, listing),
+            )
             return True
 
     def drift(self, account: AccountId) -> list[ListingSyncState]:
@@ -228,21 +237,3 @@ class SyncStateRepo:
             next_attempt_at=next_at,
             last_error=row[9],
         )
-
-
-def _observation(state: ListingSyncState, quantity: int) -> tuple[str, tuple[object, ...]]:
-    """The update recording that the channel shows `quantity` instead of what was pushed."""
-    if quantity == state.desired_qty:
-        # Wrong for omnistock's last write, right for the ledger now: nothing to overwrite.
-        return (
-            "UPDATE listing_sync SET pushed_qty = ?, pushed_seq = desired_seq, dirty = 0"
-            " WHERE listing = ?",
-            (quantity, state.listing),
-        )
-    before = "nothing" if state.pushed_qty is None else str(state.pushed_qty)
-    error = f"drift: the channel showed {quantity} where omnistock had pushed {before}"
-    return (
-        "UPDATE listing_sync SET pushed_qty = ?, pushed_seq = NULL, dirty = 1, last_error = ?"
-        " WHERE listing = ?",
-        (quantity, error, state.listing),
-    )
