@@ -36,6 +36,7 @@ from omnistock.ledger.inbox import Incident, IncidentKind
 from omnistock.ledger.notifications import Topic
 from omnistock.ledger.store import Store
 from omnistock.notify.deliverer import WebhookDeliverer
+from omnistock.notify.feeds import FeedPublisher
 from omnistock.security.tokens import Scope as TokenScope
 
 logger = logging.getLogger(__name__)
@@ -102,6 +103,7 @@ class Engine:
             for a, adapter in self._adapters.items()
         }
         self.deliverer = WebhookDeliverer(store, notify_client, clock, timer)
+        self.feeds = FeedPublisher(store, clock, self._settle_oversell)
         self._circuits: dict[AccountId, CircuitState] = {}
         self._oversell_policy: dict[AccountId, str] = {}
         self.stats = EngineStats()
@@ -181,31 +183,10 @@ class Engine:
         self.stats.add(report)
         self._wake_dispatchers()
         await self._observe(report.observations)
-        now = self._clock.now()
-        if report.skus:
-            levels = await self._store.ledger.balances(sorted(report.skus))
-            payload = {
-                sku: {loc: b.available for loc, b in at.items()} for sku, at in levels.items()
-            }
-            await self._store.notifications.publish(
-                Topic.STOCK_CHANGED, {"available": payload}, now
-            )
-        for incident in report.incidents:
-            if incident.kind is IncidentKind.OVERSOLD:
-                action = await self._settle_oversell(incident)
-                await self._store.notifications.publish(
-                    Topic.ORDER_OVERSOLD,
-                    {
-                        "account": incident.account,
-                        "order_id": incident.order_id,
-                        "line_id": incident.line_id,
-                        "sku": incident.sku,
-                        "quantity": incident.quantity,
-                        "reason": incident.reason,
-                        "action": action,
-                    },
-                    now,
-                )
+        for account, sku in report.verify:
+            if account in self.dispatchers:
+                self.dispatchers[account].verify([sku])
+        await self.feeds.publish_pending()
 
     async def _settle_oversell(self, incident: Incident) -> str:
         """The account's policy (setting `oversell`): `cancel` the order on the channel
@@ -262,6 +243,9 @@ class Engine:
             expired = await self._store.reservations.expire_due(self._clock.now())
             if expired:
                 self._wake_dispatchers()
+            # Also what a crash left unpublished, and changes made outside the inbox
+            # (checkout holds through the API).
+            await self.feeds.publish_pending()
             await self._watch_circuits()
             await _sleep_or_stop(self._timer, self._settings.sweep_s, stop)
 

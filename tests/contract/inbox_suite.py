@@ -14,6 +14,7 @@ from omnistock.domain.balance import RejectionCode
 from omnistock.domain.errors import InvalidInputError
 from omnistock.domain.ids import AccountId
 from omnistock.ledger.inbox import DEFAULT_MAX_ATTEMPTS, Incident, IncidentKind
+from omnistock.ledger.notifications import Feed, Topic
 from omnistock.ledger.store import Store
 from tests.contract.builders import received, reserved, seed
 from tests.contract.store_backed import StoreBacked
@@ -200,7 +201,28 @@ class InboxContract(StoreBacked):
         found = await store.inbox.incidents()
         assert [i.key for i in found] == ["unmapped:x", "oversold:shop:1:1"]
         assert found[1].recorded_at is not None
-        assert found[1] == dataclasses.replace(oversold, recorded_at=found[1].recorded_at)
+        assert found[1] == dataclasses.replace(
+            oversold, recorded_at=found[1].recorded_at, position=found[1].position
+        )
+        first, second = await store.inbox.incidents_after(0)
+        assert [first.key, second.key] == ["oversold:shop:1:1", "unmapped:x"]
+        assert first.position is not None
+        assert [i.key for i in await store.inbox.incidents_after(first.position)] == ["unmapped:x"]
+        assert len(await store.inbox.incidents_after(0, limit=1)) == 1
+
+    async def test_a_feed_publishes_each_stretch_exactly_once(self, store: Store) -> None:
+        feeds = store.notifications
+        now = datetime(2026, 11, 28, tzinfo=UTC)
+        fact = (Topic.STOCK_CHANGED, {"available": {"A": {"wh1": 1}}})
+        assert await feeds.feed_position(Feed.STOCK) == 0
+        assert await feeds.publish_feed(Feed.STOCK, 0, 7, [fact], now)
+        # A second publisher that read the cursor before the first moved it publishes nothing.
+        assert not await feeds.publish_feed(Feed.STOCK, 0, 7, [fact], now)
+        assert await feeds.feed_position(Feed.STOCK) == 7
+        assert await feeds.feed_position(Feed.INCIDENTS) == 0
+        assert [n.topic for n in await feeds.after(0)] == [Topic.STOCK_CHANGED]
+        with pytest.raises(ValueError, match="forward"):
+            await feeds.publish_feed(Feed.STOCK, 7, 7, [fact], now)
 
     async def test_known_keys_report_outcomes_and_marks(self, store: Store) -> None:
         await seed(store, ["A"])

@@ -168,6 +168,13 @@ class SyncStateContract(StoreBacked):
         with pytest.raises(UnknownEntityError, match="listing"):
             await store.sync.observed(ListingId("shop:nope"), 1)
 
+    async def test_of_skus_finds_the_accounts_listings_of_those_skus(self, store: Store) -> None:
+        await seed_listings(store, ["A", "B", "C"])
+        found = await store.sync.of_skus(SHOP, [Sku("C"), Sku("A"), Sku("Z")])
+        assert [(d.state.listing, d.sku) for d in found] == [("shop:A", "A"), ("shop:C", "C")]
+        assert found[1].external_ids == {"product_id": "3"}
+        assert await store.sync.of_skus(AccountId("other"), [Sku("A")]) == []
+
     async def test_resync_makes_every_listing_due_and_listed_pages(self, store: Store) -> None:
         await seed_listings(store, ["A", "B", "C"])
         await store.ledger.append([received("A", 5)])

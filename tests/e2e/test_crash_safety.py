@@ -300,13 +300,6 @@ async def test_a_hold_cut_short_by_a_crash_is_released_when_it_expires(
         assert after == before, "units stay reserved for a reservation nobody holds"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: order.oversold (and stock.changed) are published by Engine._after_processing "
-    "from the in-memory ProcessReport after InboxProcessor.run_once has acknowledged the "
-    "inbox items; a crash between the ack and the publish loses the notification for good "
-    "(the incident is recorded, but nothing publishes it after a restart)",
-)
 async def test_an_oversell_is_notified_even_if_the_engine_dies_after_processing_it(
     tmp_path: Path,
 ) -> None:
@@ -338,15 +331,6 @@ async def test_an_oversell_is_notified_even_if_the_engine_dies_after_processing_
         ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a channel-side stock change whose product.updated webhook was lost (engine "
-    "down, or still in its first sync, which runs before it listens) is only found by the "
-    "periodic reconcile (default every 600 s): the order pollers recover the order, but "
-    "cancelling an order the ledger had refused as an oversell changes no ledger balance, so "
-    "the listing never turns dirty while the channel, which restocked the order's units, shows "
-    "more than the ledger has (seen in the SIGKILL run as 'shows 1, desired 0, pushed 0')",
-)
 async def test_a_restock_by_the_channel_whose_webhook_was_lost_is_overwritten(
     tmp_path: Path,
 ) -> None:

@@ -124,7 +124,7 @@ async def test_converges_after_faults_with_nothing_lost_or_doubled(
         token, digest = new_token()
         await store.tokens.create("erp", Scope.WRITE.value, digest, datetime.now(UTC))
 
-        async with _engine(store, shop) as (engine, engine_url):
+        async with _engine(store, shop) as (_, engine_url):
             await eventually(lambda: _converged(store, shop), CONVERGE_S)
             merchant = Merchant(shop, engine_url, token.reveal(), random.Random(SEED), every_s=0.5)
             shop.set_faults(faults)
@@ -134,9 +134,8 @@ async def test_converges_after_faults_with_nothing_lost_or_doubled(
                 shop.set_shoppers(0.0)
                 shop.set_faults(FaultSettings())
                 faults_ended = time.monotonic()
-            # Nothing changes in the stores any more: one reconciliation finds the levels
-            # whose product.updated webhooks were lost (see the xfailed test below).
-            assert all(n >= 0 for n in (await engine.reconcile()).values())
+            # No reconciliation here: what the stores did is known from their orders alone
+            # (polled when a webhook was lost), refused lines' restocks included.
             try:
                 _, unseen = await drain(store, shop, CONVERGE_S)
             except TimeoutError:

@@ -20,7 +20,7 @@ from omnistock.dispatch.circuit import CircuitBreaker, CircuitSettings
 from omnistock.dispatch.report import DispatchReport, FirstSyncReport
 from omnistock.dispatch.retry import Backoff, RetryPolicy
 from omnistock.domain.errors import AuthFailedError, ChannelError
-from omnistock.domain.ids import AccountId
+from omnistock.domain.ids import AccountId, Sku
 from omnistock.ledger.store import Store
 from omnistock.ledger.sync_state import DueListing, PushOutcome
 
@@ -72,6 +72,7 @@ class AccountDispatcher:
         self.circuit = CircuitBreaker(timer, self._settings.circuit)
         self._wake = asyncio.Event()
         self.pushing = False
+        self._to_verify: set[Sku] = set()
 
     @property
     def account(self) -> AccountId:
@@ -79,6 +80,12 @@ class AccountDispatcher:
 
     def wake(self) -> None:
         """New dirty listings were recorded: start a pass now instead of at the next due time."""
+        self._wake.set()
+
+    def verify(self, skus: Sequence[Sku]) -> None:
+        """Read these SKUs' listings back from the channel at the start of the next pass:
+        something moved their level there without a ledger change (see ingest.orders)."""
+        self._to_verify.update(skus)
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -94,6 +101,7 @@ class AccountDispatcher:
         self._wake.clear()  # a wake() from now on asks for another pass
         if self.circuit.retry_in() > 0:
             return DispatchReport(circuit_open=True)
+        await self._verify()
         report = DispatchReport()
         max_batch = self._adapter.capabilities.max_batch
         self.pushing = True
@@ -136,6 +144,21 @@ class AccountDispatcher:
         if drifted:
             self.wake()
         return drifted
+
+    async def _verify(self) -> None:
+        if not self._to_verify:
+            return
+        skus, self._to_verify = self._to_verify, set()
+        listings = await self._store.sync.of_skus(self._account, skus)
+        try:
+            for page in pack(listings, self._settings.take):
+                await self._record_levels(
+                    await self._adapter.read([update_of(d).ref for d in page])
+                )
+        except ChannelError as error:
+            # The periodic reconcile reads every listing anyway; a failing channel is the
+            # circuit's business, not a reason to hold up the pushes.
+            logger.info("%s: reading back %d SKUs failed: %s", self._account, len(skus), error)
 
     async def _record_levels(self, levels: Sequence[ObservedLevel]) -> int:
         drifted = 0

@@ -126,6 +126,8 @@ class Translation:
     unmapped: tuple[UnmappedLine, ...] = ()
     rejected: tuple[RejectedLine, ...] = ()
     observation: DriftObservation | None = None
+    # SKUs whose level the channel moved with no ledger counterpart: read them back.
+    verify: tuple[Sku, ...] = ()
 
     @property
     def settled(self) -> bool:
@@ -169,7 +171,18 @@ def translate(
         marks=tuple(s for s in steps if isinstance(s, str)),
         unmapped=tuple(m for m in mapped if isinstance(m, UnmappedLine)),
         rejected=tuple(r for line in lines for r in _rejections(line.ref, known)),
+        verify=tuple(line.sku for line in lines if _restocks_unknown_units(event, line, known)),
     )
+
+
+def _restocks_unknown_units(
+    event: ChannelEvent, line: MappedLine, known: Mapping[str, Rejection | None]
+) -> bool:
+    """A cancel or refund of a line whose placement the ledger refused (an oversell): the
+    channel puts back units the ledger never took, so its level is no longer what omnistock
+    pushed, and no ledger change will mark the listing for a push."""
+    closing = event.kind in (ChannelEventType.ORDER_CANCELLED, ChannelEventType.ORDER_REFUNDED)
+    return closing and known.get(line.ref.key(LineAction.RESERVED)) is not None
 
 
 @dataclass(frozen=True, slots=True)

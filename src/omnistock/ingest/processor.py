@@ -55,6 +55,7 @@ class ProcessReport:
     incidents: tuple[Incident, ...] = ()  # recorded now: notify, and re-push their SKUs
     observations: tuple[DriftObservation, ...] = ()  # channel levels, for the dispatcher
     skus: frozenset[Sku] = frozenset()  # SKUs whose stock changed or was oversold
+    verify: frozenset[tuple[AccountId, Sku]] = frozenset()  # levels to read back
 
 
 @dataclass(slots=True)
@@ -70,6 +71,7 @@ class _Tally:
     incidents: list[Incident] = field(default_factory=list)
     observations: list[DriftObservation] = field(default_factory=list)
     skus: set[Sku] = field(default_factory=set)
+    verify: set[tuple[AccountId, Sku]] = field(default_factory=set)
 
     def report(self) -> ProcessReport:
         return ProcessReport(
@@ -82,6 +84,7 @@ class _Tally:
             incidents=tuple(self.incidents),
             observations=tuple(self.observations),
             skus=frozenset(self.skus),
+            verify=frozenset(self.verify),
         )
 
 
@@ -200,6 +203,7 @@ class InboxProcessor:
             translation = await self._settle(event, ctx, tally)
         if translation.observation is not None:
             tally.observations.append(translation.observation)
+        tally.verify.update((event.account, sku) for sku in translation.verify)
         found = _incidents(event, translation)
         new = await self._store.inbox.record_incidents(found)
         tally.incidents.extend(i for i, fresh in zip(found, new, strict=True) if fresh)

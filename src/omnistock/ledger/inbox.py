@@ -91,11 +91,15 @@ class Incident:
     location: str | None = None
     quantity: int | None = None
     recorded_at: datetime | None = None  # set by the store
+    position: int | None = None  # set by the store: the order incidents were recorded in
 
 
 # What `IngestRecords.known` answers: per key found, its rejection (None: it happened).
 KnownKeys: TypeAlias = dict[str, Rejection | None]
 
+_INCIDENT_COLUMNS = (
+    "key, kind, account, reason, order_id, line_id, sku, location, quantity, recorded_at, position"
+)
 _ITEM_COLUMNS = "id, kind, account, dedupe_key, payload, received_at, attempts, last_error"
 
 
@@ -301,22 +305,31 @@ class IngestRecords:
     def incidents(self, limit: int = 100) -> list[Incident]:
         """The most recent incidents first."""
         rows = self._db.rows(
-            "SELECT key, kind, account, reason, order_id, line_id, sku, location, quantity,"
-            " recorded_at FROM incidents ORDER BY position DESC LIMIT ?",
+            f"SELECT {_INCIDENT_COLUMNS} FROM incidents ORDER BY position DESC LIMIT ?",
             (limit,),
         )
-        return [
-            Incident(
-                key=row[0],
-                kind=IncidentKind(row[1]),
-                account=row[2],
-                reason=row[3],
-                order_id=row[4],
-                line_id=row[5],
-                sku=row[6],
-                location=row[7],
-                quantity=row[8],
-                recorded_at=self._db.decode_time(row[9]),
-            )
-            for row in rows
-        ]
+        return [self._incident(row) for row in rows]
+
+    def incidents_after(self, position: int, limit: int = 100) -> list[Incident]:
+        """Incidents recorded after `position`, oldest first (a feed's next stretch)."""
+        rows = self._db.rows(
+            f"SELECT {_INCIDENT_COLUMNS} FROM incidents WHERE position > ?"
+            " ORDER BY position LIMIT ?",
+            (position, limit),
+        )
+        return [self._incident(row) for row in rows]
+
+    def _incident(self, row: Row) -> Incident:
+        return Incident(
+            key=row[0],
+            kind=IncidentKind(row[1]),
+            account=row[2],
+            reason=row[3],
+            order_id=row[4],
+            line_id=row[5],
+            sku=row[6],
+            location=row[7],
+            quantity=row[8],
+            recorded_at=self._db.decode_time(row[9]),
+            position=row[10],
+        )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -17,6 +17,13 @@ from omnistock.domain.ids import check_identifier
 from omnistock.ledger.database import Database
 
 MAX_ERROR = 300
+
+
+class Feed(StrEnum):
+    """A source of notifications published in order behind a durable cursor."""
+
+    STOCK = "stock"  # ledger events -> stock.changed
+    INCIDENTS = "incidents"  # incidents -> order.oversold
 
 
 class Topic(StrEnum):
@@ -55,20 +62,53 @@ class NotificationRepo:
 
     def publish(self, topic: Topic, payload: Mapping[str, object], now: datetime) -> int:
         """Record a fact and a pending delivery for each active subscriber of its topic."""
-        text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         with self._db.transaction():
-            [(nid,)] = self._db.rows(
-                "INSERT INTO notifications (topic, payload, created_at) VALUES (?, ?, ?)"
-                " RETURNING id",
-                (topic.value, text, _iso(now)),
+            return self._insert(topic, payload, now)
+
+    def feed_position(self, feed: Feed) -> int:
+        """How far `feed` has been published (see schema 0006_feeds)."""
+        [(position,)] = self._db.rows(
+            "SELECT position FROM feed_cursors WHERE feed = ?", (feed.value,)
+        )
+        return int(position)
+
+    def publish_feed(
+        self,
+        feed: Feed,
+        after: int,
+        through: int,
+        facts: Sequence[tuple[Topic, Mapping[str, object]]],
+        now: datetime,
+    ) -> bool:
+        """Publish `facts` and move `feed` from `after` to `through`, in one transaction.
+
+        False (nothing published) when the feed is no longer at `after`: another process
+        published that stretch first, so each fact goes out exactly once."""
+        if through <= after:
+            raise ValueError(f"a feed moves forward: {after} -> {through}")
+        with self._db.transaction():
+            moved = self._db.run(
+                "UPDATE feed_cursors SET position = ? WHERE feed = ? AND position = ?",
+                (through, feed.value, after),
             )
-            for sub in self._subscriptions(active_only=True):
-                if topic in sub.topics:
-                    self._db.run(
-                        "INSERT INTO deliveries (subscription, notification, next_at)"
-                        " VALUES (?, ?, ?)",
-                        (sub.id, nid, _iso(now)),
-                    )
+            if not moved:
+                return False
+            for topic, payload in facts:
+                self._insert(topic, payload, now)
+            return True
+
+    def _insert(self, topic: Topic, payload: Mapping[str, object], now: datetime) -> int:
+        text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+        [(nid,)] = self._db.rows(
+            "INSERT INTO notifications (topic, payload, created_at) VALUES (?, ?, ?) RETURNING id",
+            (topic.value, text, _iso(now)),
+        )
+        for sub in self._subscriptions(active_only=True):
+            if topic in sub.topics:
+                self._db.run(
+                    "INSERT INTO deliveries (subscription, notification, next_at) VALUES (?, ?, ?)",
+                    (sub.id, nid, _iso(now)),
+                )
         return int(nid)
 
     def subscribe(self, url: str, topics: frozenset[Topic]) -> tuple[Subscription, str]:

@@ -35,6 +35,7 @@ from omnistock.ledger.journal import AppendResult, Journal, StoredEvent
 from omnistock.ledger.migrations import migrate
 from omnistock.ledger.notifications import (
     DueDelivery,
+    Feed,
     Notification,
     NotificationRepo,
     Subscription,
@@ -174,6 +175,9 @@ class SyncStates:
     ) -> list[DueListing]:
         return await self._worker.call(self._repo.listed, account, after, limit)
 
+    async def of_skus(self, account: AccountId, skus: Collection[Sku]) -> list[DueListing]:
+        return await self._worker.call(self._repo.of_skus, account, skus)
+
     async def record(self, outcomes: Sequence[PushOutcome]) -> None:
         await self._worker.call(self._repo.record, outcomes)
 
@@ -253,6 +257,9 @@ class InboxFacade:
     async def incidents(self, limit: int = 100) -> list[Incident]:
         return await self._worker.call(self._records.incidents, limit)
 
+    async def incidents_after(self, position: int, limit: int = 100) -> list[Incident]:
+        return await self._worker.call(self._records.incidents_after, position, limit)
+
 
 class Reservations:
     """Async access to checkout reservations (see ReservationRepo)."""
@@ -293,6 +300,19 @@ class Notifications:
 
     async def publish(self, topic: Topic, payload: Mapping[str, object], now: datetime) -> int:
         return await self._worker.call(self._repo.publish, topic, payload, now)
+
+    async def feed_position(self, feed: Feed) -> int:
+        return await self._worker.call(self._repo.feed_position, feed)
+
+    async def publish_feed(
+        self,
+        feed: Feed,
+        after: int,
+        through: int,
+        facts: Sequence[tuple[Topic, Mapping[str, object]]],
+        now: datetime,
+    ) -> bool:
+        return await self._worker.call(self._repo.publish_feed, feed, after, through, facts, now)
 
     async def subscribe(self, url: str, topics: frozenset[Topic]) -> tuple[Subscription, str]:
         return await self._worker.call(self._repo.subscribe, url, topics)

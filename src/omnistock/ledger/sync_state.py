@@ -156,6 +156,16 @@ class SyncStateRepo:
         )
         return [self._due(row) for row in rows]
 
+    def of_skus(self, account: AccountId, skus: Collection[Sku]) -> list[DueListing]:
+        """The account's listings of these SKUs, with their sync state, by listing id."""
+        rows = self._db.rows(
+            f"SELECT {_COLUMNS}, l.sku, l.external_ids FROM listing_sync s"
+            " JOIN listings l ON l.id = s.listing"
+            f" WHERE s.account = ? AND {self._db.any_of('l.sku')} ORDER BY s.listing",
+            (account, self._db.list_param(skus)),
+        )
+        return [self._due(row) for row in rows]
+
     def record(self, outcomes: Sequence[PushOutcome]) -> None:
         """Apply a batch of push outcomes in one transaction. A success sets what the
         channel shows and clears the failure count; a failure counts an attempt, keeps the
