@@ -17,7 +17,7 @@ from omnistock.adapters.shopify import create_adapter as create_shopify_adapter
 from omnistock.adapters.woocommerce import create_adapter as create_woocommerce_adapter
 from omnistock.clock import Timer
 from omnistock.domain.ids import AccountId
-from omnistock.sandbox.common.serve import SandboxFactory
+from omnistock.sandbox.common.storefront import StorefrontFactory
 from omnistock.sandbox.registry import SANDBOXES
 
 
@@ -40,7 +40,7 @@ class AdapterFactory(Protocol):
 class Platform:
     name: str
     create_adapter: AdapterFactory
-    create_sandbox: SandboxFactory
+    create_sandbox: StorefrontFactory
     default_base_url_hint: str  # what `base_url` looks like for a real account
     credentials: tuple[str, ...]  # the secrets an account needs, by the platform's names
 

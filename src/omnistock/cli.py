@@ -28,6 +28,7 @@ from omnistock.clock import SystemClock
 from omnistock.config import Settings
 from omnistock.demo.run import DemoOptions
 from omnistock.demo.run import run_demo as run_engine_demo
+from omnistock.demo.shop import DEMO_PLATFORMS
 from omnistock.demo.view import LiveView, show_summary
 from omnistock.domain.errors import OmnistockError
 from omnistock.engine_config import EngineConfig, load_config
@@ -62,15 +63,28 @@ BENCHMARKS = ("ledger", "push")
 def demo(
     duration: Annotated[float, typer.Option(min=1, help="Seconds of trading.")] = 60.0,
     seed: Annotated[int, typer.Option(help="Seed of the catalog, stock and shoppers.")] = 7,
-    stores: Annotated[int, typer.Option(min=2, max=8, help="WooCommerce stores.")] = 2,
+    channels: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated platforms, a store each (repeat one for several stores).",
+        ),
+    ] = ",".join(DEMO_PLATFORMS),
     skus: Annotated[int, typer.Option(min=1, max=2_000, help="SKUs in the catalog.")] = 40,
     rate: Annotated[float, typer.Option(min=0, help="Orders per second, per store.")] = 3.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """The engine against platform sandboxes that sell one catalog: shoppers, restocks,
     live progress, then a summary once every channel has converged."""
+    platforms = tuple(p.strip() for p in channels.split(",") if p.strip())
+    unknown = sorted(set(platforms) - set(DEMO_PLATFORMS))
+    if unknown or len(platforms) < 2:
+        raise typer.BadParameter(
+            f"name at least two stores from {', '.join(DEMO_PLATFORMS)}"
+            + (f"; unknown: {', '.join(unknown)}" if unknown else ""),
+            param_hint="--channels",
+        )
     options = DemoOptions(
-        duration_s=duration, seed=seed, stores=stores, skus=skus, shopper_rate=rate
+        duration_s=duration, seed=seed, platforms=platforms, skus=skus, shopper_rate=rate
     )
     with tempfile.TemporaryDirectory(prefix="omnistock-demo-") as tmp:
         if as_json:

@@ -27,12 +27,13 @@ from omnistock.engine import Engine, EngineSettings
 from omnistock.ledger.store import Store
 from omnistock.sandbox.common.faults import FaultSettings
 from omnistock.sandbox.common.truth import OrderLine
+from omnistock.sandbox.woocommerce.app import WooSandbox
 from omnistock.sandbox.woocommerce.store import WooProduct
 
 
 @pytest.fixture
 async def rig(tmp_path: Path) -> AsyncIterator[tuple[Store, DemoShop, Engine]]:
-    shop = build_shop(stores=2, skus=6, seed=11)
+    shop = build_shop(("woocommerce", "woocommerce"), skus=6, seed=11)
     store = await Store.open(f"sqlite:///{tmp_path / 'engine.db'}")
     await seed_catalog(store, shop)
     await store.ledger.append(opening_stock(shop, 11, SystemClock().now()))
@@ -55,8 +56,14 @@ async def rig(tmp_path: Path) -> AsyncIterator[tuple[Store, DemoShop, Engine]]:
     await shop.webhook_client.aclose()
 
 
+def _woo(shop: DemoShop) -> WooSandbox:
+    sandbox = shop.stores[0].sandbox
+    assert isinstance(sandbox, WooSandbox)
+    return sandbox
+
+
 def _simple(shop: DemoShop) -> WooProduct:
-    products = [p for p in shop.stores[0].sandbox.store.sellable() if isinstance(p, WooProduct)]
+    products = [p for p in _woo(shop).store.sellable() if isinstance(p, WooProduct)]
     return sorted(products, key=lambda p: p.sku)[0]
 
 
@@ -66,9 +73,9 @@ async def test_drift_is_found_by_reconciliation_and_overwritten(
     store, shop, engine = rig
     product = _simple(shop)
     desired = product.stock_quantity
-    shop.stores[0].sandbox.faults.apply(FaultSettings(webhook_drop_rate=1.0))
+    _woo(shop).faults.apply(FaultSettings(webhook_drop_rate=1.0))
     product.stock_quantity = (desired or 0) + 7  # edited in wp-admin, webhook lost
-    shop.stores[0].sandbox.store.touch(product)
+    _woo(shop).store.touch(product)
     found = await engine.reconcile()
     assert found == {AccountId("woo-1"): 1, AccountId("woo-2"): 0}
     drift = await store.sync.drift(AccountId("woo-1"))
@@ -88,7 +95,7 @@ async def test_drift_reported_by_a_webhook_is_overwritten_by_the_running_engine(
     task = asyncio.create_task(engine.run(stop))
     try:
         product.stock_quantity = (desired or 0) + 3
-        shop.stores[0].sandbox.store.touch(product)  # product.updated, not our echo
+        _woo(shop).store.touch(product)  # product.updated, not our echo
         async with asyncio.timeout(10):
             while product.stock_quantity != desired:  # noqa: ASYNC110 - the sandbox's state
                 await asyncio.sleep(0.02)
@@ -109,7 +116,7 @@ async def test_an_oversold_order_is_cancelled_on_its_channel_by_policy(
     settings = {**account.settings, "oversell": "cancel"}
     await store.catalog.put_account(dataclasses.replace(account, settings=settings))
     product = _simple(shop)
-    sandbox = shop.stores[0].sandbox
+    sandbox = _woo(shop)
     sandbox.faults.apply(FaultSettings(webhook_drop_rate=1.0))
     product.stock_quantity = 50  # the store shows more than the merchant has
     sandbox.store.touch(product)

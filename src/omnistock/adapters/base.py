@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol, TypeAlias
+from typing import Protocol, TypeAlias, runtime_checkable
 
 from omnistock.domain.ids import AccountId, ListingId, Sku
 
@@ -53,6 +53,8 @@ class Capabilities:
     rate: RateModel
     bulk_feed_from: int | None = None  # backlog from which a bulk feed beats single writes
     compare_and_set: bool = False  # the platform can refuse a write if the level moved
+    # Seconds after which an ACCEPTED write should show: the dispatcher reads it back then.
+    confirm_after_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -76,6 +78,9 @@ class StockUpdate:
 
 class ItemStatus(StrEnum):
     SUCCEEDED = "succeeded"
+    # Taken, to be applied later (Amazon answers ACCEPTED): confirmed by a read-back after
+    # Capabilities.confirm_after_s, or by the platform's quantity-change notification.
+    ACCEPTED = "accepted"
     FAILED_RETRYABLE = "failed_retryable"
     FAILED_PERMANENT = "failed_permanent"
 
@@ -174,4 +179,26 @@ class ChannelAdapter(Protocol):
 
     async def aclose(self) -> None:
         """Release the account's HTTP client."""
+        ...
+
+
+@runtime_checkable
+class PreparesWebhooks(Protocol):
+    """An adapter whose webhook check needs something fetched first (eBay: the public key a
+    notification names). The webhook route awaits it before the synchronous parse_webhook."""
+
+    async def prepare_webhook(self, headers: Mapping[str, str], body: bytes) -> None:
+        """Fetch and cache what verifying this delivery needs; nothing if cached or if the
+        delivery is malformed (parse_webhook rejects it). Raises ChannelError on failure."""
+        ...
+
+
+@runtime_checkable
+class AnswersChallenges(Protocol):
+    """An adapter whose platform proves the endpoint before sending to it (eBay's
+    `GET endpoint?challenge_code=...`)."""
+
+    def answer_challenge(self, challenge_code: str) -> Mapping[str, str]:
+        """The JSON body that answers the challenge. Raises ConfigError when the account
+        lacks what the answer needs."""
         ...

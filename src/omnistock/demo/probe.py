@@ -1,19 +1,21 @@
 """Propagation, measured from outside the engine: from an order accepted by one store until
 the ledger has it and every other store shows what the ledger wants it to show.
 
-It watches the sandboxes as a shopper would, and reads the store as an operator would."""
+It watches the sandboxes' shoppers as a shopper would, and reads the store as an operator
+would: the ledger's log and its incidents, followed incrementally."""
 
 from __future__ import annotations
 
 import statistics
 import time
 from dataclasses import dataclass, field
+from functools import partial
 
 from omnistock.demo.shop import DemoShop
+from omnistock.domain.events import StockReserved
 from omnistock.domain.ids import AccountId, ListingId
-from omnistock.ingest.orders import LineAction, LineRef
 from omnistock.ledger.store import Store
-from omnistock.sandbox.woocommerce.store import Item, WooOrder
+from omnistock.sandbox.common.truth import OrderLine
 
 GIVE_UP_S = 30.0
 
@@ -22,8 +24,8 @@ GIVE_UP_S = 30.0
 class _Pending:
     started: float
     account: AccountId
+    order_id: str
     sku: str
-    key: str  # the ledger key of the line's reservation
 
 
 @dataclass
@@ -33,32 +35,26 @@ class PropagationProbe:
     pending: list[_Pending] = field(default_factory=list)
     latencies_ms: list[float] = field(default_factory=list)
     given_up: int = 0
+    _seen: set[tuple[str, str]] = field(default_factory=set)  # (account, order id) in the ledger
+    _ledger_at: int = 0
+    _incidents_at: int = 0
 
     def watch(self) -> None:
         for s in self.shop.stores:
-            s.sandbox.store.observers.append(_OrderWatcher(self, s.account))
+            s.sandbox.core.shoppers.listeners.append(partial(self.record, s.account))
 
-    def record(self, account: AccountId, order: WooOrder) -> None:
-        for line in order.line_items:
-            ref = LineRef(
-                order_id=str(order.id),
-                line_id=str(line.id),
-                order_line=f"{account}:{order.id}:{line.id}",
-                quantity=line.quantity,
-            )
-            self.pending.append(
-                _Pending(time.perf_counter(), account, line.sku, ref.key(LineAction.RESERVED))
-            )
+    def record(self, account: AccountId, order_id: str, line: OrderLine) -> None:
+        self.pending.append(_Pending(time.perf_counter(), account, order_id, line.sku))
 
     async def check(self) -> None:
         """Settle every pending order whose change has reached all the other stores."""
         if not self.pending:
             return
-        known = await self.store.inbox.known([p.key for p in self.pending])
+        await self._follow_the_ledger()
         now = time.perf_counter()
         still = []
         for p in self.pending:
-            if p.key in known and await self._elsewhere_in_sync(p):
+            if (p.account, p.order_id) in self._seen and await self._elsewhere_in_sync(p):
                 self.latencies_ms.append((now - p.started) * 1000)
             elif now - p.started > GIVE_UP_S:
                 self.given_up += 1
@@ -66,13 +62,30 @@ class PropagationProbe:
                 still.append(p)
         self.pending = still
 
+    async def _follow_the_ledger(self) -> None:
+        """Orders the ledger has answered: reserved, or refused as an oversell."""
+        while events := await self.store.ledger.read(self._ledger_at, 10_000):
+            self._ledger_at = events[-1].position
+            for stored in events:
+                event = stored.event
+                if isinstance(event, StockReserved) and event.account is not None:
+                    order_id = event.order_line.removeprefix(f"{event.account}:").split(":")[0]
+                    self._seen.add((event.account, order_id))
+        while incidents := await self.store.inbox.incidents_after(self._incidents_at, 1000):
+            self._incidents_at = incidents[-1].position or self._incidents_at
+            self._seen.update(
+                (i.account, i.order_id)
+                for i in incidents
+                if i.account is not None and i.order_id is not None
+            )
+
     async def _elsewhere_in_sync(self, p: _Pending) -> bool:
         others = [s for s in self.shop.stores if s.account != p.account]
         ids = [ListingId(f"{s.account}:{p.sku}") for s in others]
         states = await self.store.sync.get(ids)
         for s, listing in zip(others, ids, strict=True):
             state = states.get(listing)
-            shown = s.sandbox.store.shown().get(p.sku, 0)
+            shown = s.sandbox.shown().get(p.sku, 0)
             if state is None or shown != state.desired_qty:
                 return False
         return True
@@ -88,18 +101,3 @@ class PropagationProbe:
             "p99": round(cuts[98], 1),
             "count": len(data),
         }
-
-
-class _OrderWatcher:
-    """A store observer (as WordPress hooks are): sees each order when it is created."""
-
-    def __init__(self, probe: PropagationProbe, account: AccountId) -> None:
-        self._probe = probe
-        self._account = account
-
-    def product_saved(self, item: Item) -> None:
-        return None
-
-    def order_saved(self, order: WooOrder, *, created: bool) -> None:
-        if created:
-            self._probe.record(self._account, order)

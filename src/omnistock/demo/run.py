@@ -14,6 +14,7 @@ from pathlib import Path
 from omnistock.clock import SystemClock, SystemTimer
 from omnistock.demo.probe import PropagationProbe
 from omnistock.demo.shop import (
+    DEMO_PLATFORMS,
     DemoShop,
     build_shop,
     opening_stock,
@@ -30,7 +31,7 @@ from omnistock.ledger.store import Store
 class DemoOptions:
     duration_s: float = 60.0
     seed: int = 7
-    stores: int = 2
+    platforms: tuple[str, ...] = DEMO_PLATFORMS  # a store per entry
     skus: int = 40
     shopper_rate: float = 3.0  # orders per second, per store
     restock_every_s: float = 4.0
@@ -80,7 +81,7 @@ async def run_demo(
     options: DemoOptions, workdir: Path, on_snapshot: Callable[[Snapshot], None] | None = None
 ) -> DemoSummary:
     started = time.perf_counter()
-    shop = build_shop(options.stores, options.skus, options.seed)
+    shop = build_shop(options.platforms, options.skus, options.seed)
     store = await Store.open(f"sqlite:///{workdir / 'demo.db'}")
     try:
         async with _engine(store, shop, options) as engine:
@@ -173,7 +174,7 @@ async def _converged(store: Store, shop: DemoShop) -> bool:
     for s in shop.stores:
         if await store.sync.dirty(s.account, limit=1):
             return False
-        shown = s.sandbox.store.shown()
+        shown = s.sandbox.shown()
         listings = await store.catalog.listings(s.account)
         states = await store.sync.get([x.id for x in listings])
         for listing in listings:

@@ -1,9 +1,11 @@
-"""The demo's shop: WooCommerce stores (sandboxes) selling one catalog, and the catalog,
-accounts, listings and opening stock that omnistock is given for them."""
+"""The demo's shop: one merchant's catalog sold through a store on each platform (sandboxes
+sharing one warehouse), and the catalog, accounts, listings and opening stock that
+omnistock is given for them. Every platform is driven through its Storefront."""
 
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,21 +14,22 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from omnistock.adapters.base import ChannelAdapter
 from omnistock.adapters.secrets import Secret
-from omnistock.adapters.woocommerce import PRODUCT_ID, VARIATION_ID, create_adapter
+from omnistock.channels import PLATFORMS
 from omnistock.clock import Timer
 from omnistock.domain.allocation import AllocationPolicy
 from omnistock.domain.catalog import ChannelAccount, Item, Listing, Location
 from omnistock.domain.events import LedgerEvent, StockReceived
 from omnistock.domain.ids import AccountId, ListingId, LocationId, Sku
 from omnistock.ledger.store import Store
+from omnistock.sandbox.common.serve import SandboxOptions
+from omnistock.sandbox.common.storefront import Storefront
 from omnistock.sandbox.common.truth import TruthBook
-from omnistock.sandbox.woocommerce.app import WooConfig, WooSandbox
-from omnistock.sandbox.woocommerce.store import WooProduct, WooVariation
 
 MAIN = LocationId("main")
-WEBHOOK_SECRET = "demo-webhook-secret"  # noqa: S105 - a sandbox-only value
 ENGINE_URL = "http://omnistock.demo"
-TOPICS = ("order.created", "order.updated", "product.updated")
+# Every platform whose sandbox is a Storefront, in the order the demo lists them.
+DEMO_PLATFORMS = ("woocommerce", "shopify")
+SHORT_NAMES = {"woocommerce": "woo", "shopify": "shopify", "amazon": "amazon", "ebay": "ebay"}
 
 
 class LateApp:
@@ -45,7 +48,13 @@ class LateApp:
 @dataclass
 class DemoStore:
     account: AccountId
-    sandbox: WooSandbox
+    platform: str
+    sandbox: Storefront
+    address: str  # where the store is reached (in process: its own base URL)
+
+    @property
+    def base_url(self) -> str:
+        return self.sandbox.connection().base_url(self.address)
 
 
 @dataclass
@@ -59,48 +68,56 @@ class DemoShop:
         return {s.account: _adapter(s, timer) for s in self.stores}
 
     def shown(self, account: AccountId) -> dict[str, int]:
-        return next(s for s in self.stores if s.account == account).sandbox.store.shown()
+        return next(s for s in self.stores if s.account == account).sandbox.shown()
+
+    def skus(self) -> list[str]:
+        return sorted(listing.sku for listing in self.stores[0].sandbox.listings())
 
 
-def build_shop(stores: int, skus: int, seed: int) -> DemoShop:
-    """`stores` WooCommerce sandboxes over one catalog, sharing one truth book."""
+def build_shop(platforms: Sequence[str], skus: int, seed: int) -> DemoShop:
+    """A store per entry of `platforms` (a platform may repeat) over one catalog, sharing
+    one truth book. Raises KeyError for an unknown platform."""
     truth = TruthBook()
     late = LateApp()
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=late), base_url=ENGINE_URL)
     built = []
-    for n in range(1, stores + 1):
-        config = WooConfig(
+    counts: dict[str, int] = {}
+    for n, platform in enumerate(platforms, start=1):
+        counts[platform] = counts.get(platform, 0) + 1
+        name = f"{SHORT_NAMES.get(platform, platform)}-{counts[platform]}"
+        options = SandboxOptions(
+            base_url=f"https://{name}.demo.test",
             seed=seed * 100 + n,
-            catalog_seed=seed,
             skus=skus,
+            catalog_seed=seed,
             variant_share=0.2,
-            base_url=f"http://woo-{n}.demo",
+            webhook_client=client,
+            truth=truth,
         )
-        sandbox = WooSandbox(config, webhook_client=client, truth=truth)
-        built.append(DemoStore(AccountId(f"woo-{n}"), sandbox))
+        sandbox = PLATFORMS[platform].create_sandbox(options)
+        built.append(DemoStore(AccountId(name), platform, sandbox, options.base_url))
     return DemoShop(built, truth, late, client)
 
 
 async def seed_catalog(store: Store, shop: DemoShop) -> None:
     """Location, SKUs, one account per store, one listing per SKU and store."""
     await store.catalog.put_location(Location(id=MAIN, name="Main warehouse"))
-    first = shop.stores[0].sandbox
-    await store.catalog.put_items([Item(sku=Sku(i.sku)) for i in first.store.sellable()])
+    await store.catalog.put_items([Item(sku=Sku(sku)) for sku in shop.skus()])
     for s in shop.stores:
         policy = AllocationPolicy(low_stock=2)
-        settings = {"location": MAIN, "base_url": s.sandbox.base_url}
+        settings = {"location": MAIN, "base_url": s.base_url}
         await store.catalog.put_account(
-            ChannelAccount(id=s.account, platform="woocommerce", policy=policy, settings=settings)
+            ChannelAccount(id=s.account, platform=s.platform, policy=policy, settings=settings)
         )
         await store.catalog.put_listings(
             [
                 Listing(
-                    id=ListingId(f"{s.account}:{i.sku}"),
+                    id=ListingId(f"{s.account}:{x.sku}"),
                     account=s.account,
-                    sku=Sku(i.sku),
-                    external_ids=_ids(i),
+                    sku=Sku(x.sku),
+                    external_ids=dict(x.external_ids),
                 )
-                for i in s.sandbox.store.sellable()
+                for x in s.sandbox.listings()
             ]
         )
 
@@ -108,7 +125,7 @@ async def seed_catalog(store: Store, shop: DemoShop) -> None:
 def opening_stock(shop: DemoShop, seed: int, at: datetime) -> list[LedgerEvent]:
     """What the warehouse holds at the start (also told to the sandboxes as the truth)."""
     rng = random.Random(seed)
-    skus = sorted(i.sku for i in shop.stores[0].sandbox.store.sellable())
+    skus = shop.skus()
     levels = {sku: rng.randint(0, 12) for sku in skus}
     shop.truth.set(levels)
     return [
@@ -127,7 +144,7 @@ def opening_stock(shop: DemoShop, seed: int, at: datetime) -> list[LedgerEvent]:
 
 def restock(shop: DemoShop, rng: random.Random, n: int, at: datetime) -> list[LedgerEvent]:
     """A delivery from a supplier: a few SKUs, told to the truth as well."""
-    skus = sorted(i.sku for i in shop.stores[0].sandbox.store.sellable())
+    skus = shop.skus()
     chosen = rng.sample(skus, k=min(3, len(skus)))
     events: list[LedgerEvent] = []
     for sku in chosen:
@@ -147,43 +164,18 @@ def restock(shop: DemoShop, rng: random.Random, n: int, at: datetime) -> list[Le
 
 
 async def subscribe_webhooks(shop: DemoShop) -> None:
-    """Each store sends its order and product webhooks to the engine, as a merchant sets up."""
+    """Each store sends its notifications to the engine, as a merchant sets up."""
     for s in shop.stores:
-        transport = httpx.ASGITransport(app=s.sandbox.app)
-        creds = s.sandbox.credentials()
-        async with httpx.AsyncClient(
-            transport=transport,
-            base_url=s.sandbox.base_url,
-            auth=(creds["consumer_key"], creds["consumer_secret"]),
-        ) as http:
-            for topic in TOPICS:
-                response = await http.post(
-                    "/wp-json/wc/v3/webhooks",
-                    json={
-                        "name": f"omnistock {topic}",
-                        "topic": topic,
-                        "status": "active",
-                        "delivery_url": f"{ENGINE_URL}/webhooks/{s.account}",
-                        "secret": WEBHOOK_SECRET,
-                    },
-                )
-                response.raise_for_status()
+        await s.sandbox.connect(f"{ENGINE_URL}/webhooks/{s.account}")
 
 
 def _adapter(s: DemoStore, timer: Timer) -> ChannelAdapter:
-    creds = s.sandbox.credentials()
-    secrets = {
-        "consumer_key": Secret(creds["consumer_key"]),
-        "consumer_secret": Secret(creds["consumer_secret"]),
-        "webhook_secret": Secret(WEBHOOK_SECRET),
-    }
-    transport = httpx.ASGITransport(app=s.sandbox.app)
-    return create_adapter(
-        s.account, f"{s.sandbox.base_url}/wp-json/wc/v3/", secrets, timer=timer, transport=transport
+    connection = s.sandbox.connection()
+    secrets = {name: Secret(value) for name, value in connection.credentials.items()}
+    return PLATFORMS[s.platform].create_adapter(
+        s.account,
+        connection.base_url(s.address),
+        secrets,
+        timer=timer,
+        transport=httpx.ASGITransport(app=s.sandbox.app),
     )
-
-
-def _ids(item: WooProduct | WooVariation) -> dict[str, str]:
-    if isinstance(item, WooProduct):
-        return {PRODUCT_ID: str(item.id)}
-    return {PRODUCT_ID: str(item.parent_id), VARIATION_ID: str(item.id)}

@@ -12,7 +12,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from omnistock.adapters.base import ChannelAdapter, ObservedLevel
+from omnistock.adapters.base import ChannelAdapter, ItemResult, ItemStatus, ObservedLevel
 from omnistock.adapters.ratelimit import RateLimiter
 from omnistock.clock import Clock, Timer
 from omnistock.dispatch.batching import by_risk, may_linger, pack, update_of
@@ -73,6 +73,7 @@ class AccountDispatcher:
         self._wake = asyncio.Event()
         self.pushing = False
         self._to_verify: set[Sku] = set()
+        self._to_confirm: dict[Sku, float] = {}  # accepted writes: read back at this time
 
     @property
     def account(self) -> AccountId:
@@ -146,6 +147,11 @@ class AccountDispatcher:
         return drifted
 
     async def _verify(self) -> None:
+        now = self._timer.monotonic()
+        confirmed = [sku for sku, at in self._to_confirm.items() if at <= now]
+        for sku in confirmed:
+            del self._to_confirm[sku]
+        self._to_verify.update(confirmed)
         if not self._to_verify:
             return
         skus, self._to_verify = self._to_verify, set()
@@ -192,10 +198,18 @@ class AccountDispatcher:
         else:
             self.circuit.record_success()  # the platform answered, whatever each item's fate
             outcomes = self._backoff.results(batch, results, self._clock.now())
+            self._confirm_later(batch, results)
         # Recorded after the call: a crash in between leaves the listings dirty, and
         # re-sending the same absolute quantities later is harmless.
         await self._store.sync.record(outcomes)
         return DispatchReport.of(outcomes)
+
+    def _confirm_later(self, batch: list[DueListing], results: Sequence[ItemResult]) -> None:
+        delay = self._adapter.capabilities.confirm_after_s
+        at = self._timer.monotonic() + (delay or 0.0)
+        for due, result in zip(batch, results, strict=True):
+            if result.status is ItemStatus.ACCEPTED:
+                self._to_confirm[due.sku] = at
 
     def _call_failed(self, batch: list[DueListing], error: ChannelError) -> list[PushOutcome]:
         logger.info("%s: push of %d listings failed: %s", self._account, len(batch), error)
@@ -212,6 +226,8 @@ class AccountDispatcher:
         due = await self._store.sync.next_due(self._account, now)
         wait = self._settings.idle if due is None else (due - now).total_seconds()
         wait = min(wait, self._settings.idle)
+        if self._to_confirm:
+            wait = min(wait, min(self._to_confirm.values()) - self._timer.monotonic())
         floor = 0.0 if report.pushed else self._settings.min_wait
         pause = self._limiter.delay() if self._limiter is not None else 0.0
         return max(wait, floor, pause, self.circuit.retry_in())

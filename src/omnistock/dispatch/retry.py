@@ -72,7 +72,7 @@ class Backoff:
         self, due: DueListing, result: ItemResult, now: datetime, retry: float
     ) -> PushOutcome:
         state = due.state
-        if result.status is ItemStatus.SUCCEEDED:
+        if result.status in (ItemStatus.SUCCEEDED, ItemStatus.ACCEPTED):
             return PushOutcome(
                 listing=state.listing,
                 quantity=state.desired_qty,

@@ -14,9 +14,20 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from omnistock.adapters.base import ChannelAdapter, ChannelEvent
+from omnistock.adapters.base import (
+    AnswersChallenges,
+    ChannelAdapter,
+    ChannelEvent,
+    PreparesWebhooks,
+)
 from omnistock.bus.inbox import Inbox
-from omnistock.domain.errors import InvalidInputError, StorageBusyError, WebhookRejectedError
+from omnistock.domain.errors import (
+    ChannelError,
+    ConfigError,
+    InvalidInputError,
+    StorageBusyError,
+    WebhookRejectedError,
+)
 from omnistock.domain.ids import AccountId
 from omnistock.ingest.codec import channel_message
 
@@ -24,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 MAX_BODY = 1_000_000  # bytes; WooCommerce orders are a few kB, Shopify caps at far less
 BUSY_RETRY_AFTER_S = 5
+MAX_CHALLENGE = 256  # eBay's challenge codes are short tokens
 
 AdapterLookup = Callable[[AccountId], ChannelAdapter | None]
 
@@ -43,7 +55,10 @@ def webhook_app(
     lookup = adapters.get if isinstance(adapters, Mapping) else adapters
     receiver = _Receiver(lookup, inbox, max_body)
     return Starlette(
-        routes=[Route("/webhooks/{account}", receiver.receive, methods=["POST"])],
+        routes=[
+            Route("/webhooks/{account}", receiver.receive, methods=["POST"]),
+            Route("/webhooks/{account}", receiver.challenge, methods=["GET"]),
+        ],
         exception_handlers={404: _route_error, 405: _route_error},
     )
 
@@ -85,6 +100,22 @@ class _Receiver:
             }
         )
 
+    async def challenge(self, request: Request) -> JSONResponse:
+        """A platform proving the endpoint before it sends (eBay): answer its challenge."""
+        adapter = self._lookup(AccountId(request.path_params["account"]))
+        if adapter is None:
+            return _error(404, "unknown account")
+        if not isinstance(adapter, AnswersChallenges):
+            return _error(405, "method not allowed")
+        code = request.query_params.get("challenge_code", "")
+        if not code or len(code) > MAX_CHALLENGE:
+            return _error(400, f"challenge_code: required, at most {MAX_CHALLENGE} characters")
+        try:
+            return JSONResponse(dict(adapter.answer_challenge(code)))
+        except ConfigError as missing:
+            # The account's setup, not the caller's fault: logged for the operator.
+            return _error(503, f"not configured: {missing}")
+
     async def _verified(
         self, request: Request, adapter: ChannelAdapter
     ) -> Sequence[ChannelEvent] | JSONResponse:
@@ -95,8 +126,14 @@ class _Receiver:
             return _error(413, f"body larger than {self._max_body} bytes")
         except ClientDisconnect:
             return _error(400, "client disconnected before the body was complete")
+        headers = dict(request.headers)
         try:
-            return adapter.parse_webhook(dict(request.headers), body)
+            if isinstance(adapter, PreparesWebhooks):
+                await adapter.prepare_webhook(headers, body)
+            return adapter.parse_webhook(headers, body)
+        except ChannelError as unreachable:
+            # The key to verify with could not be fetched: the platform will redeliver.
+            return _error(503, f"cannot verify yet: {unreachable}", retry_after=BUSY_RETRY_AFTER_S)
         except WebhookRejectedError as rejected:
             return _error(rejected.status, rejected.reason)
 

@@ -5,16 +5,12 @@ An explicit dict: adding a platform is one line here.
 
 from __future__ import annotations
 
-from omnistock.sandbox.common.serve import (
-    ReadyCallback,
-    SandboxFactory,
-    serve_sandbox,
-    write_ready_line,
-)
+from omnistock.sandbox.common.serve import ReadyCallback, serve_sandbox, write_ready_line
+from omnistock.sandbox.common.storefront import StorefrontFactory
 from omnistock.sandbox.shopify.app import ShopifySandbox
 from omnistock.sandbox.woocommerce.app import WooSandbox
 
-SANDBOXES: dict[str, SandboxFactory] = {
+SANDBOXES: dict[str, StorefrontFactory] = {
     "woocommerce": WooSandbox.from_options,
     "shopify": ShopifySandbox.from_options,
 }

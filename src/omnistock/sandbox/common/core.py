@@ -39,6 +39,7 @@ class SandboxCore:
         self.faults = FaultInjector(clock, faults or FaultSettings(), seed=seed)
         self.calls = CallLog()
         self.truth = truth or TruthBook()  # shared when several channels sell one stock
+        self.shop = shop  # what shoppers buy from: the platform's store
         self.shoppers = Shoppers(shop, self.truth, seed=seed, rate=shopper_rate)
 
     @asynccontextmanager

@@ -13,20 +13,27 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+import httpx
 import uvicorn
 from starlette.types import ASGIApp
 
 from omnistock.sandbox.common.middleware import ADMIN_PREFIX
+from omnistock.sandbox.common.truth import TruthBook
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SandboxOptions:
-    """What every platform sandbox is built from when served."""
+    """What every platform sandbox is built from (served alone, or beside others that sell
+    the same catalog from one warehouse: same `catalog_seed`, one shared `truth`)."""
 
     base_url: str
     seed: int = 1
     skus: int = 20
     time_scale: float = 1.0
+    catalog_seed: int | None = None
+    variant_share: float = 0.3
+    webhook_client: httpx.AsyncClient | None = None  # where its notifications are sent from
+    truth: TruthBook | None = None
 
 
 class ServableSandbox(Protocol):

@@ -50,6 +50,8 @@ class Shoppers:
         self._wake = asyncio.Event()
         self.rate = 0.0
         self.set_rate(rate)
+        # Called with each order's id (as the platform's API names it) and its line.
+        self.listeners: list[Callable[[str, OrderLine], None]] = []
 
     def set_rate(self, rate: float) -> None:
         if rate < 0:
@@ -67,8 +69,10 @@ class Shoppers:
             return None
         sku, qty = self._rng.choice(shown)
         line = OrderLine(sku=sku, quantity=self._rng.randint(1, min(qty, self._max_quantity)))
-        self._shop.place_order([line])
+        order_id = self._shop.place_order([line])
         self._truth.accept([line])
+        for listener in self.listeners:
+            listener(order_id, line)
         return line
 
     async def run(self) -> None:

@@ -22,10 +22,11 @@ from omnistock.sandbox.common.core import SandboxCore
 from omnistock.sandbox.common.faults import FaultInjector, FaultSettings
 from omnistock.sandbox.common.middleware import ADMIN_PREFIX, FaultMiddleware
 from omnistock.sandbox.common.serve import SandboxOptions
+from omnistock.sandbox.common.storefront import Connection, StorefrontListing
 from omnistock.sandbox.common.truth import OrderLine, TruthBook
 from omnistock.sandbox.shopify.cost import LeakyBucket
 from omnistock.sandbox.shopify.graphql_api import GraphQLEndpoint, Roots
-from omnistock.sandbox.shopify.hooks import ShopifyWebhooks
+from omnistock.sandbox.shopify.hooks import TOPICS, ShopifyWebhooks
 from omnistock.sandbox.shopify.mutations import IdempotencyStore, MutationRoot
 from omnistock.sandbox.shopify.oauth import AppCredentials, TokenBook, unauthorized
 from omnistock.sandbox.shopify.queries import QueryRoot
@@ -44,6 +45,7 @@ class ShopifyConfig:
     seed: int = 1
     catalog_seed: int | None = None
     skus: int = 20
+    variant_share: float = 0.3
     time_scale: float = 1.0
     base_url: str = "https://omnistock-sandbox.myshopify.com"
     # ⚠️ Bucket size per plan is unpublished: 20 s of restore, as the historical plans had.
@@ -74,7 +76,10 @@ class ShopifySandbox:
         self.clock = clock or ScaledClock(config.time_scale)
         seed = config.seed if config.catalog_seed is None else config.catalog_seed
         self.store = ShopifyStore(
-            self.clock, build_catalog(CatalogSpec(seed=seed, skus=config.skus))
+            self.clock,
+            build_catalog(
+                CatalogSpec(seed=seed, skus=config.skus, variant_share=config.variant_share)
+            ),
         )
         self.core = SandboxCore(
             clock=self.clock,
@@ -145,6 +150,32 @@ class ShopifySandbox:
         """Run shoppers and webhook delivery (the app's lifespan does this when served)."""
         async with self.core.running(self.webhooks.run):
             yield
+
+    # --- omnistock.sandbox.common.storefront.Storefront ---
+
+    def listings(self) -> list[StorefrontListing]:
+        return [
+            StorefrontListing(
+                item.sku,
+                {"inventory_item_id": str(item.id), "location_id": str(next(iter(item.levels)))},
+            )
+            for item in self.store.items.values()
+            if item.levels
+        ]
+
+    def shown(self) -> dict[str, int]:
+        return self.store.shown()
+
+    def connection(self) -> Connection:
+        creds = self.credentials()
+        return Connection(
+            api_path="",
+            credentials={k: creds[k] for k in ("client_id", "client_secret", "access_token")},
+        )
+
+    async def connect(self, webhook_url: str) -> None:
+        for topic in TOPICS:
+            self.webhooks.subscribe(topic, webhook_url)
 
     def _starlette(self) -> Starlette:
         return Starlette(
@@ -226,8 +257,10 @@ class ShopifySandbox:
             skus=options.skus,
             time_scale=options.time_scale,
             base_url=options.base_url,
+            catalog_seed=options.catalog_seed,
+            variant_share=options.variant_share,
         )
-        return cls(config)
+        return cls(config, webhook_client=options.webhook_client, truth=options.truth)
 
 
 def operation_of(method: str, path: str) -> str:

@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from omnistock.adapters.woocommerce import PRODUCT_ID, VARIATION_ID
 from omnistock.sandbox.common.admin import AdminApi, AdminBadRequestError, bad_request, read_json
 from omnistock.sandbox.common.catalog import CatalogSpec, build_catalog
 from omnistock.sandbox.common.clock import SandboxClock, ScaledClock
@@ -24,6 +25,7 @@ from omnistock.sandbox.common.core import SandboxCore
 from omnistock.sandbox.common.faults import FaultInjector, FaultSettings
 from omnistock.sandbox.common.middleware import ADMIN_PREFIX, FaultMiddleware
 from omnistock.sandbox.common.serve import SandboxOptions
+from omnistock.sandbox.common.storefront import Connection, StorefrontListing
 from omnistock.sandbox.common.truth import OrderLine, TruthBook
 from omnistock.sandbox.woocommerce.api_orders import OrdersApi
 from omnistock.sandbox.woocommerce.api_products import ProductsApi
@@ -33,7 +35,12 @@ from omnistock.sandbox.woocommerce.errors import host_fault, no_route
 from omnistock.sandbox.woocommerce.hooks import WooWebhooks
 from omnistock.sandbox.woocommerce.http import API_PREFIX, Handler, guarded, operation_of
 from omnistock.sandbox.woocommerce.representation import Site
-from omnistock.sandbox.woocommerce.store import OutOfStockError, WooStore
+from omnistock.sandbox.woocommerce.store import (
+    OutOfStockError,
+    WooProduct,
+    WooStore,
+    WooVariation,
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,6 +70,16 @@ class WooConfig:
             consumer_key=self.consumer_key or f"ck_{derive('key')}",
             consumer_secret=self.consumer_secret or f"cs_{derive('secret')}",
         )
+
+
+# What a merchant points at omnistock: orders (placed, changed) and stock edits.
+STOREFRONT_TOPICS = ("order.created", "order.updated", "product.updated")
+
+
+def _listing_ids(item: WooProduct | WooVariation) -> dict[str, str]:
+    if isinstance(item, WooProduct):
+        return {PRODUCT_ID: str(item.id)}
+    return {PRODUCT_ID: str(item.parent_id), VARIATION_ID: str(item.id)}
 
 
 class WooSandbox:
@@ -130,6 +147,42 @@ class WooSandbox:
         """Run shoppers and webhook delivery (the app's lifespan does this when served)."""
         async with self.core.running(self.webhooks.sender.run):
             yield
+
+    # --- omnistock.sandbox.common.storefront.Storefront ---
+
+    def listings(self) -> list[StorefrontListing]:
+        return [
+            StorefrontListing(item.sku, _listing_ids(item))
+            for item in self.store.sellable()
+            if item.sku
+        ]
+
+    def shown(self) -> dict[str, int]:
+        return self.store.shown()
+
+    def connection(self) -> Connection:
+        return Connection(
+            api_path=f"{API_PREFIX}/",
+            credentials={**self.credentials(), "webhook_secret": self._webhook_secret()},
+        )
+
+    async def connect(self, webhook_url: str) -> None:
+        for topic in STOREFRONT_TOPICS:
+            self.webhooks.create(
+                name=f"omnistock {topic}",
+                topic=topic,
+                url=webhook_url,
+                secret=self._webhook_secret(),
+                status="active",
+            )
+
+    def _webhook_secret(self) -> str:
+        return (
+            "whs_"
+            + hashlib.sha1(
+                f"webhook:{self.config.seed}".encode(), usedforsecurity=False
+            ).hexdigest()
+        )
 
     def _starlette(self) -> Starlette:
         return Starlette(
@@ -215,8 +268,10 @@ class WooSandbox:
             skus=options.skus,
             time_scale=options.time_scale,
             base_url=options.base_url,
+            catalog_seed=options.catalog_seed,
+            variant_share=options.variant_share,
         )
-        return cls(config)
+        return cls(config, webhook_client=options.webhook_client, truth=options.truth)
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
