@@ -11,7 +11,9 @@ from typing import Protocol
 
 import httpx
 
+from omnistock.adapters.amazon import create_adapter as create_amazon_adapter
 from omnistock.adapters.base import ChannelAdapter
+from omnistock.adapters.ebay import create_adapter as create_ebay_adapter
 from omnistock.adapters.secrets import Secret
 from omnistock.adapters.shopify import create_adapter as create_shopify_adapter
 from omnistock.adapters.woocommerce import create_adapter as create_woocommerce_adapter
@@ -59,5 +61,25 @@ PLATFORMS: dict[str, Platform] = {
         create_sandbox=SANDBOXES["shopify"],
         default_base_url_hint="https://{shop}.myshopify.com",
         credentials=("client_id", "client_secret"),
+    ),
+    "ebay": Platform(
+        name="ebay",
+        create_adapter=create_ebay_adapter,
+        create_sandbox=SANDBOXES["ebay"],
+        default_base_url_hint="https://api.ebay.com",
+        credentials=("client_id", "client_secret", "refresh_token"),
+    ),
+    "amazon": Platform(
+        name="amazon",
+        create_adapter=create_amazon_adapter,
+        create_sandbox=SANDBOXES["amazon"],
+        default_base_url_hint="https://sellingpartnerapi-{na|eu|fe}.amazon.com",
+        credentials=(
+            "seller_id",
+            "client_id",
+            "client_secret",
+            "refresh_token",
+            "notification_secret",
+        ),
     ),
 }

@@ -28,13 +28,13 @@ from omnistock.clock import SystemClock
 from omnistock.config import Settings
 from omnistock.demo.run import DemoOptions
 from omnistock.demo.run import run_demo as run_engine_demo
-from omnistock.demo.shop import DEMO_PLATFORMS
 from omnistock.demo.view import LiveView, show_summary
 from omnistock.domain.errors import OmnistockError
 from omnistock.engine_config import EngineConfig, load_config
 from omnistock.ingest.import_runner import ImportSummary, run_import
 from omnistock.ingest.imports import ImportFormat, ImportMode
 from omnistock.ledger.store import Store
+from omnistock.merchant import PLATFORM_ORDER
 from omnistock.runner import dry_run as preview_first_sync
 from omnistock.runner import run_engine
 from omnistock.sandbox.registry import SANDBOXES, serve
@@ -68,7 +68,7 @@ def demo(
         typer.Option(
             help="Comma-separated platforms, a store each (repeat one for several stores).",
         ),
-    ] = ",".join(DEMO_PLATFORMS),
+    ] = ",".join(PLATFORM_ORDER),
     skus: Annotated[int, typer.Option(min=1, max=2_000, help="SKUs in the catalog.")] = 40,
     rate: Annotated[float, typer.Option(min=0, help="Orders per second, per store.")] = 3.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
@@ -76,10 +76,10 @@ def demo(
     """The engine against platform sandboxes that sell one catalog: shoppers, restocks,
     live progress, then a summary once every channel has converged."""
     platforms = tuple(p.strip() for p in channels.split(",") if p.strip())
-    unknown = sorted(set(platforms) - set(DEMO_PLATFORMS))
+    unknown = sorted(set(platforms) - set(PLATFORM_ORDER))
     if unknown or len(platforms) < 2:
         raise typer.BadParameter(
-            f"name at least two stores from {', '.join(DEMO_PLATFORMS)}"
+            f"name at least two stores from {', '.join(PLATFORM_ORDER)}"
             + (f"; unknown: {', '.join(unknown)}" if unknown else ""),
             param_hint="--channels",
         )

@@ -68,3 +68,25 @@ class ManualTimer:
 
     def advance(self, seconds: float) -> None:
         self._now += seconds
+
+
+class ScaledTime:
+    """Platform time running `scale` times faster than the wall clock, as a Clock and a
+    Timer: benchmarks run hours of platform time (rate-limit windows, periodic syncs) in
+    minutes, with the sandboxes' ScaledClock at the same scale."""
+
+    def __init__(self, scale: float, start: datetime | None = None) -> None:
+        if scale <= 0:
+            raise ValueError("scale must be > 0")
+        self.scale = scale
+        self._wall0 = time.monotonic()
+        self._start = start or datetime.now(UTC)
+
+    def monotonic(self) -> float:
+        return (time.monotonic() - self._wall0) * self.scale
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=self.monotonic())
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(seconds, 0.0) / self.scale)

@@ -51,6 +51,9 @@ class EngineSettings:
     # Another process may change the ledger without waking us: look again every second.
     dispatch: DispatchSettings = field(default_factory=lambda: DispatchSettings(idle=1.0))
     polling: bool = True
+    # False leaves pushing to someone else: the benchmarks' baselines (periodic, per event)
+    # run the same ingestion with their own way of writing to the channels.
+    pushing: bool = True
 
 
 @dataclass(slots=True)
@@ -163,8 +166,9 @@ class Engine:
                     stop, limit=self._settings.process_batch, on_report=self._after_processing
                 )
             )
-            for dispatcher in self.dispatchers.values():
-                tg.create_task(dispatcher.run(stop))
+            if self._settings.pushing:
+                for dispatcher in self.dispatchers.values():
+                    tg.create_task(dispatcher.run(stop))
             if self._settings.polling:
                 for poller in self.pollers.values():
                     tg.create_task(_until(stop, poller.run(stop)))

@@ -15,9 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from omnistock.demo.shop import DEMO_PLATFORMS
 from omnistock.engine_config import load_config
 from omnistock.ledger.store import Store
+from omnistock.merchant import PLATFORM_ORDER
 from omnistock.runner import run_engine
 from omnistock.sandbox.common.serve import SandboxOptions
 from omnistock.sandbox.common.storefront import Storefront
@@ -72,7 +72,7 @@ def _config(sandbox: Storefront, platform: str, address: str, db: Path, listen: 
 
 
 @pytest.mark.timeout(90)
-@pytest.mark.parametrize("platform", DEMO_PLATFORMS)
+@pytest.mark.parametrize("platform", PLATFORM_ORDER)
 async def test_run_syncs_an_account_of_every_platform(platform: str, tmp_path: Path) -> None:
     async with httpx.AsyncClient() as hooks:
         options = SandboxOptions(

@@ -13,18 +13,18 @@ from pathlib import Path
 import pytest
 
 from omnistock.clock import SystemClock, SystemTimer
-from omnistock.demo.shop import (
-    MAIN,
-    DemoShop,
-    build_shop,
-    opening_stock,
-    seed_catalog,
-    subscribe_webhooks,
-)
 from omnistock.domain.catalog import ChannelAccount
 from omnistock.domain.ids import AccountId, Sku
 from omnistock.engine import Engine, EngineSettings
 from omnistock.ledger.store import Store
+from omnistock.merchant import (
+    MAIN,
+    Merchant,
+    build_merchant,
+    opening_stock,
+    seed_catalog,
+    subscribe_webhooks,
+)
 from omnistock.sandbox.common.faults import FaultSettings
 from omnistock.sandbox.common.truth import OrderLine
 from omnistock.sandbox.woocommerce.app import WooSandbox
@@ -32,8 +32,8 @@ from omnistock.sandbox.woocommerce.store import WooProduct
 
 
 @pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[tuple[Store, DemoShop, Engine]]:
-    shop = build_shop(("woocommerce", "woocommerce"), skus=6, seed=11)
+async def rig(tmp_path: Path) -> AsyncIterator[tuple[Store, Merchant, Engine]]:
+    shop = build_merchant(("woocommerce", "woocommerce"), skus=6, seed=11)
     store = await Store.open(f"sqlite:///{tmp_path / 'engine.db'}")
     await seed_catalog(store, shop)
     await store.ledger.append(opening_stock(shop, 11, SystemClock().now()))
@@ -56,19 +56,19 @@ async def rig(tmp_path: Path) -> AsyncIterator[tuple[Store, DemoShop, Engine]]:
     await shop.webhook_client.aclose()
 
 
-def _woo(shop: DemoShop) -> WooSandbox:
+def _woo(shop: Merchant) -> WooSandbox:
     sandbox = shop.stores[0].sandbox
     assert isinstance(sandbox, WooSandbox)
     return sandbox
 
 
-def _simple(shop: DemoShop) -> WooProduct:
+def _simple(shop: Merchant) -> WooProduct:
     products = [p for p in _woo(shop).store.sellable() if isinstance(p, WooProduct)]
     return sorted(products, key=lambda p: p.sku)[0]
 
 
 async def test_drift_is_found_by_reconciliation_and_overwritten(
-    rig: tuple[Store, DemoShop, Engine],
+    rig: tuple[Store, Merchant, Engine],
 ) -> None:
     store, shop, engine = rig
     product = _simple(shop)
@@ -86,7 +86,7 @@ async def test_drift_is_found_by_reconciliation_and_overwritten(
 
 
 async def test_drift_reported_by_a_webhook_is_overwritten_by_the_running_engine(
-    rig: tuple[Store, DemoShop, Engine],
+    rig: tuple[Store, Merchant, Engine],
 ) -> None:
     _, shop, engine = rig
     product = _simple(shop)
@@ -109,7 +109,7 @@ async def test_drift_reported_by_a_webhook_is_overwritten_by_the_running_engine(
 
 
 async def test_an_oversold_order_is_cancelled_on_its_channel_by_policy(
-    rig: tuple[Store, DemoShop, Engine],
+    rig: tuple[Store, Merchant, Engine],
 ) -> None:
     store, shop, engine = rig
     account = await _account(store, "woo-1")

@@ -11,10 +11,10 @@ import time
 from dataclasses import dataclass, field
 from functools import partial
 
-from omnistock.demo.shop import DemoShop
 from omnistock.domain.events import StockReserved
 from omnistock.domain.ids import AccountId, ListingId
 from omnistock.ledger.store import Store
+from omnistock.merchant import Merchant
 from omnistock.sandbox.common.truth import OrderLine
 
 GIVE_UP_S = 30.0
@@ -30,7 +30,7 @@ class _Pending:
 
 @dataclass
 class PropagationProbe:
-    shop: DemoShop
+    shop: Merchant
     store: Store
     pending: list[_Pending] = field(default_factory=list)
     latencies_ms: list[float] = field(default_factory=list)

@@ -13,25 +13,25 @@ from pathlib import Path
 
 from omnistock.clock import SystemClock, SystemTimer
 from omnistock.demo.probe import PropagationProbe
-from omnistock.demo.shop import (
-    DEMO_PLATFORMS,
-    DemoShop,
-    build_shop,
+from omnistock.engine import Engine, EngineSettings
+from omnistock.ingest.pollers import PollInterval
+from omnistock.ledger.store import Store
+from omnistock.merchant import (
+    PLATFORM_ORDER,
+    Merchant,
+    build_merchant,
     opening_stock,
     restock,
     seed_catalog,
     subscribe_webhooks,
 )
-from omnistock.engine import Engine, EngineSettings
-from omnistock.ingest.pollers import PollInterval
-from omnistock.ledger.store import Store
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DemoOptions:
     duration_s: float = 60.0
     seed: int = 7
-    platforms: tuple[str, ...] = DEMO_PLATFORMS  # a store per entry
+    platforms: tuple[str, ...] = PLATFORM_ORDER  # a store per entry
     skus: int = 40
     shopper_rate: float = 3.0  # orders per second, per store
     restock_every_s: float = 4.0
@@ -81,7 +81,7 @@ async def run_demo(
     options: DemoOptions, workdir: Path, on_snapshot: Callable[[Snapshot], None] | None = None
 ) -> DemoSummary:
     started = time.perf_counter()
-    shop = build_shop(options.platforms, options.skus, options.seed)
+    shop = build_merchant(options.platforms, options.skus, options.seed)
     store = await Store.open(f"sqlite:///{workdir / 'demo.db'}")
     try:
         async with _engine(store, shop, options) as engine:
@@ -96,7 +96,7 @@ async def run_demo(
 
 
 @contextlib.asynccontextmanager
-async def _engine(store: Store, shop: DemoShop, options: DemoOptions) -> AsyncIterator[Engine]:
+async def _engine(store: Store, shop: Merchant, options: DemoOptions) -> AsyncIterator[Engine]:
     clock, timer = SystemClock(), SystemTimer()
     await seed_catalog(store, shop)
     await store.ledger.append(opening_stock(shop, options.seed, clock.now()))
@@ -126,7 +126,7 @@ async def _engine(store: Store, shop: DemoShop, options: DemoOptions) -> AsyncIt
 
 async def _trade(
     store: Store,
-    shop: DemoShop,
+    shop: Merchant,
     engine: Engine,
     probe: PropagationProbe,
     options: DemoOptions,
@@ -157,7 +157,7 @@ async def _trade(
     return snapshots
 
 
-async def _drain(store: Store, shop: DemoShop, probe: PropagationProbe, timeout_s: float) -> bool:
+async def _drain(store: Store, shop: Merchant, probe: PropagationProbe, timeout_s: float) -> bool:
     """Wait until nothing is left to push and every store shows what the ledger wants."""
     deadline = time.perf_counter() + timeout_s
     while time.perf_counter() < deadline:
@@ -168,7 +168,7 @@ async def _drain(store: Store, shop: DemoShop, probe: PropagationProbe, timeout_
     return await _converged(store, shop)
 
 
-async def _converged(store: Store, shop: DemoShop) -> bool:
+async def _converged(store: Store, shop: Merchant) -> bool:
     if (await store.inbox.counts()).pending:
         return False
     for s in shop.stores:
@@ -184,7 +184,7 @@ async def _converged(store: Store, shop: DemoShop) -> bool:
 
 
 async def _snapshot(
-    store: Store, shop: DemoShop, engine: Engine, probe: PropagationProbe, elapsed: float
+    store: Store, shop: Merchant, engine: Engine, probe: PropagationProbe, elapsed: float
 ) -> Snapshot:
     backlog = (await store.inbox.counts()).pending
     for s in shop.stores:
@@ -199,13 +199,13 @@ async def _snapshot(
     )
 
 
-def _calls(shop: DemoShop) -> dict[str, int]:
+def _calls(shop: Merchant) -> dict[str, int]:
     return {s.account: s.sandbox.core.calls.count() for s in shop.stores}
 
 
 async def _summary(
     store: Store,
-    shop: DemoShop,
+    shop: Merchant,
     engine: Engine,
     probe: PropagationProbe,
     converged: bool,

@@ -79,6 +79,11 @@ class AccountDispatcher:
     def account(self) -> AccountId:
         return self._account
 
+    @property
+    def max_batch(self) -> int:
+        """The most listings one write to the account's channel can carry."""
+        return self._adapter.capabilities.max_batch
+
     def wake(self) -> None:
         """New dirty listings were recorded: start a pass now instead of at the next due time."""
         self._wake.set()

@@ -5,14 +5,18 @@ An explicit dict: adding a platform is one line here.
 
 from __future__ import annotations
 
+from omnistock.sandbox.amazon.app import AmazonSandbox
 from omnistock.sandbox.common.serve import ReadyCallback, serve_sandbox, write_ready_line
 from omnistock.sandbox.common.storefront import StorefrontFactory
+from omnistock.sandbox.ebay.app import EbaySandbox
 from omnistock.sandbox.shopify.app import ShopifySandbox
 from omnistock.sandbox.woocommerce.app import WooSandbox
 
 SANDBOXES: dict[str, StorefrontFactory] = {
     "woocommerce": WooSandbox.from_options,
     "shopify": ShopifySandbox.from_options,
+    "ebay": EbaySandbox.from_options,
+    "amazon": AmazonSandbox.from_options,
 }
 
 

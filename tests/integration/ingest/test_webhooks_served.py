@@ -15,10 +15,9 @@ from omnistock.ingest.codec import decode_channel_event
 from omnistock.ingest.webhooks import webhook_app
 from omnistock.ledger.store import Store
 from omnistock.sandbox.common.catalog import CatalogItem, CatalogProduct
-from omnistock.sandbox.common.clock import ManualClock
+from omnistock.sandbox.common.clock import ManualClock, SandboxTimer
 from omnistock.sandbox.common.truth import OrderLine
 from omnistock.sandbox.woocommerce.app import WooConfig, WooSandbox
-from omnistock.sandbox.woocommerce.harness import SandboxTimer
 from tests.contract.adapter_suite import open_transport
 from tests.integration.ingest.conftest import ACCOUNT, ORDER_TOPICS, WEBHOOK_SECRET
 

@@ -23,12 +23,16 @@ def test_a_different_quantity_or_key_is_not_an_echo() -> None:
     assert not echoes.is_echo("p-2", 5)
 
 
-def test_a_later_write_wins() -> None:
-    echoes = EchoFilter(ManualTimer())
+def test_a_late_echo_of_an_earlier_write_is_still_an_echo() -> None:
+    # Deliveries are not ordered: the webhook of the write of 5 may come after the 3's.
+    echoes = EchoFilter(ManualTimer(), depth=2)
     echoes.wrote("p-1", 5)
     echoes.wrote("p-1", 3)
     assert echoes.is_echo("p-1", 3)
+    assert echoes.is_echo("p-1", 5)
+    echoes.wrote("p-1", 7)  # only the last `depth` writes are remembered
     assert not echoes.is_echo("p-1", 5)
+    assert [echoes.is_echo("p-1", q) for q in (3, 7)] == [True, True]
 
 
 def test_writes_expire_after_the_ttl() -> None:
@@ -75,7 +79,9 @@ def test_the_oldest_write_is_evicted_when_full() -> None:
     assert [echoes.is_echo(k, q) for k, q in (("a", 0), ("c", 2), ("d", 3))] == [True] * 3
 
 
-@pytest.mark.parametrize(("ttl", "max_entries"), [(0.0, 10), (-1.0, 10), (10.0, 0)])
-def test_rejects_nonsense_settings(ttl: float, max_entries: int) -> None:
+@pytest.mark.parametrize(
+    ("ttl", "max_entries", "depth"), [(0.0, 10, 1), (-1.0, 10, 1), (10.0, 0, 1), (10.0, 10, 0)]
+)
+def test_rejects_nonsense_settings(ttl: float, max_entries: int, depth: int) -> None:
     with pytest.raises(ValueError, match="ttl"):
-        EchoFilter(ManualTimer(), ttl=ttl, max_entries=max_entries)
+        EchoFilter(ManualTimer(), ttl=ttl, max_entries=max_entries, depth=depth)

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from starlette.types import ASGIApp
 
+from omnistock.sandbox.common.calls import CallRecord
 from omnistock.sandbox.common.core import SandboxCore
 from omnistock.sandbox.common.serve import SandboxOptions
 
@@ -68,6 +69,10 @@ class Storefront(Protocol):
         ...
 
     def connection(self) -> Connection: ...
+
+    def is_write(self, call: CallRecord) -> bool:
+        """Whether a recorded API call set stock (what the benchmarks count)."""
+        ...
 
     async def connect(self, webhook_url: str) -> None:
         """Send order and stock notifications to `webhook_url`, as a merchant sets up."""

@@ -16,6 +16,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from omnistock.sandbox.common.admin import AdminApi, AdminBadRequestError, bad_request, read_json
+from omnistock.sandbox.common.calls import CallRecord
 from omnistock.sandbox.common.catalog import CatalogSpec, build_catalog
 from omnistock.sandbox.common.clock import SandboxClock, ScaledClock
 from omnistock.sandbox.common.core import SandboxCore
@@ -172,6 +173,10 @@ class ShopifySandbox:
             api_path="",
             credentials={k: creds[k] for k in ("client_id", "client_secret", "access_token")},
         )
+
+    def is_write(self, call: CallRecord) -> bool:
+        # Mutations count the items they set; queries set none.
+        return call.operation == "graphql" and call.items > 0
 
     async def connect(self, webhook_url: str) -> None:
         for topic in TOPICS:

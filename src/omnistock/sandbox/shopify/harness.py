@@ -15,7 +15,7 @@ from starlette.types import ASGIApp
 from omnistock.adapters.base import ListingRef
 from omnistock.domain.ids import ListingId, Sku
 from omnistock.sandbox.common.catalog import CatalogItem
-from omnistock.sandbox.common.clock import ManualClock
+from omnistock.sandbox.common.clock import ManualClock, SandboxTimer
 from omnistock.sandbox.common.faults import FaultInjector
 from omnistock.sandbox.common.harness_faults import HarnessFaults
 from omnistock.sandbox.common.harness_records import Call, Delivery, WebhookReceiver
@@ -27,27 +27,6 @@ from omnistock.sandbox.shopify.store import InventoryItem
 
 SIGNATURE_HEADER = "X-Shopify-Hmac-Sha256"
 HOOK_URL = "https://receiver.harness.test/shopify"
-
-
-class SandboxTimer:
-    """A Timer over the sandbox's manual clock: the adapter's sleeps move platform time.
-
-    It counts from its creation, not from the clock's Unix epoch: at 1.7e9 s a float
-    cannot hold the sub-microsecond refills the limiter computes, and its wait loop
-    would never see a shortfall that small go away."""
-
-    def __init__(self, clock: ManualClock) -> None:
-        self._clock = clock
-        self._origin = clock.now()
-        self._now = 0.0  # also counts sleeps too short to move a 1.7e9 float
-
-    def monotonic(self) -> float:
-        self._now = max(self._now, self._clock.now() - self._origin)
-        return self._now
-
-    async def sleep(self, seconds: float) -> None:
-        self._now = self.monotonic() + max(seconds, 0.0)
-        await self._clock.sleep(seconds)
 
 
 class ShopifyHarness(HarnessFaults):

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp
 
 from omnistock.adapters.woocommerce import PRODUCT_ID, VARIATION_ID
 from omnistock.sandbox.common.admin import AdminApi, AdminBadRequestError, bad_request, read_json
+from omnistock.sandbox.common.calls import CallRecord
 from omnistock.sandbox.common.catalog import CatalogSpec, build_catalog
 from omnistock.sandbox.common.clock import SandboxClock, ScaledClock
 from omnistock.sandbox.common.core import SandboxCore
@@ -72,6 +73,10 @@ class WooConfig:
         )
 
 
+# The operations that set stock, as the call log names them.
+WRITE_OPERATIONS = frozenset(
+    {"products.batch", "variations.batch", "products.update", "variations.update"}
+)
 # What a merchant points at omnistock: orders (placed, changed) and stock edits.
 STOREFRONT_TOPICS = ("order.created", "order.updated", "product.updated")
 
@@ -165,6 +170,9 @@ class WooSandbox:
             api_path=f"{API_PREFIX}/",
             credentials={**self.credentials(), "webhook_secret": self._webhook_secret()},
         )
+
+    def is_write(self, call: CallRecord) -> bool:
+        return call.operation in WRITE_OPERATIONS
 
     async def connect(self, webhook_url: str) -> None:
         for topic in STOREFRONT_TOPICS:

@@ -15,35 +15,18 @@ from starlette.types import ASGIApp
 from omnistock.adapters.base import ListingRef
 from omnistock.domain.ids import ListingId, Sku
 from omnistock.sandbox.common.catalog import CatalogItem, CatalogProduct
-from omnistock.sandbox.common.clock import ManualClock
+from omnistock.sandbox.common.clock import ManualClock, SandboxTimer
 from omnistock.sandbox.common.faults import FaultInjector
 from omnistock.sandbox.common.harness_faults import HarnessFaults
 from omnistock.sandbox.common.harness_records import Call, Delivery, WebhookReceiver
 from omnistock.sandbox.common.truth import OrderLine
-from omnistock.sandbox.woocommerce.app import WooConfig, WooSandbox
+from omnistock.sandbox.woocommerce.app import WRITE_OPERATIONS, WooConfig, WooSandbox
 from omnistock.sandbox.woocommerce.store import Item
 
 API_PATH = "/wp-json/wc/v3/"
-WRITE_OPERATIONS = frozenset(
-    {"products.batch", "variations.batch", "products.update", "variations.update"}
-)
 SIGNATURE_HEADER = "x-wc-webhook-signature"
 HOOK_URL = "https://receiver.harness.test/woo"
 _OPTIONS = ("S", "M", "L", "XL", "XXL")
-
-
-class SandboxTimer:
-    """A Timer over the sandbox's manual clock: the adapter's sleeps move platform time,
-    so a 60-second 429 storm passes in no real time."""
-
-    def __init__(self, clock: ManualClock) -> None:
-        self._clock = clock
-
-    def monotonic(self) -> float:
-        return self._clock.now()
-
-    async def sleep(self, seconds: float) -> None:
-        await self._clock.sleep(seconds)
 
 
 class WooHarness(HarnessFaults):

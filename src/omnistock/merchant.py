@@ -1,6 +1,7 @@
-"""The demo's shop: one merchant's catalog sold through a store on each platform (sandboxes
-sharing one warehouse), and the catalog, accounts, listings and opening stock that
-omnistock is given for them. Every platform is driven through its Storefront."""
+"""A merchant: one catalog sold through a store on each platform (sandboxes sharing one
+warehouse), and the catalog, accounts, listings and opening stock that omnistock is given
+for them. Every platform is driven through its Storefront; the demo, the benchmarks and
+the end-to-end tests all set up shop here."""
 
 from __future__ import annotations
 
@@ -27,8 +28,8 @@ from omnistock.sandbox.common.truth import TruthBook
 
 MAIN = LocationId("main")
 ENGINE_URL = "http://omnistock.demo"
-# Every platform whose sandbox is a Storefront, in the order the demo lists them.
-DEMO_PLATFORMS = ("woocommerce", "shopify")
+# Every platform, in the order the demo and the benchmarks list them.
+PLATFORM_ORDER = ("woocommerce", "shopify", "amazon", "ebay")
 SHORT_NAMES = {"woocommerce": "woo", "shopify": "shopify", "amazon": "amazon", "ebay": "ebay"}
 
 
@@ -46,7 +47,7 @@ class LateApp:
 
 
 @dataclass
-class DemoStore:
+class MerchantStore:
     account: AccountId
     platform: str
     sandbox: Storefront
@@ -58,8 +59,8 @@ class DemoStore:
 
 
 @dataclass
-class DemoShop:
-    stores: list[DemoStore]
+class Merchant:
+    stores: list[MerchantStore]
     truth: TruthBook
     engine_app: LateApp
     webhook_client: httpx.AsyncClient
@@ -74,9 +75,12 @@ class DemoShop:
         return sorted(listing.sku for listing in self.stores[0].sandbox.listings())
 
 
-def build_shop(platforms: Sequence[str], skus: int, seed: int) -> DemoShop:
+def build_merchant(
+    platforms: Sequence[str], skus: int, seed: int, *, time_scale: float = 1.0
+) -> Merchant:
     """A store per entry of `platforms` (a platform may repeat) over one catalog, sharing
-    one truth book. Raises KeyError for an unknown platform."""
+    one truth book, on platform time running `time_scale` times faster than the wall
+    clock. Raises KeyError for an unknown platform."""
     truth = TruthBook()
     late = LateApp()
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=late), base_url=ENGINE_URL)
@@ -89,22 +93,26 @@ def build_shop(platforms: Sequence[str], skus: int, seed: int) -> DemoShop:
             base_url=f"https://{name}.demo.test",
             seed=seed * 100 + n,
             skus=skus,
+            time_scale=time_scale,
             catalog_seed=seed,
             variant_share=0.2,
             webhook_client=client,
             truth=truth,
         )
         sandbox = PLATFORMS[platform].create_sandbox(options)
-        built.append(DemoStore(AccountId(name), platform, sandbox, options.base_url))
-    return DemoShop(built, truth, late, client)
+        built.append(MerchantStore(AccountId(name), platform, sandbox, options.base_url))
+    return Merchant(built, truth, late, client)
 
 
-async def seed_catalog(store: Store, shop: DemoShop) -> None:
-    """Location, SKUs, one account per store, one listing per SKU and store."""
+async def seed_catalog(
+    store: Store, shop: Merchant, policy: AllocationPolicy | None = None
+) -> None:
+    """Location, SKUs, one account per store, one listing per SKU and store; every account
+    on `policy` (default: show zero below 2 units)."""
     await store.catalog.put_location(Location(id=MAIN, name="Main warehouse"))
     await store.catalog.put_items([Item(sku=Sku(sku)) for sku in shop.skus()])
     for s in shop.stores:
-        policy = AllocationPolicy(low_stock=2)
+        policy = policy or AllocationPolicy(low_stock=2)
         settings = {"location": MAIN, "base_url": s.base_url}
         await store.catalog.put_account(
             ChannelAccount(id=s.account, platform=s.platform, policy=policy, settings=settings)
@@ -122,7 +130,7 @@ async def seed_catalog(store: Store, shop: DemoShop) -> None:
         )
 
 
-def opening_stock(shop: DemoShop, seed: int, at: datetime) -> list[LedgerEvent]:
+def opening_stock(shop: Merchant, seed: int, at: datetime) -> list[LedgerEvent]:
     """What the warehouse holds at the start (also told to the sandboxes as the truth)."""
     rng = random.Random(seed)
     skus = shop.skus()
@@ -142,7 +150,7 @@ def opening_stock(shop: DemoShop, seed: int, at: datetime) -> list[LedgerEvent]:
     ]
 
 
-def restock(shop: DemoShop, rng: random.Random, n: int, at: datetime) -> list[LedgerEvent]:
+def restock(shop: Merchant, rng: random.Random, n: int, at: datetime) -> list[LedgerEvent]:
     """A delivery from a supplier: a few SKUs, told to the truth as well."""
     skus = shop.skus()
     chosen = rng.sample(skus, k=min(3, len(skus)))
@@ -163,13 +171,13 @@ def restock(shop: DemoShop, rng: random.Random, n: int, at: datetime) -> list[Le
     return events
 
 
-async def subscribe_webhooks(shop: DemoShop) -> None:
+async def subscribe_webhooks(shop: Merchant) -> None:
     """Each store sends its notifications to the engine, as a merchant sets up."""
     for s in shop.stores:
         await s.sandbox.connect(f"{ENGINE_URL}/webhooks/{s.account}")
 
 
-def _adapter(s: DemoStore, timer: Timer) -> ChannelAdapter:
+def _adapter(s: MerchantStore, timer: Timer) -> ChannelAdapter:
     connection = s.sandbox.connection()
     secrets = {name: Secret(value) for name, value in connection.credentials.items()}
     return PLATFORMS[s.platform].create_adapter(

@@ -1,0 +1,9 @@
+"""Amazon Selling Partner API behind the ChannelAdapter protocol; see README.md.
+
+adapter.py and bulk.py do the I/O; wire.py, feeds.py and events.py are pure; limits.py rates."""
+
+from omnistock.adapters.amazon.adapter import AmazonAdapter, create_adapter
+from omnistock.adapters.amazon.events import SIGNATURE_HEADER
+from omnistock.adapters.amazon.limits import CAPABILITIES
+
+__all__ = ["CAPABILITIES", "SIGNATURE_HEADER", "AmazonAdapter", "create_adapter"]

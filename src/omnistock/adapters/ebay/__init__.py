@@ -1,0 +1,16 @@
+"""eBay (Sell Inventory v1, Fulfillment v1, Notification v1) behind the ChannelAdapter
+protocol; see README.md. adapter.py and session.py do the I/O; the rest is pure."""
+
+from omnistock.adapters.ebay.adapter import EbayAdapter, create_adapter
+from omnistock.adapters.ebay.limits import CAPABILITIES
+from omnistock.adapters.ebay.session import EbaySession
+from omnistock.adapters.ebay.wire import LISTING_ID, VARIATION_ID
+
+__all__ = [
+    "CAPABILITIES",
+    "LISTING_ID",
+    "VARIATION_ID",
+    "EbayAdapter",
+    "EbaySession",
+    "create_adapter",
+]

@@ -1,0 +1,103 @@
+"""The Amazon sandbox's own rules: LWA and token errors, buckets, ACCEPTED-then-applied,
+INVALID issues and the getOrders two-minute rule (feeds run through the contract suite)."""
+
+from __future__ import annotations
+
+import httpx
+
+from omnistock.sandbox.amazon.harness import AmazonHarness
+from omnistock.sandbox.amazon.listings_api import PREFIX
+from omnistock.sandbox.common.truth import OrderLine
+
+
+async def _client(harness: AmazonHarness) -> tuple[httpx.AsyncClient, dict[str, str]]:
+    creds = harness.credentials()
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=harness.app), base_url="http://s")
+    form = {
+        "grant_type": "refresh_token",
+        "refresh_token": creds["refresh_token"],
+        "client_id": creds["client_id"],
+        "client_secret": creds["client_secret"],
+    }
+    token = (await client.post("/auth/o2/token", data=form)).json()
+    assert token["expires_in"] == 3600
+    return client, {"x-amz-access-token": token["access_token"]}
+
+
+async def test_patch_is_accepted_then_applied_after_the_delay() -> None:
+    harness = AmazonHarness()
+    (ref,) = await harness.seed(1, quantity=5)
+    client, auth = await _client(harness)
+    seller, sku = harness.credentials()["seller_id"], ref.external_ids["sku"]
+    body = {
+        "productType": "PRODUCT",
+        "patches": [
+            {
+                "op": "merge",
+                "path": "/attributes/fulfillment_availability",
+                "value": [{"fulfillment_channel_code": "DEFAULT", "quantity": 12}],
+            }
+        ],
+    }
+    url = f"{PREFIX}/{seller}/{sku}?marketplaceIds=ATVPDKIKX0DER"
+    answer = await client.patch(url, json=body, headers=auth)
+    assert answer.json()["status"] == "ACCEPTED"
+    assert answer.headers["x-amzn-RateLimit-Limit"] == "5"
+    assert harness.sandbox.store.listings[sku].quantity == 5  # not yet
+    assert await harness.shown(ref) == 12
+    body["patches"][0]["value"] = [{"fulfillment_channel_code": "DEFAULT", "quantity": -1}]  # type: ignore[index]
+    invalid = (await client.patch(url, json=body, headers=auth)).json()
+    assert (invalid["status"], invalid["issues"][0]["severity"]) == ("INVALID", "ERROR")
+    await client.aclose()
+
+
+async def test_expired_tokens_and_empty_buckets_answer_like_amazon() -> None:
+    harness = AmazonHarness()
+    (ref,) = await harness.seed(1)
+    client, auth = await _client(harness)
+    seller, sku = harness.credentials()["seller_id"], ref.external_ids["sku"]
+    url = f"{PREFIX}/{seller}/{sku}?marketplaceIds=ATVPDKIKX0DER"
+    statuses = [(await client.get(url, headers=auth)).status_code for _ in range(11)]
+    assert statuses == [200] * 10 + [429]  # burst 10
+    throttled = await client.get(url, headers=auth)
+    assert throttled.json()["errors"][0]["code"] == "QuotaExceeded"
+    assert "x-amzn-RateLimit-Limit" not in throttled.headers
+    harness.expire_token()
+    expired = await client.get(url, headers=auth)
+    assert expired.status_code == 403
+    assert "expired" in expired.json()["errors"][0]["details"]
+    await client.aclose()
+
+
+async def test_get_orders_hides_the_last_two_minutes_and_checks_before() -> None:
+    harness = AmazonHarness()
+    (ref,) = await harness.seed(1, quantity=5)
+    client, auth = await _client(harness)
+    harness.sandbox.store.place_order([OrderLine(sku=ref.sku, quantity=1)])
+    query = {"MarketplaceIds": "ATVPDKIKX0DER", "LastUpdatedAfter": "2025-01-01T00:00:00Z"}
+    early = await client.get("/orders/v0/orders", params=query, headers=auth)
+    assert early.json()["payload"]["Orders"] == []
+    harness.clock.advance(121)
+    later = (await client.get("/orders/v0/orders", params=query, headers=auth)).json()["payload"]
+    assert [o["OrderStatus"] for o in later["Orders"]] == ["Unshipped"]
+    future = query | {"LastUpdatedBefore": "2099-01-01T00:00:00Z"}
+    assert (await client.get("/orders/v0/orders", params=future, headers=auth)).status_code == 400
+    await client.aclose()
+
+
+async def test_storefront_lists_mfn_offers_and_connects_both_notifications() -> None:
+    harness = AmazonHarness()
+    (ref,) = await harness.seed(1, quantity=3)
+    sandbox = harness.sandbox
+    sandbox.store.add_listing("NO-OFFER", None)
+    (listing,) = sandbox.listings()
+    assert (listing.sku, dict(listing.external_ids)) == (ref.sku, dict(ref.external_ids))
+    assert sandbox.shown() == {ref.sku: 3}
+    connection = sandbox.connection()
+    assert connection.base_url("http://127.0.0.1:9/") == "http://127.0.0.1:9"
+    assert set(connection.credentials) >= {"seller_id", "refresh_token", "notification_secret"}
+    await sandbox.connect("https://receiver.test/amazon")
+    assert set(sandbox.notifications.subscriptions) == {
+        "LISTINGS_ITEM_MFN_QUANTITY_CHANGE",
+        "ORDER_CHANGE",
+    }
