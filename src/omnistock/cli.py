@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import json
 import os
 import signal
@@ -22,8 +21,9 @@ from rich.progress import Progress
 from rich.table import Table
 
 from omnistock.adapters.secrets import Secret
-from omnistock.bench import ledger as ledger_bench
-from omnistock.bench import woo_push as push_bench
+from omnistock.bench.report import rows as bench_rows
+from omnistock.bench.scenarios import DEFAULT as DEFAULT_SCENARIOS
+from omnistock.bench.scenarios import SCENARIOS, BenchOptions
 from omnistock.clock import SystemClock
 from omnistock.config import Settings
 from omnistock.demo.run import DemoOptions
@@ -55,8 +55,6 @@ app.add_typer(credentials_app, name="credentials")
 token_app = typer.Typer(no_args_is_help=True, help="Bearer tokens of the HTTP API.")
 app.add_typer(token_app, name="token")
 console = Console()
-
-BENCHMARKS = ("ledger", "push")
 
 
 @app.command()
@@ -130,7 +128,10 @@ def ledger_verify(
 @app.command()
 def bench(
     scenarios: Annotated[
-        list[str] | None, typer.Argument(help=f"Scenarios to run: {', '.join(BENCHMARKS)}.")
+        list[str] | None,
+        typer.Argument(
+            help=f"Scenarios: {', '.join(SCENARIOS)} (default: {', '.join(DEFAULT_SCENARIOS)})."
+        ),
     ] = None,
     quick: Annotated[bool, typer.Option(help="A reduced size, for smoke checks.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
@@ -143,65 +144,32 @@ def bench(
         int, typer.Option(min=1, max=10_000, help="ledger: events per append.")
     ] = 1_000,
 ) -> None:
-    """Measure omnistock next to its baselines, in the same run.
-
-    With one scenario, --json prints that scenario's object; with several, one object
-    keyed by scenario."""
-    chosen = scenarios or list(BENCHMARKS)
-    unknown = sorted(set(chosen) - set(BENCHMARKS))
+    """Measure omnistock next to its baselines, in the same run: one table per scenario,
+    or with --json one object with a key per scenario."""
+    chosen = scenarios or list(DEFAULT_SCENARIOS)
+    unknown = sorted(set(chosen) - set(SCENARIOS))
     if unknown:
-        raise typer.BadParameter(f"unknown scenario {unknown[0]!r}; choose from {BENCHMARKS}")
+        raise typer.BadParameter(
+            f"unknown scenario {unknown[0]!r}; choose from {', '.join(SCENARIOS)}"
+        )
+    options = BenchOptions(quick=quick, repeat=repeat, postgres=postgres, batch=batch)
     results: dict[str, dict[str, object]] = {}
-    if "ledger" in chosen:
-        size = ledger_bench.QUICK if quick else ledger_bench.LedgerBenchSize()
-        size = dataclasses.replace(size, batch=batch)
-        results["ledger"] = asyncio.run(ledger_bench.run(size, repeat, postgres))
-    if "push" in chosen:
-        listings = 1_000 if quick else 10_000
-        results["push"] = asyncio.run(push_bench.run(listings, repeat))
+    for name in dict.fromkeys(chosen):
+        results[name] = asyncio.run(SCENARIOS[name](options))
+        if not as_json:
+            _show_bench(name, results[name])
     if as_json:
-        only = next(iter(results.values())) if len(results) == 1 else results
-        typer.echo(json.dumps(only, sort_keys=True))
-        return
-    if "ledger" in results:
-        _show_ledger_bench(results["ledger"])
-    if "push" in results:
-        _show_push_bench(results["push"])
+        typer.echo(json.dumps(results, sort_keys=True))
 
 
-def _show_push_bench(result: dict[str, object]) -> None:
-    table = Table(title="omnistock bench push: WooCommerce, in-process sandbox (medians)")
+def _show_bench(name: str, result: dict[str, object]) -> None:
+    table = Table(title=f"omnistock bench {name}: median (min..max)")
     for column in ("figure", "value"):
         table.add_column(column)
-    for name, value in result.items():
-        table.add_row(name, str(value))
+    for path, value in bench_rows(result):
+        style = "red" if value == "False" and path.startswith("target_met") else None
+        table.add_row(path, value, style=style)
     console.print(table)
-
-
-def _show_ledger_bench(result: dict[str, object]) -> None:
-    table = Table(title="omnistock bench ledger (medians; min-max)")
-    for column in ("store", "figure", "median", "min-max", "target met"):
-        table.add_column(column)
-    for store in ("sqlite", "postgres"):
-        figures = result.get(store)
-        if not isinstance(figures, dict):
-            continue
-        met = figures["target_met"]
-        for name in ("events_per_s", "raw_rows_per_s"):
-            if name in figures:
-                spread = f"{figures[name + '_min']:,.0f}-{figures[name + '_max']:,.0f}"
-                target = str(met.get(name, "")) if name in met else ""
-                table.add_row(store, name, f"{figures[name]:,.0f}", spread, target)
-        if "ratio_to_raw" in figures:
-            table.add_row(
-                store,
-                "ratio_to_raw",
-                f"{figures['ratio_to_raw']:.3f}",
-                "",
-                str(met["ratio_to_raw"]),
-            )
-    console.print(table)
-    console.print(f"size: {result['size']}")
 
 
 @app.command()

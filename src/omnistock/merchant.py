@@ -130,11 +130,14 @@ async def seed_catalog(
         )
 
 
-def opening_stock(shop: Merchant, seed: int, at: datetime) -> list[LedgerEvent]:
-    """What the warehouse holds at the start (also told to the sandboxes as the truth)."""
+def opening_stock(
+    shop: Merchant, seed: int, at: datetime, *, low: int = 0, high: int = 12
+) -> list[LedgerEvent]:
+    """What the warehouse holds at the start, `low`..`high` units per SKU (also told to the
+    sandboxes as the truth)."""
     rng = random.Random(seed)
     skus = shop.skus()
-    levels = {sku: rng.randint(0, 12) for sku in skus}
+    levels = {sku: rng.randint(low, high) for sku in skus}
     shop.truth.set(levels)
     return [
         StockReceived(

@@ -168,6 +168,25 @@ class SyncStateContract(StoreBacked):
         with pytest.raises(UnknownEntityError, match="listing"):
             await store.sync.observed(ListingId("shop:nope"), 1)
 
+    async def test_observed_many_records_exactly_the_drift_of_a_page(self, store: Store) -> None:
+        await seed_listings(store, ["A", "B", "C", "D"])
+        await store.ledger.append([received(s, 5) for s in "ABCD"])
+        await store.sync.record([ok(f"shop:{s}", 5) for s in "ABC"] + [ok("shop:D", 4)])
+        levels = [
+            (ListingId("shop:A"), 5),  # as pushed
+            (ListingId("shop:B"), 9),  # edited in the admin
+            (ListingId("shop:C"), 0),  # edited too
+            (ListingId("shop:D"), 5),  # the desired quantity: the pending push stays due
+            (ListingId("shop:nope"), 1),  # no such listing: skipped
+        ]
+        assert await store.sync.observed_many(levels) == 2
+        drift = {d.listing: (d.pushed_qty, d.pushed_seq) for d in await store.sync.drift(SHOP)}
+        assert drift == {"shop:B": (9, None), "shop:C": (0, None)}
+        [b] = [d for d in await store.sync.drift(SHOP) if d.listing == "shop:B"]
+        assert b.last_error == "drift: the channel showed 9 where omnistock had pushed 5"
+        assert await due_ids(store) == ["shop:B", "shop:C", "shop:D"]
+        assert await store.sync.observed_many([]) == 0
+
     async def test_of_skus_finds_the_accounts_listings_of_those_skus(self, store: Store) -> None:
         await seed_listings(store, ["A", "B", "C"])
         found = await store.sync.of_skus(SHOP, [Sku("C"), Sku("A"), Sku("Z")])

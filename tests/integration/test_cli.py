@@ -61,7 +61,7 @@ def test_ledger_verify_rejects_an_unknown_url() -> None:
 def test_bench_ledger_quick_json_has_figures_and_targets() -> None:
     result = runner.invoke(app, ["bench", "ledger", "--quick", "--json", "--repeat", "1"])
     assert result.exit_code == 0, result.output
-    figures = json.loads(result.output)["sqlite"]
+    figures = json.loads(result.output)["ledger"]["sqlite"]
     assert figures["events_per_s"] > 0
     assert figures["raw_rows_per_s"] > figures["events_per_s"]
     assert set(figures["target_met"]) == {"events_per_s", "ratio_to_raw"}
@@ -73,13 +73,26 @@ def test_bench_refuses_an_unknown_scenario() -> None:
     assert "unknown scenario" in result.output
 
 
-def test_bench_push_quick_uses_the_minimum_of_calls() -> None:
+def test_bench_push_quick_uses_the_minimum_of_calls_on_each_platform() -> None:
     result = runner.invoke(app, ["bench", "push", "--quick", "--json", "--repeat", "1"])
     assert result.exit_code == 0, result.output
-    figures = json.loads(result.output)
-    assert figures["api_calls"] == figures["min_api_calls"] == 10
-    assert figures["all_succeeded"] is True
-    assert figures["sandbox_matches"] is True
+    figures = json.loads(result.output)["push"]
+    woo, shopify, ebay = figures["woocommerce"], figures["shopify"], figures["ebay"]
+    assert woo["api_calls"] == woo["min_api_calls"] == 10
+    assert (woo["succeeded"], woo["sandbox_matches"]) == (1_000, True)
+    assert shopify["api_calls"] == shopify["min_api_calls"] == 4
+    assert ebay["api_calls"] == ebay["min_api_calls"] == 40
+    assert ebay["sandbox_matches"] is True
+    amazon = figures["amazon"]
+    # 1,000 listings: a feed beats patches; both paths end with every quantity shown.
+    assert amazon["feed"]["applied_s"] < amazon["patches"]["applied_s"]
+
+
+def test_bench_prints_a_table_per_scenario() -> None:
+    result = runner.invoke(app, ["bench", "ledger", "--quick", "--repeat", "1"])
+    assert result.exit_code == 0, result.output
+    assert "omnistock bench ledger" in result.output
+    assert "sqlite.events_per_s" in result.output
 
 
 def test_credentials_set_and_list_never_show_values(tmp_path: Path) -> None:

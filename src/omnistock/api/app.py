@@ -27,7 +27,7 @@ from omnistock.api.imports import import_route
 from omnistock.api.notifications import notification_routes
 from omnistock.api.reservations import reservation_routes
 from omnistock.clock import Clock, Timer
-from omnistock.domain.errors import OmnistockError
+from omnistock.domain.errors import OmnistockError, UnknownEntityError
 from omnistock.domain.ids import ListingId, Sku, check_identifier
 from omnistock.ledger.journal import AppendResult
 from omnistock.ledger.store import Store
@@ -59,6 +59,10 @@ def create_api(
         skus = [Sku(check_identifier("sku", s)) for s in request.query_params.getlist("sku")]
         if not skus or len(skus) > MAX_QUERY_SKUS:
             raise ApiError(422, "invalid_query", f"give 1 to {MAX_QUERY_SKUS} `sku` parameters")
+        try:
+            await store.catalog.check_items(skus)
+        except UnknownEntityError as unknown:  # not an empty answer: the SKU does not exist
+            raise ApiError(404, "unknown_sku", str(unknown)) from None
         balances = await store.ledger.balances(skus)
         return JSONResponse(
             {

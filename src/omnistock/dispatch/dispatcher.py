@@ -12,7 +12,13 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from omnistock.adapters.base import ChannelAdapter, ItemResult, ItemStatus, ObservedLevel
+from omnistock.adapters.base import (
+    ChannelAdapter,
+    ItemResult,
+    ItemStatus,
+    ListingRef,
+    ObservedLevel,
+)
 from omnistock.adapters.ratelimit import RateLimiter
 from omnistock.clock import Clock, Timer
 from omnistock.dispatch.batching import by_risk, may_linger, pack, update_of
@@ -20,7 +26,7 @@ from omnistock.dispatch.circuit import CircuitBreaker, CircuitSettings
 from omnistock.dispatch.report import DispatchReport, FirstSyncReport
 from omnistock.dispatch.retry import Backoff, RetryPolicy
 from omnistock.domain.errors import AuthFailedError, ChannelError
-from omnistock.domain.ids import AccountId, Sku
+from omnistock.domain.ids import AccountId, ListingId, Sku
 from omnistock.ledger.store import Store
 from omnistock.ledger.sync_state import DueListing, PushOutcome
 
@@ -29,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 # A poll waits this long, then asks again, while pushes are in progress.
 POLL_YIELD_S = 0.2
+RECONCILE_PAGE = 5_000  # listings read from the store (and the channel) per step
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -144,9 +151,11 @@ class AccountDispatcher:
         did not write is drift and is overwritten by the next pass. Returns the drift count.
         Raises ChannelError when the channel cannot be read."""
         drifted = 0
-        for page in pack(await self._every_listing(), self._settings.take):
-            levels = await self._adapter.read([update_of(d).ref for d in page])
-            drifted += await self._record_levels(levels)
+        after: ListingId | None = None
+        # Page by page, never the whole account in memory (millions of listings).
+        while page := await self._store.sync.listed(self._account, after, RECONCILE_PAGE):
+            after = page[-1].state.listing
+            drifted += await self._record_levels(page, await self._adapter.read(_refs(page)))
         if drifted:
             self.wake()
         return drifted
@@ -163,20 +172,26 @@ class AccountDispatcher:
         listings = await self._store.sync.of_skus(self._account, skus)
         try:
             for page in pack(listings, self._settings.take):
-                await self._record_levels(
-                    await self._adapter.read([update_of(d).ref for d in page])
-                )
+                await self._record_levels(page, await self._adapter.read(_refs(page)))
         except ChannelError as error:
             # The periodic reconcile reads every listing anyway; a failing channel is the
             # circuit's business, not a reason to hold up the pushes.
             logger.info("%s: reading back %d SKUs failed: %s", self._account, len(skus), error)
 
-    async def _record_levels(self, levels: Sequence[ObservedLevel]) -> int:
-        drifted = 0
-        for level in levels:
-            if level.quantity is not None:
-                drifted += await self._store.sync.observed(level.listing, level.quantity)
-        return drifted
+    async def _record_levels(
+        self, page: Sequence[DueListing], levels: Sequence[ObservedLevel]
+    ) -> int:
+        """Record the levels that match neither the pushed nor the desired quantity of the
+        page's state (the store checks again, in one transaction); returns the drift count."""
+        states = {d.state.listing: d.state for d in page}
+        suspects = [
+            (level.listing, level.quantity)
+            for level in levels
+            if level.quantity is not None
+            and (state := states.get(level.listing)) is not None
+            and level.quantity not in (state.pushed_qty, state.desired_qty)
+        ]
+        return await self._store.sync.observed_many(suspects) if suspects else 0
 
     async def _every_listing(self) -> list[DueListing]:
         found: list[DueListing] = []
@@ -249,3 +264,7 @@ class AccountDispatcher:
             for waiting in waits:
                 waiting.cancel()
             await asyncio.gather(*waits, return_exceptions=True)
+
+
+def _refs(page: Sequence[DueListing]) -> list[ListingRef]:
+    return [update_of(d).ref for d in page]

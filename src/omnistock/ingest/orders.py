@@ -24,7 +24,7 @@ from omnistock.domain.events import (
     StockReserved,
     StockReturned,
 )
-from omnistock.domain.ids import AccountId, LocationId, Sku
+from omnistock.domain.ids import MAX_QUANTITY, AccountId, LocationId, Sku
 
 LOCATION_SETTING = "location"  # the location an account sells from
 RESTOCK_SETTING = "restock_on_refund"  # "true": refunded units are sellable again
@@ -197,8 +197,10 @@ def _mapped(ref: LineRef) -> MappedLine | UnmappedLine:
         return UnmappedLine(line=ref, reason=f"account has no {LOCATION_SETTING!r} setting")
     if ref.sku is None:
         return UnmappedLine(line=ref, reason="no listing or known SKU matches the line")
-    if ref.quantity < 1:
-        return UnmappedLine(line=ref, reason=f"quantity must be positive, got {ref.quantity}")
+    if not 1 <= ref.quantity <= MAX_QUANTITY:
+        return UnmappedLine(
+            line=ref, reason=f"quantity must be 1 to {MAX_QUANTITY}, got {ref.quantity}"
+        )
     return MappedLine(ref, ref.sku, ref.location)
 
 

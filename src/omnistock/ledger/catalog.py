@@ -172,6 +172,10 @@ class CatalogRepo:
         if stocked:
             raise InvalidInputError("bundle.sku", "already holds stock of its own")
 
+    def check_items(self, skus: Collection[Sku]) -> None:
+        """Raises UnknownEntityError naming the first SKU the catalog does not have."""
+        self._check_exist("sku", "items", "sku", skus)
+
     def _check_exist(self, kind: str, table: str, column: str, values: Collection[str]) -> None:
         rows = self._db.rows(
             f"SELECT {column} FROM {table} WHERE {self._db.any_of(column)}",

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 from omnistock.domain.errors import InvalidInputError
 from omnistock.domain.ids import check_identifier
@@ -113,8 +114,15 @@ class NotificationRepo:
 
     def subscribe(self, url: str, topics: frozenset[Topic]) -> tuple[Subscription, str]:
         """A new subscriber and its signing secret (shown once, kept to sign)."""
-        if not url.startswith(("https://", "http://")) or len(url) > 2_000:
-            raise InvalidInputError("url", "must be an http(s) URL of at most 2000 characters")
+        try:
+            parts = urlsplit(url)
+            scheme, host = parts.scheme, parts.hostname
+        except ValueError:  # an unbalanced IPv6 bracket, a bad port
+            scheme, host = "", None
+        if scheme not in ("https", "http") or not host or len(url) > 2_000:
+            raise InvalidInputError(
+                "url", "must be an http(s) URL with a host, of at most 2000 characters"
+            )
         if not topics:
             raise InvalidInputError("topics", "name at least one topic")
         sub = Subscription(f"sub_{secrets.token_hex(8)}", url, topics, True)

@@ -114,6 +114,9 @@ class Catalog:
     async def items(self) -> list[Item]:
         return await self._worker.call(self._repo.items)
 
+    async def check_items(self, skus: Collection[Sku]) -> None:
+        await self._worker.call(self._repo.check_items, skus)
+
     async def bundles(self) -> list[Bundle]:
         return await self._worker.call(self._repo.bundles)
 
@@ -174,6 +177,9 @@ class SyncStates:
         self, account: AccountId, after: ListingId | None = None, limit: int = 1000
     ) -> list[DueListing]:
         return await self._worker.call(self._repo.listed, account, after, limit)
+
+    async def observed_many(self, levels: Sequence[tuple[ListingId, int]]) -> int:
+        return await self._worker.call(self._repo.observed_many, levels)
 
     async def of_skus(self, account: AccountId, skus: Collection[Sku]) -> list[DueListing]:
         return await self._worker.call(self._repo.of_skus, account, skus)

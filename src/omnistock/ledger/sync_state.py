@@ -95,6 +95,23 @@ _FAILED = BulkStatement(
 )
 
 
+# A reconciliation page's levels in one statement: those that match neither what was pushed
+# nor what is desired become drift, as `observed` records it one by one.
+_DRIFTED = BulkStatement(
+    name="observed",
+    columns=(("listing", "text"), ("quantity", "bigint")),
+    per_row="UPDATE listing_sync SET pushed_qty = ?2, pushed_seq = NULL, dirty = 1,"
+    " last_error = 'drift: the channel showed ' || ?2 || ' where omnistock had pushed '"
+    " || COALESCE(pushed_qty, 'nothing')"
+    " WHERE listing = ?1 AND pushed_qty IS NOT ?2 AND desired_qty <> ?2",
+    set_based="UPDATE listing_sync AS s SET pushed_qty = r.quantity, pushed_seq = NULL,"
+    " dirty = 1, last_error = 'drift: the channel showed ' || r.quantity"
+    " || ' where omnistock had pushed ' || COALESCE(s.pushed_qty::text, 'nothing')"
+    " FROM {rows} AS r WHERE s.listing = r.listing"
+    " AND s.pushed_qty IS DISTINCT FROM r.quantity AND s.desired_qty <> r.quantity",
+)
+
+
 def clean_error(error: str | None) -> str:
     """A one-line, bounded error text for a failed push."""
     text = " ".join((error or "push failed").split())
@@ -210,6 +227,12 @@ class SyncStateRepo:
                 (quantity, error, listing),
             )
             return True
+
+    def observed_many(self, levels: Sequence[tuple[ListingId, int]]) -> int:
+        """`observed` for many listings in one transaction (a reconciliation page); a
+        listing without sync state is skipped. Returns how many were drift."""
+        with self._db.transaction():
+            return self._db.run_bulk(_DRIFTED, levels)
 
     def drift(self, account: AccountId) -> list[ListingSyncState]:
         """Listings of the account whose channel shows a quantity that omnistock did not

@@ -123,11 +123,12 @@ def test_an_account_without_a_location_rejects_its_lines_with_the_reason() -> No
     assert "'location' setting" in result.unmapped[0].reason
 
 
-def test_a_line_without_a_positive_quantity_is_rejected_not_raised() -> None:
-    line = OrderLine(line_id="7", quantity=0, external_ids={"product_id": "11"})
+@pytest.mark.parametrize("quantity", [0, -3, 2**31, 10**30])
+def test_a_line_quantity_out_of_range_is_rejected_not_raised(quantity: int) -> None:
+    line = OrderLine(line_id="7", quantity=quantity, external_ids={"product_id": "11"})
     result = translate(order(ChannelEventType.ORDER_PLACED, line), context(), {})
     assert result.events == ()
-    assert "quantity must be positive" in result.unmapped[0].reason
+    assert f"quantity must be 1 to {2**31 - 1}, got {quantity}" in result.unmapped[0].reason
 
 
 def test_a_cancellation_releases_an_open_reservation_once() -> None:

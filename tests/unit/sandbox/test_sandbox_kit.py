@@ -97,6 +97,23 @@ def test_shoppers_buy_only_what_is_shown() -> None:
     assert bought[-1] is None
 
 
+class SoldOutShop(FakeShop):
+    """Shows stock it no longer has (a write applied between looking and paying)."""
+
+    def place_order(self, lines: Sequence[OrderLine]) -> str:
+        raise ValueError("not enough stock")
+
+
+def test_an_order_the_platform_refuses_is_not_counted_or_told() -> None:
+    truth = TruthBook()
+    truth.set({"A": 1})
+    shoppers = Shoppers(SoldOutShop({"A": 3}), truth, seed=1)
+    heard: list[str] = []
+    shoppers.listeners.append(lambda order_id, line: heard.append(order_id))
+    assert shoppers.buy_once() is None
+    assert (truth.orders_accepted, truth.available("A"), heard) == (0, 1, [])
+
+
 def test_storm_window_answers_429_only_inside_the_window() -> None:
     settings = FaultSettings(storm_429=Window(start_in_s=10, duration_s=5, retry_after_s=7))
     before, inside, after = (decide(settings, 0.0, t, CALM) for t in (9.9, 12.0, 15.0))

@@ -133,6 +133,7 @@ class AmazonStore:
     # --- orders (the Shop protocol) ------------------------------------------------------
 
     def shown(self) -> dict[str, int]:
+        self.catch_up()  # shoppers see what Amazon has applied by now
         return {s: lst.quantity for s, lst in self.listings.items() if lst.quantity}
 
     def place_order(self, lines: Sequence[OrderLine]) -> str:

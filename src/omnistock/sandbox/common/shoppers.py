@@ -69,7 +69,10 @@ class Shoppers:
             return None
         sku, qty = self._rng.choice(shown)
         line = OrderLine(sku=sku, quantity=self._rng.randint(1, min(qty, self._max_quantity)))
-        order_id = self._shop.place_order([line])
+        try:
+            order_id = self._shop.place_order([line])
+        except ValueError:
+            return None  # sold out between looking and paying: the platform refused it
         self._truth.accept([line])
         for listener in self.listeners:
             listener(order_id, line)

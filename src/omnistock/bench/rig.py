@@ -1,0 +1,147 @@
+"""The benchmarks' shop: a merchant with a sandbox store on every platform (at the
+platforms' default rate limits), the engine in this process on SQLite, and one of the
+three systems writing to the channels — omnistock's dispatchers, or a baseline.
+
+Everything runs on platform time (`ScaledTime`, the sandboxes at the same scale), so a
+scenario can span rate-limit windows and periodic syncs in minutes of wall time. Every
+system starts from the same state: catalog, opening stock and a first full sync."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from omnistock.bench.baselines import PerEventSync, PeriodicSync
+from omnistock.clock import ScaledTime
+from omnistock.domain.allocation import AllocationPolicy
+from omnistock.domain.events import LedgerEvent
+from omnistock.domain.ids import AccountId
+from omnistock.engine import Engine, EngineSettings
+from omnistock.ingest.pollers import PollInterval
+from omnistock.ledger.store import Store
+from omnistock.merchant import (
+    PLATFORM_ORDER,
+    Merchant,
+    build_merchant,
+    seed_catalog,
+    subscribe_webhooks,
+)
+
+
+class System(StrEnum):
+    OMNISTOCK = "omnistock"
+    PER_EVENT = "per_event"
+    PERIODIC = "periodic"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RigOptions:
+    skus: int
+    seed: int = 7
+    platforms: tuple[str, ...] = PLATFORM_ORDER
+    time_scale: float = 1.0
+    system: System = System.OMNISTOCK
+    period_s: float = 900.0  # the periodic baseline's period, in platform seconds
+    policy: AllocationPolicy | None = None
+    polling: bool = True
+
+
+@dataclass
+class Rig:
+    merchant: Merchant
+    store: Store
+    engine: Engine
+    time: ScaledTime
+    periodic: PeriodicSync | None
+    per_event: PerEventSync | None
+
+    def write_calls(self) -> dict[AccountId, int]:
+        """API calls that set stock since the first sync, per account."""
+        return {
+            s.account: sum(s.sandbox.is_write(c) for c in s.sandbox.core.calls.records())
+            for s in self.merchant.stores
+        }
+
+    def written_items(self) -> dict[AccountId, int]:
+        return {
+            s.account: sum(c.items for c in s.sandbox.core.calls.records() if s.sandbox.is_write(c))
+            for s in self.merchant.stores
+        }
+
+    async def in_sync(self) -> bool:
+        """Nothing left to process, and every store shows every listing's desired quantity."""
+        if (await self.store.inbox.counts()).pending:
+            return False
+        for s in self.merchant.stores:
+            shown = s.sandbox.shown()
+            listings = await self.store.catalog.listings(s.account)
+            states = await self.store.sync.get([x.id for x in listings])
+            for listing in listings:
+                if shown.get(listing.sku, 0) != states[listing.id].desired_qty:
+                    return False
+        return True
+
+
+@contextlib.asynccontextmanager
+async def running(
+    options: RigOptions,
+    workdir: Path,
+    opening: Callable[[Merchant], Sequence[LedgerEvent]] | None = None,
+) -> AsyncIterator[Rig]:
+    """The rig, synced once and running until the block ends; call records start empty.
+    `opening` gives the opening stock (and tells the merchant's truth book)."""
+    merchant = build_merchant(
+        options.platforms, options.skus, options.seed, time_scale=options.time_scale
+    )
+    time = ScaledTime(options.time_scale)
+    store = await Store.open(f"sqlite:///{workdir / f'bench-{options.system}.db'}")
+    try:
+        await seed_catalog(store, merchant, options.policy)
+        if opening is not None:
+            await store.ledger.append(opening(merchant))
+        async with contextlib.AsyncExitStack() as stack:
+            for s in merchant.stores:
+                await stack.enter_async_context(s.sandbox.running())
+            adapters = merchant.adapters(time)
+            for adapter in adapters.values():
+                stack.push_async_callback(adapter.aclose)
+            settings = EngineSettings(
+                poll=PollInterval(min_s=1.0, max_s=10.0, start_s=2.0),
+                polling=options.polling,
+                pushing=options.system is System.OMNISTOCK,
+            )
+            engine = Engine(
+                store,
+                adapters,
+                clock=time,
+                timer=time,
+                notify_client=merchant.webhook_client,
+                settings=settings,
+            )
+            merchant.engine_app.app = engine.http_app()
+            await subscribe_webhooks(merchant)
+            await engine.first_sync(dry_run=False)
+            for s in merchant.stores:
+                s.sandbox.core.calls.clear()
+            rig = Rig(merchant, store, engine, time, None, None)
+            stop = asyncio.Event()
+            async with asyncio.TaskGroup() as tg:
+                tg.create_task(engine.run(stop))
+                if options.system is System.PERIODIC:
+                    rig.periodic = PeriodicSync(store, adapters, time, period_s=options.period_s)
+                    tg.create_task(rig.periodic.run(stop))
+                elif options.system is System.PER_EVENT:
+                    rig.per_event = PerEventSync(store, adapters, time)
+                    await rig.per_event.start_at_end()
+                    tg.create_task(rig.per_event.run(stop))
+                try:
+                    yield rig
+                finally:
+                    stop.set()
+    finally:
+        await store.close()
+        await merchant.webhook_client.aclose()
