@@ -107,6 +107,7 @@ class Engine:
         }
         self.deliverer = WebhookDeliverer(store, notify_client, clock, timer)
         self.feeds = FeedPublisher(store, clock, self._settle_oversell)
+        self._listings = ListingIndex(store, timer)
         self._circuits: dict[AccountId, CircuitState] = {}
         self._oversell_policy: dict[AccountId, str] = {}
         self.stats = EngineStats()
@@ -213,17 +214,16 @@ class Engine:
 
     async def _observe(self, observations: tuple[DriftObservation, ...]) -> None:
         """A level set on the channel by someone else (its admin): drift, to overwrite."""
+        levels: list[tuple[ListingId, int]] = []
+        accounts: set[AccountId] = set()
         for seen in observations:
-            listing = await self._listing_for(seen)
-            if listing is not None and await self._store.sync.observed(listing, seen.quantity):
-                self.dispatchers[seen.account].wake()
-
-    async def _listing_for(self, seen: DriftObservation) -> ListingId | None:
-        wanted = dict(seen.external_ids)
-        for listing in await self._store.catalog.listings(seen.account):
-            if dict(listing.external_ids) == wanted:
-                return listing.id
-        return None
+            listing = await self._listings.find(seen.account, seen.external_ids)
+            if listing is not None:
+                levels.append((listing, seen.quantity))
+                accounts.add(seen.account)
+        if levels and await self._store.sync.observed_many(levels):
+            for account in accounts & self.dispatchers.keys():
+                self.dispatchers[account].wake()
 
     async def reconcile(self) -> dict[AccountId, int]:
         """Read what every channel shows; drift (edits made in a platform's admin) is
@@ -282,3 +282,29 @@ async def _until(stop: asyncio.Event, work: Coroutine[Any, Any, None]) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+
+
+class ListingIndex:
+    """An account's listing by the ids its channel reports, loaded once per account and
+    again on a miss (a listing added since), at most every `reload_s`: a webhook naming a
+    product omnistock does not sync must not reload the catalog each time."""
+
+    def __init__(self, store: Store, timer: Timer, *, reload_s: float = 5.0) -> None:
+        self._store = store
+        self._timer = timer
+        self._reload_s = reload_s
+        self._by_account: dict[AccountId, dict[frozenset[tuple[str, str]], ListingId]] = {}
+        self._loaded_at: dict[AccountId, float] = {}
+
+    async def find(self, account: AccountId, external_ids: Mapping[str, str]) -> ListingId | None:
+        key = frozenset(external_ids.items())
+        index = self._by_account.get(account)
+        if index is not None and key in index:
+            return index[key]
+        now = self._timer.monotonic()
+        if index is None or now - self._loaded_at[account] >= self._reload_s:
+            listings = await self._store.catalog.listings(account)
+            index = {frozenset(x.external_ids.items()): x.id for x in listings}
+            self._by_account[account] = index
+            self._loaded_at[account] = now
+        return index.get(key)

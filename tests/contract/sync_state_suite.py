@@ -187,6 +187,25 @@ class SyncStateContract(StoreBacked):
         assert await due_ids(store) == ["shop:B", "shop:C", "shop:D"]
         assert await store.sync.observed_many([]) == 0
 
+    async def test_what_the_channel_says_it_shows_becomes_the_pushed_state(
+        self, store: Store
+    ) -> None:
+        await seed_listings(store, ["A", "B"])
+        await store.ledger.append([received("A", 5), received("B", 5)])
+        await store.sync.record([ok("shop:A", 5), ok("shop:B", 3)])
+        # A refused the write and shows 4 (a sale there); B already shows the desired 5.
+        await store.sync.channel_shows([(ListingId("shop:A"), 4), (ListingId("shop:B"), 5)])
+        states = await store.sync.get([ListingId("shop:A"), ListingId("shop:B")])
+        assert (states[ListingId("shop:A")].pushed_qty, states[ListingId("shop:A")].dirty) == (
+            4,
+            True,
+        )
+        assert (states[ListingId("shop:B")].pushed_qty, states[ListingId("shop:B")].dirty) == (
+            5,
+            False,
+        )
+        assert await due_ids(store) == ["shop:A"]
+
     async def test_of_skus_finds_the_accounts_listings_of_those_skus(self, store: Store) -> None:
         await seed_listings(store, ["A", "B", "C"])
         found = await store.sync.of_skus(SHOP, [Sku("C"), Sku("A"), Sku("Z")])

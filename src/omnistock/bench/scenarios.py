@@ -8,7 +8,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from omnistock.bench import efficiency, ledger, oversell, push, scale
+from omnistock.bench import efficiency, ingest, ledger, oversell, push, scale
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -20,6 +20,10 @@ class BenchOptions:
 
 
 Scenario = Callable[[BenchOptions], Coroutine[Any, Any, dict[str, object]]]
+
+
+def _ingest(o: BenchOptions) -> Coroutine[Any, Any, dict[str, object]]:
+    return ingest.run(ingest.QUICK if o.quick else ingest.FULL, o.repeat, o.postgres)
 
 
 def _efficiency(o: BenchOptions) -> Coroutine[Any, Any, dict[str, object]]:
@@ -44,6 +48,7 @@ def _push(o: BenchOptions) -> Coroutine[Any, Any, dict[str, object]]:
 
 
 SCENARIOS: dict[str, Scenario] = {
+    "ingest": _ingest,
     "efficiency": _efficiency,
     "oversell": _oversell,
     "scale": _scale,
@@ -51,4 +56,4 @@ SCENARIOS: dict[str, Scenario] = {
     "push": _push,
 }
 # What `omnistock bench` runs when no scenario is named: the side-by-side comparisons.
-DEFAULT = ("efficiency", "oversell", "scale")
+DEFAULT = ("ingest", "efficiency", "oversell", "scale")

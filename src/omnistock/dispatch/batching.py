@@ -44,7 +44,14 @@ def may_linger(due: Sequence[DueListing], max_batch: int) -> bool:
 
 
 def update_of(due: DueListing) -> StockUpdate:
-    """The write of the listing's latest desired quantity (all earlier ones coalesced)."""
+    """The write of the listing's latest desired quantity (all earlier ones coalesced),
+    expecting the channel to show what was last pushed (or what it last said it shows):
+    a platform with compare-and-set then needs no read first."""
     state = due.state
     ref = ListingRef(listing=state.listing, sku=due.sku, external_ids=due.external_ids)
-    return StockUpdate(ref=ref, quantity=state.desired_qty, sequence=state.desired_seq)
+    return StockUpdate(
+        ref=ref,
+        quantity=state.desired_qty,
+        sequence=state.desired_seq,
+        expected=state.pushed_qty,
+    )

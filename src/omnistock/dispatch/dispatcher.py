@@ -202,15 +202,19 @@ class AccountDispatcher:
         return found
 
     async def _take(self) -> list[DueListing]:
-        due = await self._store.sync.due(self._account, self._clock.now(), self._settings.take)
+        # At least one full write: a platform whose largest write is a bulk feed (Amazon,
+        # 25,000 listings) must see the whole backlog to choose the feed over single calls.
+        limit = max(self._settings.take, self._adapter.capabilities.max_batch)
+        due = await self._store.sync.due(self._account, self._clock.now(), limit)
         linger = self._settings.linger
         if linger > 0 and may_linger(due, self._adapter.capabilities.max_batch):
             await self._timer.sleep(linger)
-            due = await self._store.sync.due(self._account, self._clock.now(), self._settings.take)
+            due = await self._store.sync.due(self._account, self._clock.now(), limit)
         return due
 
     async def _push(self, batch: list[DueListing]) -> DispatchReport:
         updates = [update_of(d) for d in batch]
+        results: Sequence[ItemResult] = ()
         try:
             results = await self._adapter.push(updates)
         except ChannelError as error:
@@ -222,6 +226,15 @@ class AccountDispatcher:
         # Recorded after the call: a crash in between leaves the listings dirty, and
         # re-sending the same absolute quantities later is harmless.
         await self._store.sync.record(outcomes)
+        # A refused write that says what the channel shows (a compare-and-set that lost to
+        # a sale there): the next attempt compares against that, not what we pushed.
+        seen = [
+            (due.state.listing, result.observed)
+            for due, result in zip(batch, results, strict=False)
+            if result.status is ItemStatus.FAILED_RETRYABLE and result.observed is not None
+        ]
+        if seen:
+            await self._store.sync.channel_shows(seen)
         return DispatchReport.of(outcomes)
 
     def _confirm_later(self, batch: list[DueListing], results: Sequence[ItemResult]) -> None:

@@ -20,6 +20,7 @@ from omnistock.adapters.base import (
     ChannelEvent,
     PreparesWebhooks,
 )
+from omnistock.bus.group import GroupPut
 from omnistock.bus.inbox import Inbox
 from omnistock.domain.errors import (
     ChannelError,
@@ -71,7 +72,7 @@ async def _route_error(request: Request, exc: Exception) -> JSONResponse:
 class _Receiver:
     def __init__(self, lookup: AdapterLookup, inbox: Inbox, max_body: int) -> None:
         self._lookup = lookup
-        self._inbox = inbox
+        self._inbox = GroupPut(inbox)  # concurrent deliveries share a commit
         self._max_body = max_body
 
     async def receive(self, request: Request) -> JSONResponse:

@@ -178,6 +178,9 @@ class SyncStates:
     ) -> list[DueListing]:
         return await self._worker.call(self._repo.listed, account, after, limit)
 
+    async def channel_shows(self, levels: Sequence[tuple[ListingId, int]]) -> None:
+        await self._worker.call(self._repo.channel_shows, levels)
+
     async def observed_many(self, levels: Sequence[tuple[ListingId, int]]) -> int:
         return await self._worker.call(self._repo.observed_many, levels)
 

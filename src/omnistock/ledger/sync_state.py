@@ -112,6 +112,18 @@ _DRIFTED = BulkStatement(
 )
 
 
+# What a channel said it shows when it refused a write: the pushed state from now on.
+_SHOWS = BulkStatement(
+    name="channel_shows",
+    columns=(("listing", "text"), ("quantity", "bigint")),
+    per_row="UPDATE listing_sync SET pushed_qty = ?2, pushed_seq = NULL,"
+    " dirty = CASE WHEN desired_qty <> ?2 THEN 1 ELSE 0 END WHERE listing = ?1",
+    set_based="UPDATE listing_sync AS s SET pushed_qty = r.quantity, pushed_seq = NULL,"
+    " dirty = CASE WHEN s.desired_qty <> r.quantity THEN 1 ELSE 0 END"
+    " FROM {rows} AS r WHERE s.listing = r.listing",
+)
+
+
 def clean_error(error: str | None) -> str:
     """A one-line, bounded error text for a failed push."""
     text = " ".join((error or "push failed").split())
@@ -233,6 +245,13 @@ class SyncStateRepo:
         listing without sync state is skipped. Returns how many were drift."""
         with self._db.transaction():
             return self._db.run_bulk(_DRIFTED, levels)
+
+    def channel_shows(self, levels: Sequence[tuple[ListingId, int]]) -> None:
+        """What the channel answered it shows, for writes it refused: the next write of
+        each listing compares against it (a listing already showing the desired quantity
+        needs none)."""
+        with self._db.transaction():
+            self._db.run_bulk(_SHOWS, levels)
 
     def drift(self, account: AccountId) -> list[ListingSyncState]:
         """Listings of the account whose channel shows a quantity that omnistock did not

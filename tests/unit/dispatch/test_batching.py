@@ -53,9 +53,10 @@ def test_only_a_short_batch_of_increases_may_linger() -> None:
     assert not may_linger([*ups, due("d", 1, pushed=5)], max_batch=100)
 
 
-def test_update_carries_the_latest_desired_quantity_and_its_sequence() -> None:
+def test_update_carries_the_latest_desired_quantity_its_sequence_and_the_pushed_one() -> None:
+    # The channel should show what was pushed last: compare-and-set needs no read first.
     update = update_of(due("a", 4, pushed=9, seq=41))
-    assert (update.quantity, update.sequence, update.expected) == (4, 41, None)
+    assert (update.quantity, update.sequence, update.expected) == (4, 41, 9)
     assert (update.ref.listing, update.ref.sku) == ("a", "SKU-a")
     assert update.ref.external_ids == {"product_id": "7"}
 

@@ -5,6 +5,9 @@ No sockets and no sleeps; fault decisions are checked with fixed random draws.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import time
 from collections.abc import Sequence
 
 import pytest
@@ -112,6 +115,26 @@ def test_an_order_the_platform_refuses_is_not_counted_or_told() -> None:
     shoppers.listeners.append(lambda order_id, line: heard.append(order_id))
     assert shoppers.buy_once() is None
     assert (truth.orders_accepted, truth.available("A"), heard) == (0, 1, [])
+
+
+class SlowShop(FakeShop):
+    """Each order takes 4 ms of the shopper's time (a busy store)."""
+
+    def place_order(self, lines: Sequence[OrderLine]) -> str:
+        time.sleep(0.004)
+        return super().place_order(lines)
+
+
+async def test_shoppers_keep_their_rate_even_when_orders_take_time() -> None:
+    shop = SlowShop({"A": 10_000})
+    shoppers = Shoppers(shop, TruthBook(), seed=1, rate=200.0, max_quantity=1)
+    task = asyncio.create_task(shoppers.run())
+    await asyncio.sleep(1.0)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    # Sleeping 1/rate after each order would give at most 1 / (0.005 + 0.004) = 111.
+    assert 140 <= 10_000 - shop.stock["A"] <= 205
 
 
 def test_storm_window_answers_429_only_inside_the_window() -> None:

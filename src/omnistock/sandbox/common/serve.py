@@ -81,7 +81,9 @@ async def serve_sandbox(
 ) -> None:
     """Bind (port 0 picks a free port), build the sandbox, call `ready` once with the JSON
     line when listening, then serve until cancelled."""
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP given: asyncio sets TCP_NODELAY only on sockets that say they are TCP.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     base_url = _base_url(host, sock.getsockname()[1])

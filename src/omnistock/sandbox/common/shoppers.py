@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Protocol
 
@@ -64,7 +65,9 @@ class Shoppers:
 
     def buy_once(self) -> OrderLine | None:
         """Place one order for a random shown SKU; None when nothing is on show."""
-        shown = sorted((sku, qty) for sku, qty in self._shop.shown().items() if qty > 0)
+        # The store's own order is stable, so the seeded choice is reproducible; sorting
+        # thousands of SKUs per order cost more than the order itself.
+        shown = [(sku, qty) for sku, qty in self._shop.shown().items() if qty > 0]
         if not shown:
             return None
         sku, qty = self._rng.choice(shown)
@@ -79,9 +82,18 @@ class Shoppers:
         return line
 
     async def run(self) -> None:
-        """Shop until cancelled, idling while the rate is 0."""
+        """Shop until cancelled, idling while the rate is 0. Orders fall due on a schedule
+        (one every 1/rate seconds), so the time an order takes does not lower the rate; a
+        backlog of more than a second is dropped rather than bought in a burst."""
+        due: float | None = None
         while True:
             await self._wake.wait()
-            await self._sleep(1.0 / self.rate if self.rate > 0 else 0.0)
+            if self.rate <= 0:
+                due = None
+                continue
+            now = time.monotonic()
+            due = now if due is None or due < now - 1.0 else due
+            due += 1.0 / self.rate
+            await self._sleep(max(due - time.monotonic(), 0.0))
             if self.rate > 0:
                 self.buy_once()

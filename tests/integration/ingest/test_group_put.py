@@ -1,0 +1,90 @@
+"""Group commit into the inbox (SQLite): concurrent callers share writes, each gets its
+own answers, a malformed message fails only its caller, a store failure reaches every
+caller of that write, and a caller that goes away does not lose the others' messages."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from omnistock.bus.group import GroupPut
+from omnistock.bus.inbox import Inbox, InboxKind, InboxMessage
+from omnistock.domain.errors import InvalidInputError, StorageBusyError
+from omnistock.domain.ids import AccountId
+from omnistock.ledger.store import Store
+
+
+def message(key: str) -> InboxMessage:
+    return InboxMessage(
+        kind=InboxKind.CHANNEL_EVENT, account=AccountId("shop"), dedupe_key=key, payload="{}"
+    )
+
+
+class Counting:
+    """The store's inbox, counting its writes (and failing them on demand)."""
+
+    def __init__(self, inbox: Inbox) -> None:
+        self.inbox = inbox
+        self.writes = 0
+        self.fail = False
+
+    async def put(self, messages: Sequence[InboxMessage]) -> list[bool]:
+        self.writes += 1
+        await asyncio.sleep(0.01)  # a commit takes time: later callers queue behind it
+        if self.fail:
+            raise StorageBusyError("database is locked")
+        return await self.inbox.put(messages)
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    opened = await Store.open(f"sqlite:///{tmp_path / 'group.db'}")
+    yield opened
+    await opened.close()
+
+
+async def test_concurrent_callers_share_writes_and_get_their_own_answers(store: Store) -> None:
+    counting = Counting(store.inbox)
+    group = GroupPut(counting)  # type: ignore[arg-type]
+    calls = [group.put([message(f"k{n}"), message(f"k{n % 5}")]) for n in range(20)]
+    answers = await asyncio.gather(*calls)
+    assert counting.writes <= 3  # the first caller's write, then the rest together
+    assert answers[0] == [True, False]  # k0 twice in one call: stored once
+    assert answers[7] == [True, False]  # k7 new, k2 already stored
+    assert (await store.inbox.counts()).pending == 20
+
+
+async def test_a_malformed_message_fails_only_its_caller(store: Store) -> None:
+    group = GroupPut(store.inbox)
+    bad = InboxMessage(kind=InboxKind.CHANNEL_EVENT, account=None, dedupe_key="", payload="{}")
+    good, refused = await asyncio.gather(
+        group.put([message("ok")]), group.put([bad]), return_exceptions=True
+    )
+    assert good == [True]
+    assert isinstance(refused, InvalidInputError)
+    assert "messages[0]" in str(refused)
+
+
+async def test_a_store_failure_reaches_every_caller_of_the_write(store: Store) -> None:
+    counting = Counting(store.inbox)
+    counting.fail = True
+    group = GroupPut(counting)  # type: ignore[arg-type]
+    results = await asyncio.gather(
+        *(group.put([message(f"f{n}")]) for n in range(5)), return_exceptions=True
+    )
+    assert all(isinstance(r, StorageBusyError) for r in results)
+    assert (await store.inbox.counts()).pending == 0
+
+
+async def test_a_caller_that_goes_away_does_not_cancel_the_others_write(store: Store) -> None:
+    group = GroupPut(Counting(store.inbox))  # type: ignore[arg-type]
+    first = asyncio.create_task(group.put([message("a")]))
+    second = asyncio.create_task(group.put([message("b")]))
+    await asyncio.sleep(0)
+    first.cancel()
+    assert await second == [True]
+    await asyncio.sleep(0.05)
+    assert (await store.inbox.counts()).pending == 2  # the cancelled caller's too
