@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
 from omnistock.bench.baselines import PerEventSync, PeriodicSync
 from omnistock.clock import ScaledTime
 from omnistock.domain.allocation import AllocationPolicy
+from omnistock.domain.catalog import Listing
 from omnistock.domain.events import LedgerEvent
 from omnistock.domain.ids import AccountId
 from omnistock.engine import Engine, EngineSettings
@@ -58,6 +59,7 @@ class Rig:
     time: ScaledTime
     periodic: PeriodicSync | None
     per_event: PerEventSync | None
+    _catalog: dict[AccountId, list[Listing]] = field(default_factory=dict)
 
     def write_calls(self) -> dict[AccountId, int]:
         """API calls that set stock since the first sync, per account."""
@@ -77,13 +79,21 @@ class Rig:
         if (await self.store.inbox.counts()).pending:
             return False
         for s in self.merchant.stores:
+            # Not the dirty flags: they are omnistock's bookkeeping, which the baselines,
+            # writing in their own way, never clear.
             shown = s.sandbox.shown()
-            listings = await self.store.catalog.listings(s.account)
+            listings = await self._listings(s.account)
             states = await self.store.sync.get([x.id for x in listings])
             for listing in listings:
                 if shown.get(listing.sku, 0) != states[listing.id].desired_qty:
                     return False
         return True
+
+    async def _listings(self, account: AccountId) -> list[Listing]:
+        # The catalog does not change during a scenario: decode it once, not per check.
+        if account not in self._catalog:
+            self._catalog[account] = await self.store.catalog.listings(account)
+        return self._catalog[account]
 
 
 @contextlib.asynccontextmanager

@@ -8,7 +8,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from omnistock.bench import efficiency, ingest, ledger, oversell, push, scale
+from omnistock.bench import efficiency, ingest, latency, ledger, oversell, push, scale
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -24,6 +24,10 @@ Scenario = Callable[[BenchOptions], Coroutine[Any, Any, dict[str, object]]]
 
 def _ingest(o: BenchOptions) -> Coroutine[Any, Any, dict[str, object]]:
     return ingest.run(ingest.QUICK if o.quick else ingest.FULL, o.repeat, o.postgres)
+
+
+def _latency(o: BenchOptions) -> Coroutine[Any, Any, dict[str, object]]:
+    return latency.run(latency.QUICK if o.quick else latency.FULL, o.repeat)
 
 
 def _efficiency(o: BenchOptions) -> Coroutine[Any, Any, dict[str, object]]:
@@ -49,6 +53,7 @@ def _push(o: BenchOptions) -> Coroutine[Any, Any, dict[str, object]]:
 
 SCENARIOS: dict[str, Scenario] = {
     "ingest": _ingest,
+    "latency": _latency,
     "efficiency": _efficiency,
     "oversell": _oversell,
     "scale": _scale,
@@ -56,4 +61,4 @@ SCENARIOS: dict[str, Scenario] = {
     "push": _push,
 }
 # What `omnistock bench` runs when no scenario is named: the side-by-side comparisons.
-DEFAULT = ("ingest", "efficiency", "oversell", "scale")
+DEFAULT = ("ingest", "latency", "efficiency", "oversell", "scale")

@@ -85,6 +85,9 @@ class FakeShop:
     def shown(self) -> dict[str, int]:
         return dict(self.stock)
 
+    def shown_of(self, sku: str) -> int:
+        return self.stock.get(sku, 0)
+
     def place_order(self, lines: Sequence[OrderLine]) -> str:
         for line in lines:
             self.stock[line.sku] -= line.quantity
@@ -115,6 +118,29 @@ def test_an_order_the_platform_refuses_is_not_counted_or_told() -> None:
     shoppers.listeners.append(lambda order_id, line: heard.append(order_id))
     assert shoppers.buy_once() is None
     assert (truth.orders_accepted, truth.available("A"), heard) == (0, 1, [])
+
+
+class CountingShop(FakeShop):
+    def __init__(self, stock: dict[str, int]) -> None:
+        super().__init__(stock)
+        self.listings = 0
+
+    def shown(self) -> dict[str, int]:
+        self.listings += 1
+        return super().shown()
+
+
+def test_shoppers_do_not_list_the_whole_store_per_order() -> None:
+    shop = CountingShop({f"S{n}": 1_000 for n in range(500)})
+    shoppers = Shoppers(shop, TruthBook(), seed=3, max_quantity=1)
+    assert all(shoppers.buy_once() for _ in range(100))
+    assert shop.listings == 1  # looked once; then a few SKUs per order
+    # Once what it looked at is sold out, it looks again and finds what is left.
+    shop.stock = {f"S{n}": 0 for n in range(500)} | {"LAST": 1}
+    line = shoppers.buy_once()
+    assert line is not None
+    assert line.sku == "LAST"
+    assert shoppers.buy_once() is None
 
 
 class SlowShop(FakeShop):

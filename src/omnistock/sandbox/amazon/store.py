@@ -136,6 +136,11 @@ class AmazonStore:
         self.catch_up()  # shoppers see what Amazon has applied by now
         return {s: lst.quantity for s, lst in self.listings.items() if lst.quantity}
 
+    def shown_of(self, sku: str) -> int:
+        self.catch_up()
+        listing = self.listings.get(sku)
+        return (listing.quantity or 0) if listing is not None else 0
+
     def place_order(self, lines: Sequence[OrderLine]) -> str:
         """A paid MFN order: Amazon takes the units off the listing at once."""
         self.catch_up()

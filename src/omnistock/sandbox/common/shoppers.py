@@ -6,6 +6,7 @@ Each order is also drawn from the harness's truth, so the sandbox can count what
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -13,12 +14,19 @@ from typing import Protocol
 
 from omnistock.sandbox.common.truth import OrderLine, TruthBook
 
+BROWSE_EVERY_S = 1.0
+PICKS_BEFORE_BROWSING = 4
+
 
 class Shop(Protocol):
     """The storefront a platform sandbox exposes to its shoppers."""
 
     def shown(self) -> Mapping[str, int]:
         """Quantity a shopper can buy now, per SKU; SKUs showing 0 may be omitted."""
+        ...
+
+    def shown_of(self, sku: str) -> int:
+        """What one SKU shows now (0 when it is not on show)."""
         ...
 
     def place_order(self, lines: Sequence[OrderLine]) -> str:
@@ -53,6 +61,8 @@ class Shoppers:
         self.set_rate(rate)
         # Called with each order's id (as the platform's API names it) and its line.
         self.listeners: list[Callable[[str, OrderLine], None]] = []
+        self._browsed: list[str] = []  # the SKUs on show when last looked at
+        self._browsed_at = -math.inf
 
     def set_rate(self, rate: float) -> None:
         if rate < 0:
@@ -64,13 +74,15 @@ class Shoppers:
             self._wake.clear()
 
     def buy_once(self) -> OrderLine | None:
-        """Place one order for a random shown SKU; None when nothing is on show."""
-        # The store's own order is stable, so the seeded choice is reproducible; sorting
-        # thousands of SKUs per order cost more than the order itself.
-        shown = [(sku, qty) for sku, qty in self._shop.shown().items() if qty > 0]
-        if not shown:
+        """Place one order for a random shown SKU; None when nothing is on show.
+
+        Listing the whole store per order cost more than the order (thousands of SKUs at
+        hundreds of orders/s), so shoppers look at the store's list once a second and at
+        a few random SKUs of it per order, and list it again when those are sold out."""
+        picked = self._pick()
+        if picked is None:
             return None
-        sku, qty = self._rng.choice(shown)
+        sku, qty = picked
         line = OrderLine(sku=sku, quantity=self._rng.randint(1, min(qty, self._max_quantity)))
         try:
             order_id = self._shop.place_order([line])
@@ -80,6 +92,24 @@ class Shoppers:
         for listener in self.listeners:
             listener(order_id, line)
         return line
+
+    def _pick(self) -> tuple[str, int] | None:
+        now = time.monotonic()
+        if now - self._browsed_at >= BROWSE_EVERY_S:
+            self._browse(now)
+        for _ in range(PICKS_BEFORE_BROWSING if self._browsed else 0):
+            sku = self._rng.choice(self._browsed)
+            qty = self._shop.shown_of(sku)
+            if qty > 0:
+                return sku, qty
+        self._browse(now)
+        shown = [(sku, qty) for sku, qty in self._shop.shown().items() if qty > 0]
+        return self._rng.choice(shown) if shown else None
+
+    def _browse(self, now: float) -> None:
+        # The store's own order is stable, so the seeded choices are reproducible.
+        self._browsed = [sku for sku, qty in self._shop.shown().items() if qty > 0]
+        self._browsed_at = now
 
     async def run(self) -> None:
         """Shop until cancelled, idling while the rate is 0. Orders fall due on a schedule

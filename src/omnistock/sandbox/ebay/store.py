@@ -206,6 +206,9 @@ class EbayStore:
             if self.listing_of(sku) and (qty := self.shown_quantity(sku) or 0) > 0
         }
 
+    def shown_of(self, sku: str) -> int:
+        return (self.shown_quantity(sku) or 0) if self.listing_of(sku) else 0
+
     def place_order(self, lines: Sequence[OrderLine]) -> str:
         for line in lines:
             if (self.shown_quantity(line.sku) or 0) < line.quantity or not self.listing_of(

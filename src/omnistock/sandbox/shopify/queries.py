@@ -8,6 +8,7 @@ from typing import Any
 from omnistock.sandbox.shopify.representation import (
     Obj,
     QueryError,
+    Term,
     Views,
     connection,
     matches,
@@ -37,8 +38,26 @@ class QueryRoot:
 
     def _items(self, query: str | None) -> list[InventoryItem]:
         terms = parse_search(query)
+        direct = self._looked_up(terms)
+        if direct is not None:
+            return sorted(direct, key=lambda i: i.id)
         found = [i for i in self._store.items.values() if matches(terms, _item_fields(i))]
         return sorted(found, key=lambda i: i.id)
+
+    def _looked_up(self, terms: list[Term]) -> list[InventoryItem] | None:
+        """`id:1 OR id:2` or `sku:A OR sku:B` answered from the indexes (a reconciliation
+        asks for hundreds at a time); None for any other query (scanned)."""
+        fields = {t.field for t in terms}
+        if len(fields) != 1 or fields - {"id", "sku"} or any(t.op != ":" for t in terms):
+            return None
+        if fields == {"sku"}:
+            found = (self._store.find_sku(t.value) for t in terms)
+        else:
+            found = (
+                self._store.items.get(int(t.value)) if t.value.isdigit() else None for t in terms
+            )
+        unique = {item.id: item for item in found if item is not None}
+        return list(unique.values())
 
     def inventory_items(
         self,

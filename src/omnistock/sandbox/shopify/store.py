@@ -102,6 +102,7 @@ class ShopifyStore:
         self.locations: dict[int, Location] = {}
         self.location_by_name: dict[str, int] = {}
         self.items: dict[int, InventoryItem] = {}
+        self._by_sku: dict[str, InventoryItem] = {}  # lookups by SKU without a scan
         self.orders: dict[int, Order] = {}
         self.observers: list[StoreObserver] = []
         self.failing_writes: dict[int, int] = {}  # item id -> writes still to refuse
@@ -133,10 +134,11 @@ class ShopifyStore:
         location = self.location_by_name.get(source.location) or self.add_location(source.location)
         item.levels[location] = Level(available=source.initial_quantity, updated_at=now)
         self.items[item.id] = item
+        self._by_sku.setdefault(item.sku, item)
         return item
 
     def find_sku(self, sku: str) -> InventoryItem | None:
-        return next((i for i in self.items.values() if i.sku == sku), None)
+        return self._by_sku.get(sku)
 
     # --- writes ---
 
@@ -164,6 +166,10 @@ class ShopifyStore:
 
     def shown(self) -> dict[str, int]:
         return {i.sku: sum(lv.available for lv in i.levels.values()) for i in self.items.values()}
+
+    def shown_of(self, sku: str) -> int:
+        item = self.find_sku(sku)
+        return 0 if item is None else sum(lv.available for lv in item.levels.values())
 
     def place_order(self, lines: Sequence[OrderLine]) -> str:
         picked = [(self._sku_item(line.sku), line.quantity) for line in lines]

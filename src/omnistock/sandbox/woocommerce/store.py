@@ -119,6 +119,7 @@ class WooStore:
         self.observers: list[StoreObserver] = []
         # item id -> writes still to refuse: a per-item database failure, for fault tests.
         self.failing_writes: dict[int, int] = {}
+        self._by_sku: dict[str, Item] = {}
         for product in catalog.products:
             self.add_product(product)
 
@@ -166,13 +167,20 @@ class WooStore:
         self._refresh(self.variations[vid])
 
     def find_sku(self, sku: str) -> Item | None:
+        """The product (first) or variation with this SKU. From an index rebuilt when it
+        misses or is out of date (the API can change a SKU): lookups are per order."""
+        item = self._by_sku.get(sku)
+        if item is not None and item.sku == sku:
+            return item
+        index: dict[str, Item] = {}
         for product in self.products.values():
-            if product.sku == sku:
-                return product
+            if product.sku:
+                index.setdefault(product.sku, product)
         for variation in self.variations.values():
-            if variation.sku == sku:
-                return variation
-        return None
+            if variation.sku:
+                index.setdefault(variation.sku, variation)
+        self._by_sku = index
+        return index.get(sku)
 
     def stock_holder(self, item: Item) -> Item | None:
         """Where the stock of `item` is counted: itself, its parent ("parent"), or nowhere."""
@@ -229,6 +237,13 @@ class WooStore:
             if holder is not None and holder.stock_status == "instock":
                 shown[item.sku] = holder.stock_quantity or 0
         return shown
+
+    def shown_of(self, sku: str) -> int:
+        item = self.find_sku(sku)
+        holder = None if item is None else self.stock_holder(item)
+        if holder is None or holder.stock_status != "instock":
+            return 0
+        return holder.stock_quantity or 0
 
     def place_order(self, lines: Sequence[OrderLine]) -> str:
         items = [self._line_item(line) for line in lines]
