@@ -32,7 +32,8 @@ from omnistock.merchant import MAIN
 
 TARGET_FEWER_THAN_PER_EVENT = 50.0
 TARGET_OVER_MINIMUM = 1.5
-APPEND_BATCH = 1_000
+# One append: a burst arrives at once (an ERP import), not spread over platform time.
+APPEND_BATCH = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
