@@ -28,6 +28,9 @@ class GroupPut:
             except (InvalidInputError, ValueError) as exc:
                 raise InvalidInputError(f"messages[{index}]", str(exc)) from None
         done: asyncio.Future[list[bool]] = asyncio.get_running_loop().create_future()
+        # A caller that went away (shield) never reads its answer: read a failure for it,
+        # so that a store closing at shutdown is not reported as an unretrieved error.
+        done.add_done_callback(_consume)
         self._waiting.append((messages, done))
         if self._writer is None or self._writer.done():
             # A task of its own: a caller that goes away (its client disconnected) must
@@ -54,3 +57,8 @@ class GroupPut:
         for messages, done in group:
             done.set_result(stored[start : start + len(messages)])
             start += len(messages)
+
+
+def _consume(done: asyncio.Future[list[bool]]) -> None:
+    if not done.cancelled():
+        done.exception()
