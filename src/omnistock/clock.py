@@ -90,3 +90,12 @@ class ScaledTime:
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(max(seconds, 0.0) / self.scale)
+
+
+async def sleep_or_stop(timer: Timer, seconds: float, stop: asyncio.Event) -> None:
+    """Sleep `seconds` on `timer`, or less if `stop` is set meanwhile."""
+    sleeper = asyncio.ensure_future(timer.sleep(seconds))
+    stopper = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    for task in (sleeper, stopper):
+        task.cancel()

@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from omnistock.adapters.base import ChannelAdapter
 from omnistock.api.app import create_api
 from omnistock.api.common import authorize
-from omnistock.clock import Clock, Timer
+from omnistock.clock import Clock, Timer, sleep_or_stop
 from omnistock.dispatch.circuit import CircuitState
 from omnistock.dispatch.dispatcher import AccountDispatcher, DispatchSettings
 from omnistock.domain.errors import ChannelError
@@ -251,7 +251,7 @@ class Engine:
             # (checkout holds through the API).
             await self.feeds.publish_pending()
             await self._watch_circuits()
-            await _sleep_or_stop(self._timer, self._settings.sweep_s, stop)
+            await sleep_or_stop(self._timer, self._settings.sweep_s, stop)
 
     async def _watch_circuits(self) -> None:
         for account, dispatcher in self.dispatchers.items():
@@ -265,14 +265,6 @@ class Engine:
                     {"account": account, "circuit": state.value},
                     self._clock.now(),
                 )
-
-
-async def _sleep_or_stop(timer: Timer, seconds: float, stop: asyncio.Event) -> None:
-    sleeper = asyncio.ensure_future(timer.sleep(seconds))
-    stopper = asyncio.ensure_future(stop.wait())
-    await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    for task in (sleeper, stopper):
-        task.cancel()
 
 
 async def _until(stop: asyncio.Event, work: Coroutine[Any, Any, None]) -> None:

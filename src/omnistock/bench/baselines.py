@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from omnistock.adapters.base import ChannelAdapter, ListingRef, StockUpdate
-from omnistock.clock import Timer
+from omnistock.clock import Timer, sleep_or_stop
 from omnistock.dispatch.batching import pack, update_of
 from omnistock.domain.allocation import AllocationPolicy, desired_quantity
 from omnistock.domain.balance import ZERO, Balance, apply
@@ -65,7 +65,7 @@ class PeriodicSync:
         """A full push every period, the first one period from now (the accounts were
         just synced in full)."""
         while True:
-            await _sleep_or_stop(self._timer, self._period_s, stop)
+            await sleep_or_stop(self._timer, self._period_s, stop)
             if stop.is_set():
                 return
             async with asyncio.TaskGroup() as tg:
@@ -196,14 +196,6 @@ class PerEventSync:
             except ChannelError as error:
                 logger.info("per-event push to %s failed: %s", account, error)
                 return
-
-
-async def _sleep_or_stop(timer: Timer, seconds: float, stop: asyncio.Event) -> None:
-    sleeper = asyncio.ensure_future(timer.sleep(seconds))
-    stopper = asyncio.ensure_future(stop.wait())
-    await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    for task in (sleeper, stopper):
-        task.cancel()
 
 
 async def _sleep_or_stop_real(seconds: float, stop: asyncio.Event) -> None:
