@@ -35,6 +35,7 @@ from omnistock.ingest.import_runner import ImportSummary, run_import
 from omnistock.ingest.imports import ImportFormat, ImportMode
 from omnistock.ledger.store import Store
 from omnistock.merchant import PLATFORM_ORDER
+from omnistock.process import configure as configure_process
 from omnistock.runner import dry_run as preview_first_sync
 from omnistock.runner import run_engine
 from omnistock.sandbox.registry import SANDBOXES, serve
@@ -55,6 +56,11 @@ app.add_typer(credentials_app, name="credentials")
 token_app = typer.Typer(no_args_is_help=True, help="Bearer tokens of the HTTP API.")
 app.add_typer(token_app, name="token")
 console = Console()
+
+
+@app.callback()
+def _process() -> None:
+    configure_process()
 
 
 @app.command()

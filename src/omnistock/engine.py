@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import Coroutine, Mapping
+from collections.abc import Coroutine, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,7 @@ from omnistock.dispatch.circuit import CircuitState
 from omnistock.dispatch.dispatcher import AccountDispatcher, DispatchSettings
 from omnistock.domain.errors import ChannelError
 from omnistock.domain.ids import AccountId, ListingId
+from omnistock.ingest.listing_index import ListingIndex
 from omnistock.ingest.orders import DriftObservation
 from omnistock.ingest.pollers import OrderPoller, PollInterval
 from omnistock.ingest.processor import InboxProcessor, ProcessReport
@@ -184,6 +185,14 @@ class Engine:
             counts[account] = len(report.updates)
         return counts
 
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """No dispatcher starts a pass meanwhile (see AccountDispatcher.held)."""
+        with contextlib.ExitStack() as stack:
+            for dispatcher in self.dispatchers.values():
+                stack.enter_context(dispatcher.held())
+            yield
+
     async def _after_processing(self, report: ProcessReport) -> None:
         self.stats.add(report)
         self._wake_dispatchers()
@@ -241,7 +250,9 @@ class Engine:
     async def _sweep(self, stop: asyncio.Event) -> None:
         next_reconcile = self._timer.monotonic() + self._settings.reconcile_every_s
         while not stop.is_set():
-            if self._timer.monotonic() >= next_reconcile:
+            # Reconciling records drift for the dispatchers to overwrite: not when they are
+            # off (the benchmarks' baselines write instead of them).
+            if self._settings.pushing and self._timer.monotonic() >= next_reconcile:
                 await self.reconcile()
                 next_reconcile = self._timer.monotonic() + self._settings.reconcile_every_s
             expired = await self._store.reservations.expire_due(self._clock.now())
@@ -274,29 +285,3 @@ async def _until(stop: asyncio.Event, work: Coroutine[Any, Any, None]) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
-
-
-class ListingIndex:
-    """An account's listing by the ids its channel reports, loaded once per account and
-    again on a miss (a listing added since), at most every `reload_s`: a webhook naming a
-    product omnistock does not sync must not reload the catalog each time."""
-
-    def __init__(self, store: Store, timer: Timer, *, reload_s: float = 5.0) -> None:
-        self._store = store
-        self._timer = timer
-        self._reload_s = reload_s
-        self._by_account: dict[AccountId, dict[frozenset[tuple[str, str]], ListingId]] = {}
-        self._loaded_at: dict[AccountId, float] = {}
-
-    async def find(self, account: AccountId, external_ids: Mapping[str, str]) -> ListingId | None:
-        key = frozenset(external_ids.items())
-        index = self._by_account.get(account)
-        if index is not None and key in index:
-            return index[key]
-        now = self._timer.monotonic()
-        if index is None or now - self._loaded_at[account] >= self._reload_s:
-            listings = await self._store.catalog.listings(account)
-            index = {frozenset(x.external_ids.items()): x.id for x in listings}
-            self._by_account[account] = index
-            self._loaded_at[account] = now
-        return index.get(key)

@@ -226,3 +226,14 @@ class SyncStateContract(StoreBacked):
         rest = await store.sync.listed(SHOP, first[-1].state.listing)
         assert [d.state.listing for d in first + rest] == ["shop:A", "shop:B", "shop:C"]
         assert [d.state.desired_qty for d in first + rest] == [5, 0, 0]
+        slim = await store.sync.listed_slim(SHOP, limit=2)
+        slim += await store.sync.listed_slim(SHOP, slim[-1].listing)
+        assert [(r.listing, r.sku, r.desired_qty, r.pushed_qty) for r in slim] == [
+            ("shop:A", "A", 5, 5),
+            ("shop:B", "B", 0, 0),
+            ("shop:C", "C", 0, None),
+        ]
+        assert [(r.desired_seq, r.external_ids) for r in slim] == [
+            (d.state.desired_seq, d.external_ids) for d in first + rest
+        ]
+        assert await store.sync.listed_slim(AccountId("other")) == []

@@ -194,6 +194,17 @@ class PreparesWebhooks(Protocol):
 
 
 @runtime_checkable
+class GroupsWrites(Protocol):
+    """An adapter whose platform writes listings in separate groups: one call never mixes
+    two groups (WooCommerce writes variations through their parent product's endpoint).
+    The dispatcher packs each batch from one group, so a batch is one call."""
+
+    def write_group(self, ref: ListingRef) -> str:
+        """The group `ref` is written in (any string; an unaddressable ref any group)."""
+        ...
+
+
+@runtime_checkable
 class AnswersChallenges(Protocol):
     """An adapter whose platform proves the endpoint before sending to it (eBay's
     `GET endpoint?challenge_code=...`)."""

@@ -89,6 +89,15 @@ class Rig:
                     return False
         return True
 
+    async def quiet(self) -> None:
+        """Wait until every notification the stores sent so far has been delivered and the
+        engine has processed it (a scenario then starts from a shop at rest, not with the
+        first sync's echoes still arriving, late by minutes of platform time)."""
+        for s in self.merchant.stores:
+            await s.sandbox.delivered()
+        while (await self.store.inbox.counts()).pending:  # noqa: ASYNC110 - nothing signals it
+            await asyncio.sleep(0.02)
+
     async def _listings(self, account: AccountId) -> list[Listing]:
         # The catalog does not change during a scenario: decode it once, not per check.
         if account not in self._catalog:

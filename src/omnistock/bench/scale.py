@@ -11,11 +11,7 @@ process of its own whose time is reported but excluded from the two measured ope
 - reconcile: after the first push is recorded, every account's dispatcher reads what its
   channel shows for every listing (`reconcile()`, one account after the other as
   Engine.reconcile runs them; the channel answers in process from a formula, `drift` of its
-  listings showing another level) and records each level.
-
-`reconcile_streamed` measures the change proposed where `reconcile` misses its targets: the
-same reads, compared in memory with the sync state page by page, recording only the
-candidates for drift (see `streamed_reconcile`)."""
+  listings showing another level) and records each level."""
 
 from __future__ import annotations
 
@@ -48,7 +44,7 @@ from omnistock.adapters.base import (
 )
 from omnistock.bench.stats import spread
 from omnistock.clock import SystemClock, SystemTimer
-from omnistock.dispatch.batching import pack, update_of
+from omnistock.dispatch.batching import pack
 from omnistock.dispatch.dispatcher import AccountDispatcher, DispatchSettings
 from omnistock.domain.allocation import AllocationPolicy, desired_from_total
 from omnistock.domain.catalog import ChannelAccount, Item, Listing, Location
@@ -56,6 +52,7 @@ from omnistock.domain.events import StockReceived
 from omnistock.domain.ids import AccountId, ListingId, LocationId, Sku
 from omnistock.ledger.store import Store
 from omnistock.ledger.sync_state import PushOutcome, PushStatus
+from omnistock.process import configure as configure_process
 
 PLATFORMS = ("amazon", "ebay", "shopify", "woocommerce")
 CAPABILITIES: Mapping[str, Capabilities] = {
@@ -97,13 +94,20 @@ def listing_of(platform: str, i: int) -> ListingId:
     return ListingId(f"{platform}:{sku_of(i)}")
 
 
+# Built once: the in-process channel answers millions of reads from them.
+_POLICIES = {
+    platform: AllocationPolicy(safety_buffer=1, share=0.9 if platform == "amazon" else 1.0)
+    for platform in PLATFORMS
+}
+
+
 def stock_of(i: int) -> int:
     """Units received for SKU i (1-60; with a safety buffer of 1, one SKU in 60 shows 0)."""
     return 1 + (i * 7919) % 60
 
 
 def policy_of(platform: str) -> AllocationPolicy:
-    return AllocationPolicy(safety_buffer=1, share=0.9 if platform == "amazon" else 1.0)
+    return _POLICIES[platform]
 
 
 def desired_of(platform: str, i: int) -> int:
@@ -274,26 +278,6 @@ async def reconcile(store: Store, size: ScaleSize) -> dict[str, int]:
     return {d.account: await d.reconcile() for d in dispatchers(store, size)}
 
 
-async def streamed_reconcile(store: Store, size: ScaleSize) -> dict[str, int]:
-    """The proposed reconciliation: page by page (never every listing at once), the levels
-    read are compared with the page's sync state, and only a level that is neither the
-    pushed nor the desired quantity goes to `observed` (which decides again, atomically)."""
-
-    async def one(platform: str) -> int:
-        account, channel = AccountId(platform), ReportingChannel(platform, drifted(platform, size))
-        found, after = 0, None
-        while page := await store.sync.listed(account, after, size.take):
-            after = page[-1].state.listing
-            levels = await channel.read([update_of(d).ref for d in page])
-            for due, level in zip(page, levels, strict=True):
-                state, shown = due.state, level.quantity
-                if shown is not None and shown not in (state.pushed_qty, state.desired_qty):
-                    found += await store.sync.observed(level.listing, shown)
-        return found
-
-    return {p: await one(p) for p in PLATFORMS}
-
-
 async def drift_recorded(store: Store) -> dict[str, set[ListingId]]:
     return {p: {s.listing for s in await store.sync.drift(AccountId(p))} for p in PLATFORMS}
 
@@ -371,13 +355,12 @@ def _covers(platform: str, batches: list[list[StockUpdate]], size: ScaleSize) ->
     )
 
 
-async def _timed_reconcile(url: str, size: ScaleSize, streamed: bool) -> Figures:
-    run = streamed_reconcile if streamed else reconcile
+async def _timed_reconcile(url: str, size: ScaleSize) -> Figures:
     store = await Store.open(url)
     try:
         baseline = _peak_rss_mb()
         started = time.perf_counter()
-        found = await run(store, size)
+        found = await reconcile(store, size)
         seconds, peak = _since(started), _peak_rss_mb()
         exact = await drift_recorded(store) == expected_drift(size)
     finally:
@@ -391,26 +374,18 @@ async def _timed_reconcile(url: str, size: ScaleSize, streamed: bool) -> Figures
     }
 
 
-async def _timed_dispatcher_reconcile(url: str, size: ScaleSize) -> Figures:
-    return await _timed_reconcile(url, size, streamed=False)
-
-
-async def _timed_streamed_reconcile(url: str, size: ScaleSize) -> Figures:
-    return await _timed_reconcile(url, size, streamed=True)
-
-
 _OPERATIONS: Mapping[str, Callable[[str, ScaleSize], Coroutine[Any, Any, Figures]]] = {
     "load": _timed_load,
     "record_first_push": _timed_push_record,
     "plan": _timed_plan,
-    "reconcile": _timed_dispatcher_reconcile,
-    "reconcile_streamed": _timed_streamed_reconcile,
+    "reconcile": _timed_reconcile,
 }
 
 
 def main(args: Sequence[str]) -> None:
     """The child's entry: `<operation> <url> <size as JSON>`; writes its figures as JSON."""
     name, url, size = args
+    configure_process()  # as every `omnistock` command runs
     figures = asyncio.run(_OPERATIONS[name](url, ScaleSize(**json.loads(size))))
     figures.setdefault("peak_rss_mb", _peak_rss_mb())
     sys.stdout.write(json.dumps(figures))
@@ -450,11 +425,8 @@ async def run(size: ScaleSize, repeat: int) -> dict[str, object]:
         loaded = await in_fresh_process("load", url, size)
         plans = [await in_fresh_process("plan", url, size) for _ in range(repeat)]
         pushed = await in_fresh_process("record_first_push", url, size)
-        reconciles, streamed = [], []
-        for _ in range(repeat):
-            reconciles.append(await _on_copy("reconcile", db, size))
-            streamed.append(await _on_copy("reconcile_streamed", db, size))
-    return _result(size, loaded, pushed, plans, reconciles, streamed)
+        reconciles = [await _on_copy("reconcile", db, size) for _ in range(repeat)]
+    return _result(size, loaded, pushed, plans, reconciles)
 
 
 def _result(
@@ -463,7 +435,6 @@ def _result(
     pushed: Figures,
     plans: list[Figures],
     reconciles: list[Figures],
-    streamed: list[Figures],
 ) -> dict[str, object]:
     plan, recon = _operation_figures(plans), _operation_figures(reconciles)
     met = {
@@ -484,7 +455,6 @@ def _result(
                 "calls": {p: plans[0][f"calls_{p}"] for p in PLATFORMS},
             },
             "reconcile": {**recon, **_drift(size, reconciles)},
-            "reconcile_streamed": {**_operation_figures(streamed), **_drift(size, streamed)},
             "load": {
                 "seconds": spread([float(loaded["seconds"])]),
                 **{k: round(float(v), 1) for k, v in loaded.items() if k.endswith("_seconds")},

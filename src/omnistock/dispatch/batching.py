@@ -4,7 +4,7 @@ Pure: risk orders decreases to zero or low stock before mere increases, which ma
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from omnistock.adapters.base import ListingRef, StockUpdate
@@ -35,6 +35,25 @@ def pack(items: Sequence[T], size: int) -> list[list[T]]:
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
+def pack_grouped(items: Sequence[T], size: int, group: Callable[[T], str]) -> list[list[T]]:
+    """Batches of at most `size` items of one group each (a platform that writes groups
+    through separate calls), as few as the groups allow. Batches come in the order of their
+    first item, so the most urgent item still goes first; items of its group ride along,
+    which costs no extra call."""
+    if size < 1:
+        raise ValueError(f"batch size must be >= 1, got {size}")
+    batches: list[list[T]] = []
+    open_batch: dict[str, list[T]] = {}
+    for item in items:
+        key = group(item)
+        batch = open_batch.get(key)
+        if batch is None or len(batch) >= size:
+            batch = open_batch[key] = []
+            batches.append(batch)
+        batch.append(item)
+    return batches
+
+
 def may_linger(due: Sequence[DueListing], max_batch: int) -> bool:
     """Whether waiting briefly for a fuller batch costs nothing but a little latency:
     the listings due would not fill one batch and none of them lowers the shown stock."""
@@ -43,14 +62,18 @@ def may_linger(due: Sequence[DueListing], max_batch: int) -> bool:
     return all(risk(d.state) == Priority.INCREASE for d in due)
 
 
+def ref_of(due: DueListing) -> ListingRef:
+    """The listing as its adapter addresses it."""
+    return ListingRef(listing=due.state.listing, sku=due.sku, external_ids=due.external_ids)
+
+
 def update_of(due: DueListing) -> StockUpdate:
     """The write of the listing's latest desired quantity (all earlier ones coalesced),
     expecting the channel to show what was last pushed (or what it last said it shows):
     a platform with compare-and-set then needs no read first."""
     state = due.state
-    ref = ListingRef(listing=state.listing, sku=due.sku, external_ids=due.external_ids)
     return StockUpdate(
-        ref=ref,
+        ref=ref_of(due),
         quantity=state.desired_qty,
         sequence=state.desired_seq,
         expected=state.pushed_qty,

@@ -9,33 +9,45 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Coroutine, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from omnistock.adapters.base import (
     ChannelAdapter,
+    GroupsWrites,
     ItemResult,
     ItemStatus,
     ListingRef,
     ObservedLevel,
+    StockUpdate,
 )
 from omnistock.adapters.ratelimit import RateLimiter
 from omnistock.clock import Clock, Timer
-from omnistock.dispatch.batching import by_risk, may_linger, pack, update_of
+from omnistock.dispatch.batching import (
+    by_risk,
+    may_linger,
+    pack,
+    pack_grouped,
+    ref_of,
+    update_of,
+)
 from omnistock.dispatch.circuit import CircuitBreaker, CircuitSettings
 from omnistock.dispatch.report import DispatchReport, FirstSyncReport
 from omnistock.dispatch.retry import Backoff, RetryPolicy
 from omnistock.domain.errors import AuthFailedError, ChannelError
 from omnistock.domain.ids import AccountId, ListingId, Sku
 from omnistock.ledger.store import Store
-from omnistock.ledger.sync_state import DueListing, PushOutcome
+from omnistock.ledger.sync_state import DueListing, Listed, PushOutcome
 
 logger = logging.getLogger(__name__)
 
 
 # A poll waits this long, then asks again, while pushes are in progress.
 POLL_YIELD_S = 0.2
-RECONCILE_PAGE = 5_000  # listings read from the store (and the channel) per step
+RECONCILE_PAGE = 5_000  # listings read from the store (and the channel) per step, in a
+# first sync's plan and a reconciliation
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -78,6 +90,9 @@ class AccountDispatcher:
         self._backoff = Backoff(self._settings.retry, rng or random.Random())
         self.circuit = CircuitBreaker(timer, self._settings.circuit)
         self._wake = asyncio.Event()
+        self._released = asyncio.Event()
+        self._released.set()
+        self._holds = 0
         self.pushing = False
         self._to_verify: set[Sku] = set()
         self._to_confirm: dict[Sku, float] = {}  # accepted writes: read back at this time
@@ -105,8 +120,25 @@ class AccountDispatcher:
         """Pass after pass until `stop` is set, waiting in between for the next due time,
         a `wake()`, or the end of a pause (limiter, open circuit); never busy-spins."""
         while not stop.is_set():
+            if not self._released.is_set():
+                await _first_of(self._released.wait(), stop.wait())
+                continue
             report = await self.run_once()
             await self._pause(await self._wait_after(report), stop)
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """No pass starts meanwhile (one under way finishes): changes that arrive together
+        in several appends (an import, a burst) are then pushed coalesced, once."""
+        self._holds += 1
+        self._released.clear()
+        try:
+            yield
+        finally:
+            self._holds -= 1
+            if not self._holds:
+                self._released.set()
+                self._wake.set()
 
     async def run_once(self) -> DispatchReport:
         """One pass: push every listing due now, most urgent first, batch by batch, and
@@ -116,10 +148,9 @@ class AccountDispatcher:
             return DispatchReport(circuit_open=True)
         await self._verify()
         report = DispatchReport()
-        max_batch = self._adapter.capabilities.max_batch
         self.pushing = True
         try:
-            for batch in pack(by_risk(await self._take()), max_batch):
+            for batch in self._batches(by_risk(await self._take())):
                 if not self.circuit.allow():
                     return report + DispatchReport(circuit_open=True)
                 report += await self._push(batch)
@@ -135,7 +166,15 @@ class AccountDispatcher:
     async def first_sync(self, *, dry_run: bool) -> FirstSyncReport:
         """Push every listing of the account once (an account just connected). With
         `dry_run`, return the writes it would make without calling the platform."""
-        updates = tuple(update_of(d) for d in await self._every_listing())
+        updates = tuple(
+            StockUpdate(
+                ref=_ref(row),
+                quantity=row.desired_qty,
+                sequence=row.desired_seq,
+                expected=row.pushed_qty,
+            )
+            for row in await self._every_listing()
+        )
         if dry_run:
             return FirstSyncReport(updates=updates, dry_run=True)
         await self._store.sync.resync(self._account)
@@ -153,9 +192,11 @@ class AccountDispatcher:
         drifted = 0
         after: ListingId | None = None
         # Page by page, never the whole account in memory (millions of listings).
-        while page := await self._store.sync.listed(self._account, after, RECONCILE_PAGE):
-            after = page[-1].state.listing
-            drifted += await self._record_levels(page, await self._adapter.read(_refs(page)))
+        while page := await self._store.sync.listed_slim(self._account, after, RECONCILE_PAGE):
+            after = page[-1].listing
+            known = {row.listing: (row.pushed_qty, row.desired_qty) for row in page}
+            levels = await self._adapter.read([_ref(row) for row in page])
+            drifted += await self._record_levels(known, levels)
         if drifted:
             self.wake()
         return drifted
@@ -172,31 +213,33 @@ class AccountDispatcher:
         listings = await self._store.sync.of_skus(self._account, skus)
         try:
             for page in pack(listings, self._settings.take):
-                await self._record_levels(page, await self._adapter.read(_refs(page)))
+                known = {d.state.listing: (d.state.pushed_qty, d.state.desired_qty) for d in page}
+                await self._record_levels(known, await self._adapter.read(_refs(page)))
         except ChannelError as error:
             # The periodic reconcile reads every listing anyway; a failing channel is the
             # circuit's business, not a reason to hold up the pushes.
             logger.info("%s: reading back %d SKUs failed: %s", self._account, len(skus), error)
 
     async def _record_levels(
-        self, page: Sequence[DueListing], levels: Sequence[ObservedLevel]
+        self,
+        known: Mapping[ListingId, tuple[int | None, int]],
+        levels: Sequence[ObservedLevel],
     ) -> int:
-        """Record the levels that match neither the pushed nor the desired quantity of the
-        page's state (the store checks again, in one transaction); returns the drift count."""
-        states = {d.state.listing: d.state for d in page}
+        """Record the levels that match neither the pushed nor the desired quantity `known`
+        (the store checks again, in one transaction); returns the drift count."""
         suspects = [
             (level.listing, level.quantity)
             for level in levels
             if level.quantity is not None
-            and (state := states.get(level.listing)) is not None
-            and level.quantity not in (state.pushed_qty, state.desired_qty)
+            and (pair := known.get(level.listing)) is not None
+            and level.quantity not in pair
         ]
         return await self._store.sync.observed_many(suspects) if suspects else 0
 
-    async def _every_listing(self) -> list[DueListing]:
-        found: list[DueListing] = []
-        while page := await self._store.sync.listed(
-            self._account, found[-1].state.listing if found else None, self._settings.take
+    async def _every_listing(self) -> list[Listed]:
+        found: list[Listed] = []
+        while page := await self._store.sync.listed_slim(
+            self._account, found[-1].listing if found else None, RECONCILE_PAGE
         ):
             found.extend(page)
         return found
@@ -205,12 +248,30 @@ class AccountDispatcher:
         # At least one full write: a platform whose largest write is a bulk feed (Amazon,
         # 25,000 listings) must see the whole backlog to choose the feed over single calls.
         limit = max(self._settings.take, self._adapter.capabilities.max_batch)
-        due = await self._store.sync.due(self._account, self._clock.now(), limit)
+        due = await self._due(limit)
         linger = self._settings.linger
         if linger > 0 and may_linger(due, self._adapter.capabilities.max_batch):
             await self._timer.sleep(linger)
-            due = await self._store.sync.due(self._account, self._clock.now(), limit)
+            due = await self._due(limit)
         return due
+
+    async def _due(self, limit: int) -> list[DueListing]:
+        adapter = self._adapter
+        if not isinstance(adapter, GroupsWrites):
+            return await self._store.sync.due(self._account, self._clock.now(), limit)
+        # A write group cut at the limit would cost a second call next pass: look up to twice
+        # as far and bring along the due listings of the groups already taken.
+        due = await self._store.sync.due(self._account, self._clock.now(), 2 * limit)
+        head, tail = due[:limit], due[limit:]
+        taken = {adapter.write_group(ref_of(d)) for d in head}
+        return head + [d for d in tail if adapter.write_group(ref_of(d)) in taken]
+
+    def _batches(self, due: Sequence[DueListing]) -> list[list[DueListing]]:
+        max_batch = self._adapter.capabilities.max_batch
+        adapter = self._adapter
+        if isinstance(adapter, GroupsWrites):
+            return pack_grouped(due, max_batch, lambda d: adapter.write_group(ref_of(d)))
+        return pack(due, max_batch)
 
     async def _push(self, batch: list[DueListing]) -> DispatchReport:
         updates = [update_of(d) for d in batch]
@@ -266,18 +327,23 @@ class AccountDispatcher:
         return max(wait, floor, pause, self.circuit.retry_in())
 
     async def _pause(self, seconds: float, stop: asyncio.Event) -> None:
-        waits = [
-            asyncio.ensure_future(self._timer.sleep(seconds)),
-            asyncio.ensure_future(self._wake.wait()),
-            asyncio.ensure_future(stop.wait()),
-        ]
-        try:
-            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiting in waits:
-                waiting.cancel()
-            await asyncio.gather(*waits, return_exceptions=True)
+        await _first_of(self._timer.sleep(seconds), self._wake.wait(), stop.wait())
+
+
+async def _first_of(*waits: Coroutine[Any, Any, object]) -> None:
+    """Wait until one of `waits` is done; cancel the others."""
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _ref(row: Listed) -> ListingRef:
+    return ListingRef(listing=row.listing, sku=row.sku, external_ids=row.external_ids)
 
 
 def _refs(page: Sequence[DueListing]) -> list[ListingRef]:
-    return [update_of(d).ref for d in page]
+    return [ref_of(d) for d in page]

@@ -21,6 +21,10 @@ class RetryPolicy:
     base: float = 0.5  # seconds; the first retry waits up to this
     cap: float = 60.0  # the longest transient backoff
     permanent: float = 900.0  # a permanent failure is retried after this (a fix may come)
+    # A write refused because the level moved (a compare-and-set lost to a sale on the
+    # channel) says what the channel shows: the retry compares against that, so it goes at
+    # once, for this many refusals in a row; then it backs off like any failure.
+    raced_now: int = 3
 
 
 class Backoff:
@@ -40,9 +44,16 @@ class Backoff:
     ) -> list[PushOutcome]:
         """One outcome per item of a call that answered (a batch may half-succeed)."""
         pairs = list(zip(batch, results, strict=True))
-        retry = [(d.state.attempts, r.retry_after) for d, r in pairs if _retryable(r)]
+        retry = [
+            (d.state.attempts, r.retry_after)
+            for d, r in pairs
+            if _retryable(r) and not self._raced(d, r)
+        ]
         delay = self._shared(retry)
-        return [self._result(due, result, now, delay) for due, result in pairs]
+        return [
+            self._result(due, result, now, 0.0 if self._raced(due, result) else delay)
+            for due, result in pairs
+        ]
 
     def failed_call(
         self, batch: Sequence[DueListing], error: ChannelError, now: datetime
@@ -59,6 +70,13 @@ class Backoff:
     ) -> list[PushOutcome]:
         """Every item retried after `seconds` (when the circuit will let a probe through)."""
         return [self._failed(d, PushStatus.PERMANENT, str(error), now, seconds) for d in batch]
+
+    def _raced(self, due: DueListing, result: ItemResult) -> bool:
+        return (
+            _retryable(result)
+            and result.observed is not None
+            and due.state.attempts < self._policy.raced_now
+        )
 
     def _shared(self, failures: Sequence[tuple[int, float | None]]) -> float:
         # One delay per call: items that failed together are retried together, in one

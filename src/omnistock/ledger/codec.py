@@ -7,9 +7,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
+import msgspec
+
 from omnistock.domain.allocation import AllocationPolicy, PolicyOverride
 from omnistock.domain.errors import InvalidInputError
 from omnistock.domain.ids import LocationId
+
+# Ids and settings are printable texts (domain.catalog checks them before they are stored).
+_MAPPING = msgspec.json.Decoder(dict[str, str])
 
 
 def _locations(value: object) -> frozenset[LocationId] | None:
@@ -69,5 +74,8 @@ def encode_mapping(value: Mapping[str, str]) -> str:
 
 
 def decode_mapping(text: str) -> dict[str, str]:
-    data = json.loads(text)
-    return {str(k): str(v) for k, v in data.items()}
+    """Raises InvalidInputError when the row is not a JSON object of texts."""
+    try:
+        return _MAPPING.decode(text)
+    except msgspec.DecodeError as exc:  # ValidationError is a DecodeError
+        raise InvalidInputError("stored mapping", str(exc)) from exc

@@ -44,6 +44,7 @@ from omnistock.ledger.notifications import (
 from omnistock.ledger.reservations import Reservation, ReservationLine, ReservationRepo
 from omnistock.ledger.sync_state import (
     DueListing,
+    Listed,
     ListingSyncState,
     PushOutcome,
     SyncStateRepo,
@@ -177,6 +178,11 @@ class SyncStates:
         self, account: AccountId, after: ListingId | None = None, limit: int = 1000
     ) -> list[DueListing]:
         return await self._worker.call(self._repo.listed, account, after, limit)
+
+    async def listed_slim(
+        self, account: AccountId, after: ListingId | None = None, limit: int = 1000
+    ) -> list[Listed]:
+        return await self._worker.call(self._repo.listed_slim, account, after, limit)
 
     async def channel_shows(self, levels: Sequence[tuple[ListingId, int]]) -> None:
         await self._worker.call(self._repo.channel_shows, levels)

@@ -8,6 +8,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 from omnistock.domain.errors import UnknownEntityError
 from omnistock.domain.ids import AccountId, ListingId, Sku
@@ -44,6 +45,18 @@ class DueListing:
     state: ListingSyncState
     sku: Sku
     external_ids: Mapping[str, str]
+
+
+class Listed(NamedTuple):
+    """A listing's addressing and quantities, no more: what a first sync's plan and a
+    reconciliation need for each of an account's (possibly millions of) listings."""
+
+    listing: ListingId
+    sku: Sku
+    external_ids: Mapping[str, str]
+    desired_qty: int
+    desired_seq: int
+    pushed_qty: int | None
 
 
 class PushStatus(StrEnum):
@@ -184,6 +197,22 @@ class SyncStateRepo:
             (account, after or "", limit),
         )
         return [self._due(row) for row in rows]
+
+    def listed_slim(
+        self, account: AccountId, after: ListingId | None = None, limit: int = 1000
+    ) -> list[Listed]:
+        """`listed` with only what is needed to write or read each listing back: the same
+        pages, several times cheaper per row."""
+        rows = self._db.rows(
+            "SELECT s.listing, l.sku, l.external_ids, s.desired_qty, s.desired_seq,"
+            " s.pushed_qty FROM listing_sync s JOIN listings l ON l.id = s.listing"
+            " WHERE s.account = ? AND s.listing > ? ORDER BY s.listing LIMIT ?",
+            (account, after or "", limit),
+        )
+        return [
+            Listed(listing, sku, decode_mapping(ids), desired, seq, pushed)
+            for listing, sku, ids, desired, seq, pushed in rows
+        ]
 
     def of_skus(self, account: AccountId, skus: Collection[Sku]) -> list[DueListing]:
         """The account's listings of these SKUs, with their sync state, by listing id."""

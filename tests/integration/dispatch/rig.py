@@ -17,6 +17,7 @@ from omnistock.adapters.base import (
     Capabilities,
     ChannelAdapter,
     ChannelEvent,
+    GroupsWrites,
     ItemResult,
     ListingRef,
     ObservedLevel,
@@ -60,6 +61,10 @@ class RecordingAdapter:
     @property
     def capabilities(self) -> Capabilities:
         return self._inner.capabilities
+
+    def write_group(self, ref: ListingRef) -> str:
+        assert isinstance(self._inner, GroupsWrites)
+        return self._inner.write_group(ref)
 
     async def push(self, updates: Sequence[StockUpdate]) -> Sequence[ItemResult]:
         self.pushes.append(list(updates))
@@ -108,9 +113,12 @@ class Rig:
             rng=random.Random(7),
         )
 
-    async def add_listings(self, count: int, quantity: int = 5) -> list[ListingRef]:
-        """Sandbox products shown at `quantity`, listed in the store, with stock `quantity`."""
-        refs = await self.harness.seed(count, quantity=quantity)
+    async def add_listings(
+        self, count: int, quantity: int = 5, *, variants: bool = False
+    ) -> list[ListingRef]:
+        """Sandbox products (or variations, five to a parent) shown at `quantity`, listed in
+        the store, with stock `quantity`."""
+        refs = await self.harness.seed(count, quantity=quantity, variants=variants)
         await self.store.catalog.put_items([Item(sku=r.sku) for r in refs])
         await self.store.catalog.put_listings([listing_of(r) for r in refs])
         await self.set_stock({r.sku: quantity for r in refs})

@@ -4,6 +4,7 @@ and drift. Time is the sandbox's manual clock."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -39,6 +40,24 @@ async def test_a_listing_changed_a_hundred_times_is_written_twice(rig: Rig) -> N
     await dispatcher.run_once()
     assert rig.writes() == 2
     assert await rig.harness.shown(ref) == 100
+    assert await rig.converged()
+
+
+async def test_a_batch_never_splits_a_parents_variations_over_two_calls(rig: Rig) -> None:
+    simple = await rig.add_listings(150, quantity=50)
+    variations = await rig.add_listings(100, quantity=50, variants=True)  # 20 parents
+    dispatcher = rig.dispatcher()
+    await dispatcher.run_once()
+    # Urgency interleaves the groups: every fifth simple product drops, the others rise.
+    await rig.set_stock({r.sku: 10 if n % 5 else 60 for n, r in enumerate(variations)})
+    await rig.set_stock({r.sku: 60 if n % 3 else 10 for n, r in enumerate(simple)})
+    rig.harness.reset_calls()
+    rig.adapter.pushes.clear()
+    report = await dispatcher.run_once()
+    # ⌈150/100⌉ simple-product calls + one per parent: the fewest the endpoints allow.
+    assert (report.pushed, report.calls, rig.writes()) == (250, 22, 22)
+    for push in rig.adapter.pushes:
+        assert len({rig.adapter.write_group(u.ref) for u in push}) == 1
     assert await rig.converged()
 
 
@@ -145,6 +164,28 @@ async def test_increases_linger_for_a_fuller_batch(rig: Rig) -> None:
     before = rig.harness.timer.monotonic()
     assert (await dispatcher.run_once()).pushed == 1
     assert rig.harness.timer.monotonic() == before  # a zero never waits
+
+
+async def test_a_held_dispatcher_starts_no_pass_then_pushes_the_burst_once(rig: Rig) -> None:
+    refs = await rig.add_listings(10)
+    dispatcher = rig.dispatcher()
+    await dispatcher.run_once()
+    rig.harness.reset_calls()
+    stop = asyncio.Event()
+    with dispatcher.held():
+        running = asyncio.create_task(dispatcher.run(stop))
+        for n in range(3):  # a burst arriving in several appends
+            await rig.set_stock({r.sku: 6 + n for r in refs})
+            dispatcher.wake()
+            await asyncio.sleep(0.01)
+        assert rig.writes() == 0
+    async with asyncio.timeout(10):
+        while not await rig.converged():  # noqa: ASYNC110 - polled, as run_until_converged
+            await asyncio.sleep(0.005)
+    stop.set()
+    await running
+    assert rig.writes() == 1  # the last quantities, in one call
+    assert set((await rig.shown()).values()) == {8}
 
 
 async def test_polls_yield_to_pushes_and_to_an_open_circuit(rig: Rig) -> None:

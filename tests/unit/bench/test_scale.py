@@ -4,7 +4,7 @@ quantity in the platform's batches, and reconciliation finds exactly the drift g
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -42,16 +42,10 @@ async def test_plan_covers_every_listing_of_every_account_in_platform_batches(
     assert 0 in {u.quantity for batch in batches["shopify"] for u in batch}  # some sold out
 
 
-Reconciliation = Callable[[Store, scale.ScaleSize], Awaitable[dict[str, int]]]
-
-
-@pytest.mark.parametrize("way", [scale.reconcile, scale.streamed_reconcile])
-async def test_reconciliation_finds_exactly_the_drifted_listings(
-    store: Store, way: Reconciliation
-) -> None:
+async def test_reconciliation_finds_exactly_the_drifted_listings(store: Store) -> None:
     await scale.record_first_push(store, TINY)
     assert not await store.sync.dirty(AccountId("ebay"))
-    found = await way(store, TINY)
+    found = await scale.reconcile(store, TINY)
     expected = scale.expected_drift(TINY)
     assert {len(listings) for listings in expected.values()} == {6}  # 2% of 300
     assert found == dict.fromkeys(scale.PLATFORMS, 6)
@@ -64,7 +58,7 @@ async def test_run_reports_positive_figures_from_fresh_processes() -> None:
     result = await scale.run(scale.ScaleSize(skus=200, load_batch=100), repeat=1)
     figures = result["omnistock"]
     assert isinstance(figures, dict)
-    for operation in ("plan", "reconcile", "reconcile_streamed"):
+    for operation in ("plan", "reconcile"):
         assert figures[operation]["seconds"]["median"] > 0
         peak, baseline = figures[operation]["peak_rss_mb"], figures[operation]["baseline_rss_mb"]
         assert peak["median"] >= baseline["median"] > 0

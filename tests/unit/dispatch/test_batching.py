@@ -7,7 +7,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from omnistock.dispatch import DispatchSettings
-from omnistock.dispatch.batching import by_risk, may_linger, pack, risk, update_of
+from omnistock.dispatch.batching import (
+    by_risk,
+    may_linger,
+    pack,
+    pack_grouped,
+    risk,
+    update_of,
+)
 from omnistock.domain.planning import Priority
 from tests.unit.dispatch.builders import due
 
@@ -43,6 +50,36 @@ def test_pack_keeps_order_and_fills_every_batch_but_the_last(items: list[int], s
 def test_pack_refuses_an_empty_batch_size() -> None:
     with pytest.raises(ValueError, match="batch size"):
         pack([1], 0)
+
+
+@given(
+    items=st.lists(st.tuples(st.sampled_from("abc"), st.integers()), max_size=300, unique=True),
+    size=st.integers(1, 50),
+)
+def test_pack_grouped_makes_the_fewest_one_group_batches_in_first_item_order(
+    items: list[tuple[str, int]], size: int
+) -> None:
+    batches = pack_grouped(items, size, lambda item: item[0])
+    assert sorted(x for b in batches for x in b) == sorted(items)
+    assert all(0 < len(b) <= size and len({g for g, _ in b}) == 1 for b in batches)
+    groups = {g for g, _ in items}
+    fewest = sum(-(-sum(1 for x in items if x[0] == g) // size) for g in groups)
+    assert len(batches) == fewest
+    for b in batches:  # within a group, the original order
+        assert b == sorted(b, key=items.index)
+    firsts = [items.index(b[0]) for b in batches]
+    assert firsts == sorted(firsts)
+
+
+def test_pack_grouped_sends_the_most_urgent_group_first() -> None:
+    items = [("p1", 1), ("simple", 2), ("p1", 3), ("simple", 4), ("p2", 5)]
+    assert pack_grouped(items, 100, lambda item: item[0]) == [
+        [("p1", 1), ("p1", 3)],
+        [("simple", 2), ("simple", 4)],
+        [("p2", 5)],
+    ]
+    with pytest.raises(ValueError, match="batch size"):
+        pack_grouped(items, 0, lambda item: item[0])
 
 
 def test_only_a_short_batch_of_increases_may_linger() -> None:

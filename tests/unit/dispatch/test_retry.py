@@ -13,7 +13,7 @@ from omnistock.adapters.base import ItemResult, ItemStatus
 from omnistock.dispatch.report import DispatchReport
 from omnistock.dispatch.retry import Backoff, RetryPolicy
 from omnistock.domain.errors import PermanentError, RateLimitedError, TransientError
-from omnistock.ledger.sync_state import PushStatus
+from omnistock.ledger.sync_state import DueListing, PushStatus
 from tests.unit.dispatch.builders import due
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -66,6 +66,25 @@ def test_a_half_failed_batch_fails_only_its_failed_items() -> None:
     )
     report = DispatchReport.of([ok, busy, gone])
     assert (report.pushed, report.succeeded, report.failed, report.calls) == (3, 1, 2, 1)
+
+
+def test_a_lost_compare_and_set_is_retried_at_once_a_few_times_then_backs_off() -> None:
+    def refused(name: str, attempts: int) -> tuple[DueListing, ItemResult]:
+        item = due(name, 3, pushed=5, attempts=attempts)
+        result = ItemResult(
+            listing=item.state.listing,
+            status=ItemStatus.FAILED_RETRYABLE,
+            reason="the level moved",
+            observed=4,
+        )
+        return item, result
+
+    pairs = [refused("first", 0), refused("third", 2), refused("fourth", 3)]
+    first, third, fourth = backoff().results([d for d, _ in pairs], [r for _, r in pairs], NOW)
+    assert first.retry_at == third.retry_at == NOW  # with what the channel said it shows
+    assert (first.status, first.error) == (PushStatus.RETRYABLE, "the level moved")
+    assert fourth.retry_at is not None
+    assert fourth.retry_at > NOW  # refused again and again: a backoff like any failure
 
 
 def test_a_failed_call_fails_every_item_by_its_kind() -> None:

@@ -82,6 +82,11 @@ class WooCommerceAdapter:
     def capabilities(self) -> Capabilities:
         return CAPABILITIES
 
+    def write_group(self, ref: ListingRef) -> str:
+        """Simple products share `products/batch`; a product's variations have their own."""
+        target = wire.target_of(ref)
+        return "" if target is None else target.collection
+
     # --- push ----------------------------------------------------------------------------
 
     async def push(self, updates: Sequence[StockUpdate]) -> Sequence[ItemResult]:

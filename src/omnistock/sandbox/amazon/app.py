@@ -214,6 +214,9 @@ class AmazonSandbox:
         for kind in NOTIFICATION_TYPES:
             self.notifications.subscribe(kind, webhook_url)
 
+    async def delivered(self) -> None:
+        await self.notifications.sender.wait_idle()
+
     def _starlette(self) -> Starlette:
         g, item = self._guarded, f"{LISTINGS}/{{seller_id}}/{{sku:path}}"
         return Starlette(

@@ -78,5 +78,9 @@ class Storefront(Protocol):
         """Send order and stock notifications to `webhook_url`, as a merchant sets up."""
         ...
 
+    async def delivered(self) -> None:
+        """Return once every notification scheduled so far has been attempted."""
+        ...
+
 
 StorefrontFactory = Callable[[SandboxOptions], Storefront]

@@ -203,6 +203,9 @@ class EbaySandbox:
             webhook_url, self._verification_token(), ("ORDER_CONFIRMATION",)
         )
 
+    async def delivered(self) -> None:
+        await self.notifications.sender.wait_idle()
+
     def _verification_token(self) -> str:
         return "vt_" + self.config.derive("verification-token")[:40]
 

@@ -182,6 +182,9 @@ class ShopifySandbox:
         for topic in TOPICS:
             self.webhooks.subscribe(topic, webhook_url)
 
+    async def delivered(self) -> None:
+        await self.webhooks.sender.wait_idle()
+
     def _starlette(self) -> Starlette:
         return Starlette(
             routes=[

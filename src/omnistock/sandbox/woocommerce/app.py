@@ -184,6 +184,9 @@ class WooSandbox:
                 status="active",
             )
 
+    async def delivered(self) -> None:
+        await self.webhooks.sender.wait_idle()
+
     def _webhook_secret(self) -> str:
         return (
             "whs_"
