@@ -377,11 +377,30 @@ async def drain(store: Store, shop: Shop, within: float) -> tuple[float, set[str
     return time.monotonic() - started, unseen
 
 
+# The ledger action an order's status ends a placed line with (a completion or a
+# cancellation changes no available quantity, so only this shows it has been seen).
+_ENDING = {"completed": "fulfilled", "cancelled": "released"}
+
+
 async def unsettled_lines(store: Store, shop: Shop) -> list[str]:
-    """Order lines the sandboxes accepted whose placement the ledger has no answer for."""
-    keys = [_key(site.account, o, line_id, "reserved") for site, o, line_id in _lines(shop)]
-    known = await store.inbox.known([*keys, *map(_closed, keys)])
-    return [key for key in keys if key not in known and _closed(key) not in known]
+    """Order lines the sandboxes accepted whose placement the ledger has no answer for, or
+    whose reservation stands although the store completed or cancelled the order."""
+    lines = list(_lines(shop))
+    keys = [_key(site.account, o, line_id, "reserved") for site, o, line_id in lines]
+    endings = {
+        key: _key(site.account, o, line_id, _ENDING[o.status])
+        for key, (site, o, line_id) in zip(keys, lines, strict=True)
+        if o.status in _ENDING
+    }
+    known = await store.inbox.known([*keys, *map(_closed, keys), *endings.values()])
+    unsettled = [key for key in keys if key not in known and _closed(key) not in known]
+    # A reservation that applied (None) must have been ended as the store ended the order.
+    unsettled += [
+        key
+        for key, ending in endings.items()
+        if key in known and known[key] is None and ending not in known
+    ]
+    return unsettled
 
 
 def _lines(shop: Shop) -> Iterable[tuple[Site, WooOrder, int]]:

@@ -26,10 +26,12 @@ from omnistock.api.common import (
 from omnistock.api.imports import import_route
 from omnistock.api.notifications import notification_routes
 from omnistock.api.reservations import reservation_routes
+from omnistock.bus.group import GroupCommit
 from omnistock.clock import Clock, Timer
 from omnistock.domain.errors import OmnistockError, UnknownEntityError
+from omnistock.domain.events import LedgerEvent
 from omnistock.domain.ids import ListingId, Sku, check_identifier
-from omnistock.ledger.journal import AppendResult
+from omnistock.ledger.journal import MAX_BATCH, AppendResult, check_batch
 from omnistock.ledger.store import Store
 from omnistock.security.tokens import Scope
 
@@ -42,6 +44,12 @@ def create_api(
     """The API app over `store`; `clock` gives reservations their times, `timer` paces
     the event stream."""
 
+    # Concurrent requests share one append (one transaction): the ledger appends a few
+    # thousand events at once much faster than a thousand at a time.
+    appends: GroupCommit[LedgerEvent, AppendResult] = GroupCommit(
+        store.ledger.append, max_items=MAX_BATCH
+    )
+
     async def post_events(request: Request) -> Response:
         token = await authorize(store, request, Scope.WRITE)
         key = idempotency_key(request)
@@ -51,7 +59,8 @@ def create_api(
         except ValidationError as exc:
             raise invalid_body(exc) from None
         events = to_events(parsed, f"api:{key}", source=f"api:{token.name}")
-        results = await store.ledger.append(events)
+        check_batch(events)  # this request's bad event must not fail the others' append
+        results = await appends.submit(events)
         return JSONResponse({"results": [_result(i, r) for i, r in enumerate(results)]})
 
     async def get_balances(request: Request) -> Response:

@@ -190,13 +190,29 @@ class AccountDispatcher:
         did not write is drift and is overwritten by the next pass. Returns the drift count.
         Raises ChannelError when the channel cannot be read."""
         drifted = 0
-        after: ListingId | None = None
-        # Page by page, never the whole account in memory (millions of listings).
-        while page := await self._store.sync.listed_slim(self._account, after, RECONCILE_PAGE):
-            after = page[-1].listing
-            known = {row.listing: (row.pushed_qty, row.desired_qty) for row in page}
-            levels = await self._adapter.read([_ref(row) for row in page])
-            drifted += await self._record_levels(known, levels)
+        listed = self._store.sync.listed_slim
+        # Page by page, never the whole account in memory (millions of listings); the next
+        # page is read from the store while the channel answers for this one.
+        page = await listed(self._account, None, RECONCILE_PAGE)
+        while page:
+            ahead = asyncio.ensure_future(listed(self._account, page[-1].listing, RECONCILE_PAGE))
+            try:
+                # A write accepted but not applied yet (Amazon: seconds for a patch, minutes
+                # for a feed) still shows the old level: that is no drift, and its read-back
+                # comes when it should show.
+                pending = self._to_confirm
+                known = {
+                    row.listing: (row.pushed_qty, row.desired_qty)
+                    for row in page
+                    if row.sku not in pending
+                }
+                levels = await self._adapter.read([_ref(row) for row in page])
+                drifted += await self._record_levels(known, levels)
+            except BaseException:
+                ahead.cancel()
+                await asyncio.gather(ahead, return_exceptions=True)
+                raise
+            page = await ahead
         if drifted:
             self.wake()
         return drifted

@@ -88,6 +88,16 @@ class _Tally:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class _Channel:
+    """A channel event taken from the inbox, ready to translate."""
+
+    item: InboxItem
+    event: ChannelEvent
+    ctx: AccountContext
+    keys: frozenset[str]
+
+
 class _Contexts:
     """Account contexts built from the catalog, rebuilt when something is not found."""
 
@@ -141,8 +151,25 @@ class InboxProcessor:
         items = await self._inbox.take(limit, self._lease)
         tally.taken = len(items)
         try:
+            batch: list[_Channel] = []
+            keys: set[str] = set()
             for item in items:
-                await self._process(item, tally)
+                channel = None
+                if item.kind is InboxKind.CHANNEL_EVENT:
+                    channel = await self._channel_of(item, tally)
+                    if channel is None:
+                        continue
+                # Another kind of item, or the same order line again: what came before
+                # is settled first, in inbox order.
+                if channel is None or not keys.isdisjoint(channel.keys):
+                    await self._channel_batch(batch, tally)
+                    batch, keys = [], set()
+                if channel is None:
+                    await self._process(item, tally)
+                else:
+                    batch.append(channel)
+                    keys.update(channel.keys)
+            await self._channel_batch(batch, tally)
         finally:
             # Acknowledge what was done even if a later item raised: it is idempotent anyway.
             if tally.acked:
@@ -183,6 +210,57 @@ class InboxProcessor:
             return
         tally.acked.append(item.id)
 
+    async def _channel_of(self, item: InboxItem, tally: _Tally) -> _Channel | None:
+        """The item's event, its account's context and its line keys; None (the item
+        failed) when it cannot be decoded or names an unknown account."""
+        try:
+            event = decode_channel_event(item.payload)
+            ctx = await self._contexts.get(event.account)
+        except DomainError as error:
+            await self._fail(item, error, tally)
+            return None
+        return _Channel(item, event, ctx, frozenset(keys_to_check(event, ctx)))
+
+    async def _channel_batch(self, batch: list[_Channel], tally: _Tally) -> None:
+        """Channel events whose order lines are all different, settled together: one
+        lookup, one append and one incident write per round for the whole batch instead
+        of per event. If the store refuses the batch, each event goes alone."""
+        if len(batch) <= 1:
+            for channel in batch:
+                await self._process(channel.item, tally)
+            return
+        try:
+            translations = await self._settle_together(batch, tally)
+        except (DomainError, StorageBusyError):
+            for channel in batch:  # what did apply is known now: nothing applies twice
+                await self._process(channel.item, tally)
+            return
+        found: list[Incident] = []
+        for channel, translation in zip(batch, translations, strict=True):
+            if translation.unmapped:
+                await self._process(channel.item, tally)  # looks the catalog up again
+                continue
+            self._note(channel.event, translation, tally)
+            found.extend(_incidents(channel.event, translation))
+            tally.acked.append(channel.item.id)
+        await self._record(found, tally)
+
+    async def _settle_together(self, batch: list[_Channel], tally: _Tally) -> list[Translation]:
+        records = self._store.inbox
+        keys = [key for channel in batch for key in channel.keys]
+        for _ in range(MAX_ROUNDS):
+            known = await records.known(keys) if keys else {}
+            translations = [translate(c.event, c.ctx, known) for c in batch]
+            if all(t.settled for t in translations):
+                return translations
+            marks = [mark for t in translations for mark in t.marks]
+            if marks:
+                await records.mark(marks)
+            events = [event for t in translations for event in t.events]
+            if events:
+                await self._append(events, tally)
+        raise RuntimeError("a batch of channel events did not settle")
+
     async def _fail(self, item: InboxItem, error: Exception, tally: _Tally) -> None:
         delay = min(self._retry_s * 2 ** (item.attempts - 1), MAX_RETRY_S)
         message = f"{type(error).__name__}: {error}"
@@ -201,19 +279,28 @@ class InboxProcessor:
             await self._contexts.refresh()
             ctx = await self._contexts.get(event.account)
             translation = await self._settle(event, ctx, tally)
+        self._note(event, translation, tally)
+        await self._record(_incidents(event, translation), tally)
+
+    def _note(self, event: ChannelEvent, translation: Translation, tally: _Tally) -> None:
         if translation.observation is not None:
             tally.observations.append(translation.observation)
         tally.verify.update((event.account, sku) for sku in translation.verify)
-        found = _incidents(event, translation)
-        new = await self._store.inbox.record_incidents(found)
+
+    async def _record(self, found: list[Incident], tally: _Tally) -> None:
+        # Most events raise none (and a level report never does): no store round trip.
+        new = await self._store.inbox.record_incidents(found) if found else []
         tally.incidents.extend(i for i, fresh in zip(found, new, strict=True) if fresh)
         tally.skus.update(Sku(i.sku) for i in found if i.sku is not None)
 
     async def _settle(self, event: ChannelEvent, ctx: AccountContext, tally: _Tally) -> Translation:
         """Translate and apply until the event asks for nothing more."""
         records = self._store.inbox
+        keys = keys_to_check(event, ctx)
         for _ in range(MAX_ROUNDS):
-            translation = translate(event, ctx, await records.known(keys_to_check(event, ctx)))
+            # A level report names no order lines: nothing to look up.
+            known = await records.known(keys) if keys else {}
+            translation = translate(event, ctx, known)
             if translation.settled:
                 return translation
             if translation.marks:

@@ -151,7 +151,7 @@ class Journal:
         Raises InvalidInputError, UnknownEntityError or IdempotencyConflictError (nothing
         written), ConcurrencyConflictError when `expected_versions` is stale, and
         StorageBusyError when concurrent writers kept winning."""
-        fingerprints = _validate(events)
+        fingerprints = check_batch(events)
         for attempt in range(1, self._max_attempts + 1):
             try:
                 with self._db.transaction():
@@ -349,8 +349,9 @@ def _outcome_row(outcome: Outcome, print_: str) -> tuple[object, ...]:
     )
 
 
-def _validate(events: Sequence[LedgerEvent]) -> list[str]:
-    """Check every event before anything is written; return their fingerprints."""
+def check_batch(events: Sequence[LedgerEvent]) -> list[str]:
+    """Check every event before anything is written; return their fingerprints. Raises
+    InvalidInputError naming the first bad event (what `append` raises for it)."""
     if len(events) > MAX_BATCH:
         raise InvalidInputError("events", f"at most {MAX_BATCH} per batch, got {len(events)}")
     prints = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -93,6 +94,27 @@ async def test_reusing_a_key_for_another_payload_is_a_conflict(
     response = await client.post("/v1/events", json=other, headers=_headers(token))
     assert response.status_code == 409
     assert response.json()["error"] == "idempotency_conflict"
+
+
+async def test_concurrent_requests_share_an_append_and_a_conflict_fails_only_its_own(
+    store: Store, client: httpx.AsyncClient
+) -> None:
+    token = await _token(store, "erp", Scope.WRITE)
+    await client.post("/v1/events", json=RECEIVE, headers=_headers(token, "taken"))
+    other, conflicting = {**RECEIVE, "sku": "B"}, {**RECEIVE, "quantity": 7}
+    responses = await asyncio.gather(
+        *(
+            client.post("/v1/events", json=other, headers=_headers(token, f"b-{n}"))
+            for n in range(5)
+        ),
+        client.post("/v1/events", json=conflicting, headers=_headers(token, "taken")),
+    )
+    assert [r.status_code for r in responses] == [200] * 5 + [409]
+    assert {r.json()["results"][0]["status"] for r in responses[:5]} == {"applied"}
+    assert await store.ledger.balances([Sku("A"), Sku("B")]) == {
+        "A": {WH: Balance(5, 0)},
+        "B": {WH: Balance(25, 0)},
+    }
 
 
 async def test_tokens_and_scopes(store: Store, client: httpx.AsyncClient) -> None:

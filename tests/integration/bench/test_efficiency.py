@@ -28,9 +28,10 @@ async def test_the_burst_is_written_by_every_system_and_counted() -> None:
     applied = result["events_applied"]
     assert 0 < applied <= TINY.events
     assert calls["per_event"] == dict.fromkeys(platforms, applied)
-    # omnistock coalesces the burst into a few batches on the batching platforms.
-    assert calls["omnistock"]["ebay"] <= 2 * result["minimum"]["ebay"]
-    assert calls["omnistock"]["shopify"] <= 2 * result["minimum"]["shopify"]
+    # omnistock writes the burst in the fewest calls the batching platforms allow (per
+    # parent product on WooCommerce); Amazon patches a backlog this small.
+    for platform in ("woo", "shopify", "ebay"):
+        assert calls["omnistock"][platform] == result["minimum"][platform], platform
     # Periodic: its first pass after the burst pushes every listing, in full batches.
     assert (calls["periodic"]["ebay"], calls["periodic"]["shopify"]) == (1, 1)
     assert result["ratios"]["per_event_over_omnistock"] > 1

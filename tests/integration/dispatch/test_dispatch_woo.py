@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from omnistock.dispatch import DispatchSettings
+from omnistock.dispatch import dispatcher as dispatcher_module
 from omnistock.domain.catalog import Item
 from omnistock.domain.ids import Sku
 from omnistock.domain.planning import Priority
@@ -135,16 +136,23 @@ async def test_first_sync_dry_run_writes_nothing_then_pushes_every_listing(rig: 
     assert await rig.converged()
 
 
-async def test_drift_is_recorded_and_overwritten_with_the_ledger(rig: Rig) -> None:
+async def test_drift_is_recorded_and_overwritten_with_the_ledger(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dispatcher_module, "RECONCILE_PAGE", 3)  # two pages, read ahead
     refs = await rig.add_listings(4)
     dispatcher = rig.dispatcher()
     await dispatcher.run_once()
     await rig.harness.change_externally(refs[1], 42)  # edited by hand in wp-admin
-    assert await dispatcher.reconcile() == 1
-    [drift] = await rig.store.sync.drift(ACCOUNT)
-    assert (drift.listing, drift.pushed_qty, drift.desired_qty) == (refs[1].listing, 42, 5)
+    await rig.harness.change_externally(refs[3], 40)  # on the second page
+    assert await dispatcher.reconcile() == 2
+    drift = await rig.store.sync.drift(ACCOUNT)
+    assert [(d.listing, d.pushed_qty, d.desired_qty) for d in drift] == [
+        (refs[1].listing, 42, 5),
+        (refs[3].listing, 40, 5),
+    ]
     report = await dispatcher.run_once()
-    assert report.pushed == 1
+    assert report.pushed == 2
     assert await rig.harness.shown(refs[1]) == 5
     assert await rig.store.sync.drift(ACCOUNT) == []
     assert await dispatcher.reconcile() == 0

@@ -10,9 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from omnistock.bus.group import GroupPut
+from omnistock.bus.group import GroupCommit, GroupPut
 from omnistock.bus.inbox import Inbox, InboxKind, InboxMessage
-from omnistock.domain.errors import InvalidInputError, StorageBusyError
+from omnistock.domain.errors import (
+    IdempotencyConflictError,
+    InvalidInputError,
+    StorageBusyError,
+)
 from omnistock.domain.ids import AccountId
 from omnistock.ledger.store import Store
 
@@ -88,3 +92,47 @@ async def test_a_caller_that_goes_away_does_not_cancel_the_others_write(store: S
     assert await second == [True]
     await asyncio.sleep(0.05)
     assert (await store.inbox.counts()).pending == 2  # the cancelled caller's too
+
+
+async def test_group_commit_fills_writes_up_to_max_items_and_answers_each_caller() -> None:
+    writes: list[list[int]] = []
+
+    async def write(items: list[int]) -> list[int]:
+        writes.append(items)
+        await asyncio.sleep(0.01)
+        return [item * 10 for item in items]
+
+    group: GroupCommit[int, int] = GroupCommit(write, max_items=5)
+    answers = await asyncio.gather(*(group.submit([n, n + 100]) for n in range(6)))
+    assert answers == [[n * 10, (n + 100) * 10] for n in range(6)]
+    # Two callers a write: a third would pass 5 items.
+    assert [len(w) for w in writes] == [4, 4, 4]
+    with pytest.raises(InvalidInputError, match="at most 5"):
+        await group.submit(list(range(6)))
+    with pytest.raises(ValueError, match="max_items"):
+        GroupCommit(write, max_items=0)
+
+
+async def test_a_group_refused_as_a_whole_is_written_again_caller_by_caller() -> None:
+    writes: list[list[str]] = []
+
+    async def write(items: list[str]) -> list[str]:
+        writes.append(items)
+        await asyncio.sleep(0.01)
+        if "reused-key" in items:
+            raise IdempotencyConflictError("reused-key")
+        return [item.upper() for item in items]
+
+    group: GroupCommit[str, str] = GroupCommit(write, max_items=100)
+    results = await asyncio.gather(
+        group.submit(["first"]),
+        group.submit(["good"]),
+        group.submit(["reused-key"]),
+        group.submit(["also-good"]),
+        return_exceptions=True,
+    )
+    assert list(results[:2]) == [["FIRST"], ["GOOD"]]
+    assert isinstance(results[2], IdempotencyConflictError)
+    assert results[3] == ["ALSO-GOOD"]
+    everyone = ["first", "good", "reused-key", "also-good"]
+    assert writes == [everyone] + [[item] for item in everyone]  # refused whole, then alone

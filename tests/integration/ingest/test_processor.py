@@ -49,6 +49,29 @@ async def test_orders_reserve_then_release_or_ship(store: Store, woo: Woo) -> No
     assert (await store.verify()).ok
 
 
+async def test_one_pass_settles_many_orders_together_and_a_line_seen_again_after_them(
+    store: Store, woo: Woo
+) -> None:
+    refs = await woo.harness.seed(3, quantity=50)
+    await link(store, refs, stock=5)
+    await woo.harness.subscribe_webhooks(ORDER_TOPICS)
+    orders = await woo.harness.place_orders(refs, 6, per_second=6)
+    placed = await woo.events()
+    woo.cancel(orders[0])  # cancelled before the pass: its release must follow its placement
+    events = [*placed, *await woo.events()]
+    for event in events:  # one delivery each, as the webhook route stores them
+        await deliver(store, [event])
+    report = await InboxProcessor(store).run_once()
+    assert (report.taken, report.acked, report.failed) == (7, 7, 0)
+    assert report.applied == 7  # six reservations and one release
+    reserved = {r.sku: 0 for r in refs}
+    for n in range(1, 6):
+        reserved[refs[n % 3].sku] += 1
+    for ref in refs:
+        assert await balance(store, ref.sku) == Balance(5, reserved[ref.sku])
+    assert (await store.verify()).ok
+
+
 async def test_redelivered_and_repolled_orders_reserve_once(store: Store, woo: Woo) -> None:
     refs = await woo.harness.seed(1, quantity=50)
     await link(store, refs, stock=5)
