@@ -200,13 +200,9 @@ class AccountDispatcher:
                 # A write accepted but not applied yet (Amazon: seconds for a patch, minutes
                 # for a feed) still shows the old level: that is no drift, and its read-back
                 # comes when it should show.
-                pending = self._to_confirm
-                known = {
-                    row.listing: (row.pushed_qty, row.desired_qty)
-                    for row in page
-                    if row.sku not in pending
-                }
-                levels = await self._adapter.read([_ref(row) for row in page])
+                rows = [row for row in page if row.sku not in self._to_confirm]
+                known = {row.listing: (row.pushed_qty, row.desired_qty) for row in rows}
+                levels = await self._adapter.read([_ref(row) for row in rows]) if rows else []
                 drifted += await self._record_levels(known, levels)
             except BaseException:
                 ahead.cancel()
