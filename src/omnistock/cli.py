@@ -36,6 +36,7 @@ from omnistock.ingest.imports import ImportFormat, ImportMode
 from omnistock.ledger.store import Store
 from omnistock.merchant import PLATFORM_ORDER
 from omnistock.process import configure as configure_process
+from omnistock.process import run as run_async
 from omnistock.runner import dry_run as preview_first_sync
 from omnistock.runner import run_engine
 from omnistock.sandbox.registry import SANDBOXES, serve
@@ -92,11 +93,11 @@ def demo(
     )
     with tempfile.TemporaryDirectory(prefix="omnistock-demo-") as tmp:
         if as_json:
-            summary = asyncio.run(run_engine_demo(options, Path(tmp)))
+            summary = run_async(run_engine_demo(options, Path(tmp)))
             typer.echo(json.dumps(summary.to_json(), sort_keys=True))
             return
         with LiveView(console) as view:
-            summary = asyncio.run(run_engine_demo(options, Path(tmp), view.update))
+            summary = run_async(run_engine_demo(options, Path(tmp), view.update))
     show_summary(console, summary)
     if not summary.converged:
         raise typer.Exit(1)
@@ -117,7 +118,7 @@ def ledger_verify(
     """Rebuild balances and desired quantities from the event log and compare them."""
     url = db or Settings().database_url
     try:
-        report = asyncio.run(_with_store(url, lambda store: store.verify()))
+        report = run_async(_with_store(url, lambda store: store.verify()))
     except OmnistockError as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
@@ -161,7 +162,7 @@ def bench(
     options = BenchOptions(quick=quick, repeat=repeat, postgres=postgres, batch=batch)
     results: dict[str, dict[str, object]] = {}
     for name in dict.fromkeys(chosen):
-        results[name] = asyncio.run(SCENARIOS[name](options))
+        results[name] = run_async(SCENARIOS[name](options))
         if not as_json:
             _show_bench(name, results[name])
     if as_json:
@@ -192,7 +193,7 @@ def sandbox(
     if platform not in SANDBOXES:
         raise typer.BadParameter(f"unknown platform {platform!r}; choose from {sorted(SANDBOXES)}")
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(platform, port=port, seed=seed, skus=skus, time_scale=time_scale))
+        run_async(serve(platform, port=port, seed=seed, skus=skus, time_scale=time_scale))
 
 
 def _vault() -> CredentialVault:
@@ -249,7 +250,7 @@ def token_create(
     now = SystemClock().now()
     url = db or Settings().database_url
     try:
-        asyncio.run(_with_store(url, lambda s: s.tokens.create(name, scope.value, stored, now)))
+        run_async(_with_store(url, lambda s: s.tokens.create(name, scope.value, stored, now)))
     except OmnistockError as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
@@ -261,7 +262,7 @@ def token_list(
     db: Annotated[str | None, typer.Option(help="Database URL (default: settings).")] = None,
 ) -> None:
     """Every token's name, scope and state (never the token)."""
-    tokens = asyncio.run(_with_store(db or Settings().database_url, lambda s: s.tokens.all()))
+    tokens = run_async(_with_store(db or Settings().database_url, lambda s: s.tokens.all()))
     for token in tokens:
         state = "revoked" if token.revoked else "active"
         typer.echo(f"{token.name}\t{token.scope}\t{state}\t{token.created_at:%Y-%m-%d}")
@@ -273,7 +274,7 @@ def token_revoke(
     db: Annotated[str | None, typer.Option(help="Database URL (default: settings).")] = None,
 ) -> None:
     """Revoke a token at once."""
-    done = asyncio.run(_with_store(db or Settings().database_url, lambda s: s.tokens.revoke(name)))
+    done = run_async(_with_store(db or Settings().database_url, lambda s: s.tokens.revoke(name)))
     if not done:
         console.print(f"[red]error:[/] no active token named {name!r}")
         raise typer.Exit(1)
@@ -321,7 +322,7 @@ def import_file(
             def advance(done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
 
-            summary = asyncio.run(
+            summary = run_async(
                 _with_store(
                     url,
                     lambda store: run_import(
@@ -378,11 +379,11 @@ def run(
             key = Secret(settings.master_key.get_secret_value())
             vault = CredentialVault(settings.credentials_path, key)
         if dry_run:
-            counts = asyncio.run(preview_first_sync(engine_config, vault=vault, environ=os.environ))
+            counts = run_async(preview_first_sync(engine_config, vault=vault, environ=os.environ))
             for account, n in counts.items():
                 console.print(f"{account}: {n} listings would be written")
             return
-        asyncio.run(_run_until_signalled(engine_config, vault))
+        run_async(_run_until_signalled(engine_config, vault))
     except OmnistockError as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None

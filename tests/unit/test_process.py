@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
+
+import pytest
 
 from omnistock import process
 
@@ -15,3 +18,19 @@ def test_configure_enlarges_the_young_generation() -> None:
         assert process.GC_THRESHOLDS[0] > 700  # CPython's default, ~20% of a scan's time
     finally:
         gc.set_threshold(*before)
+
+
+def test_run_returns_the_result_on_uvloop() -> None:
+    async def main() -> str:
+        await asyncio.sleep(0)
+        return type(asyncio.get_running_loop()).__module__
+
+    assert process.run(main()).startswith("uvloop")
+
+
+def test_run_raises_what_the_coroutine_raises() -> None:
+    async def main() -> None:
+        raise ValueError("named problem")
+
+    with pytest.raises(ValueError, match="named problem"):
+        process.run(main())

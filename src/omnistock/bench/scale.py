@@ -53,6 +53,7 @@ from omnistock.domain.ids import AccountId, ListingId, LocationId, Sku
 from omnistock.ledger.store import Store
 from omnistock.ledger.sync_state import PushOutcome, PushStatus
 from omnistock.process import configure as configure_process
+from omnistock.process import run as run_async
 
 PLATFORMS = ("amazon", "ebay", "shopify", "woocommerce")
 CAPABILITIES: Mapping[str, Capabilities] = {
@@ -386,7 +387,7 @@ def main(args: Sequence[str]) -> None:
     """The child's entry: `<operation> <url> <size as JSON>`; writes its figures as JSON."""
     name, url, size = args
     configure_process()  # as every `omnistock` command runs
-    figures = asyncio.run(_OPERATIONS[name](url, ScaleSize(**json.loads(size))))
+    figures = run_async(_OPERATIONS[name](url, ScaleSize(**json.loads(size))))
     figures.setdefault("peak_rss_mb", _peak_rss_mb())
     sys.stdout.write(json.dumps(figures))
 
@@ -469,7 +470,7 @@ def _result(
 
 def _operation_figures(runs: list[Figures]) -> dict[str, dict[str, float]]:
     return {
-        "seconds": spread([float(r["seconds"]) for r in runs], 2),
+        "seconds": spread([float(r["seconds"]) for r in runs], 3),
         "peak_rss_mb": spread([float(r["peak_rss_mb"]) for r in runs]),
         "baseline_rss_mb": spread([float(r["baseline_rss_mb"]) for r in runs]),
     }

@@ -17,6 +17,8 @@ from types import TracebackType
 import uvicorn
 from starlette.types import ASGIApp
 
+from omnistock.process import run as run_async
+
 
 @contextlib.asynccontextmanager
 async def served(app: ASGIApp, *, graceful: bool = True) -> AsyncIterator[str]:
@@ -103,7 +105,7 @@ class Sender:
 
 def send_all(base_url: str, requests: Sequence[Request], concurrency: int, keep: bool) -> Sent:
     """In the child process: POST every request, `concurrency` at a time."""
-    return asyncio.run(_send_all(base_url, requests, concurrency, keep))
+    return run_async(_send_all(base_url, requests, concurrency, keep))
 
 
 async def _send_all(
