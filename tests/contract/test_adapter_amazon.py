@@ -1,5 +1,5 @@
 """Amazon passes the adapter contract against its sandbox, in-process (ASGI); plus its
-registry entry, honest cancellation, and both write paths (patch and feed).
+registry entry, honest cancellation, both write paths (patch and feed) and reads by search.
 
 Amazon never answers "applied": every write is ACCEPTED and shows later. The shared suite
 expects SUCCEEDED, so the pair hands it `ConfirmedWrites`, which does what the dispatcher
@@ -30,7 +30,7 @@ from omnistock.adapters.base import (
 )
 from omnistock.adapters.http import account_client
 from omnistock.adapters.secrets import Secret
-from omnistock.domain.ids import AccountId
+from omnistock.domain.ids import AccountId, ListingId, Sku
 from omnistock.sandbox.amazon.harness import AmazonHarness
 from omnistock.sandbox.amazon.orders_api import VISIBILITY_LAG_S
 from tests.contract.adapter_suite import (
@@ -69,6 +69,11 @@ def amazon_adapter(
         bulk_feed_from=bulk_feed_from,
         confirm_after_s=APPLY_DELAY_S,
     )
+
+
+def listing_ref(sku: str) -> ListingRef:
+    """A listing the test adds to the store itself, addressed like the harness's."""
+    return ListingRef(listing=ListingId(f"amazon:{sku}"), sku=Sku(sku), external_ids={"sku": sku})
 
 
 class ConfirmedWrites:
@@ -178,6 +183,55 @@ class AmazonContract(AdapterContract):
     def test_capabilities_ask_for_confirmation_after_the_apply_delay(self, pair: Pair) -> None:
         adapter, _ = pair
         assert adapter.capabilities.confirm_after_s == APPLY_DELAY_S
+
+    # Amazon-specific: reads search 20 SKUs a call ----------------------------------------
+
+    async def test_45_listings_are_read_by_3_searches_in_order(self, pair: Pair) -> None:
+        adapter, harness = pair
+        assert isinstance(harness, AmazonHarness)
+        refs = await harness.seed(43)
+        store = harness.sandbox.store
+        for n, ref in enumerate(refs):
+            store.set_quantity(str(ref.sku), n)
+        store.add_listing("CT-NO-OFFER", None)
+        refs += [listing_ref("CT-NO-OFFER"), harness.unknown_listing()]
+        harness.reset_calls()
+        levels = await adapter.read([*refs, refs[0]])  # a ref named twice is searched once
+        assert [lv.listing for lv in levels] == [r.listing for r in [*refs, refs[0]]]
+        assert [lv.quantity for lv in levels] == [*range(43), None, None, 0]
+        calls = harness.sandbox.core.calls
+        # getListingsItem per SKU took 45 calls; 20 SKUs a search take 3.
+        assert (calls.count("searchListingsItems"), calls.count("getListingsItem")) == (3, 0)
+
+    async def test_a_large_read_is_paced_to_the_search_bucket(self, pair: Pair) -> None:
+        adapter, harness = pair
+        assert isinstance(harness, AmazonHarness)
+        refs = await harness.seed(200)
+        harness.reset_calls()
+        started = harness.timer.monotonic()
+        assert [lv.quantity for lv in await adapter.read(refs)] == [5] * 200
+        reads = [c for c in harness.sandbox.core.calls.records() if c.operation != "lwa.token"]
+        assert [(c.operation, c.status) for c in reads] == [("searchListingsItems", 200)] * 10
+        # Burst 5, then 5/s: the last 5 calls take a second, and none is refused.
+        assert harness.timer.monotonic() - started >= 1.0 - 1e-6
+
+    async def test_a_search_answered_404_reads_none(self, pair: Pair) -> None:
+        adapter, harness = pair
+        assert isinstance(harness, AmazonHarness)
+        refs = await harness.seed(2)
+        await adapter.read(refs[:1])  # the LWA grant, so that the fault hits the search
+        harness.fail_next(404)
+        assert [lv.quantity for lv in await adapter.read(refs)] == [None, None]
+
+    async def test_a_sku_with_a_comma_is_fetched_not_searched(self, pair: Pair) -> None:
+        adapter, harness = pair
+        assert isinstance(harness, AmazonHarness)
+        harness.sandbox.store.add_listing("CT,COMMA", 7)
+        refs = [*await harness.seed(2), listing_ref("CT,COMMA"), listing_ref("CT,UNKNOWN")]
+        harness.reset_calls()
+        assert [lv.quantity for lv in await adapter.read(refs)] == [5, 5, 7, None]
+        calls = harness.sandbox.core.calls
+        assert (calls.count("searchListingsItems"), calls.count("getListingsItem")) == (1, 2)
 
     # Amazon-specific: Orders 2026-01-01 first, v0 when the application may not use it ----
 

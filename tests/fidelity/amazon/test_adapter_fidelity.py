@@ -13,7 +13,12 @@ from omnistock.adapters.base import ItemStatus, StockUpdate
 from omnistock.domain.errors import RateLimitedError
 from omnistock.sandbox.amazon.harness import AmazonHarness
 from tests.contract.adapter_suite import Pair, updates_for
-from tests.contract.test_adapter_amazon import CONTRACT_FEED_FROM, AmazonContract, ConfirmedWrites
+from tests.contract.test_adapter_amazon import (
+    CONTRACT_FEED_FROM,
+    AmazonContract,
+    ConfirmedWrites,
+    listing_ref,
+)
 from tests.fidelity.amazon import models
 from tests.fidelity.amazon.recording import RecordingTransport
 
@@ -39,8 +44,9 @@ class TestAmazonAgainstTheModels(AmazonContract):
         assert found == [], "\n".join(found[:20])
 
     async def test_every_operation_is_covered(self, pair: Pair) -> None:
-        """Patches (accepted, invalid), a feed and its report, reads (found, unknown),
-        orders by searchOrders and by v0, a throttled call and an expired token."""
+        """Patches (accepted, invalid), a feed and its report, reads by search and by get
+        (found, unknown), orders by searchOrders and by v0, a throttled call and an
+        expired token."""
         adapter, harness = pair
         assert isinstance(adapter, ConfirmedWrites)
         assert isinstance(harness, AmazonHarness)
@@ -52,7 +58,9 @@ class TestAmazonAgainstTheModels(AmazonContract):
         assert {r.status for r in await adapter.inner.push(invalid)} == {
             ItemStatus.FAILED_PERMANENT
         }
-        await adapter.read([refs[0], harness.unknown_listing()])
+        await adapter.read([refs[0], harness.unknown_listing()])  # one search
+        harness.sandbox.store.add_listing("CT,COMMA", 3)  # a comma: getListingsItem
+        await adapter.read([listing_ref("CT,COMMA"), listing_ref("CT,UNKNOWN")])
         await harness.place_orders(refs, 3, per_second=3)
         await adapter.poll_orders(None)
         harness.sandbox.orders_2026.enabled = False
@@ -67,10 +75,11 @@ class TestAmazonAgainstTheModels(AmazonContract):
         covered = models.operation_ids(self.recorder.exchanges)
         assert covered >= {
             "patchListingsItem:200",
+            "searchListingsItems:200",
+            "searchListingsItems:403",
+            "searchListingsItems:429",
             "getListingsItem:200",
             "getListingsItem:404",
-            "getListingsItem:403",
-            "getListingsItem:429",
             "createFeedDocument:201",
             "createFeed:202",
             "getFeed:200",

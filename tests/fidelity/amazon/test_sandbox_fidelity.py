@@ -1,6 +1,6 @@
-"""The sandbox's answers to the calls the adapter never makes (put, delete, search, getOrder,
-refusals, throttling, a FATAL feed) checked against the official models; and the validator
-itself shown to catch a departure of each kind it checks."""
+"""The sandbox's answers to the calls the adapter never makes (put, delete, getOrder, search
+refusals and throttling, a FATAL feed) checked against the official models; and the
+validator itself shown to catch a departure of each kind it checks."""
 
 from __future__ import annotations
 
@@ -88,9 +88,12 @@ async def test_listings_put_delete_search_and_refusals(session: Session) -> None
     ).status_code == 400
     search = MARKET | {"identifiers": str(ref.sku), "identifiersType": "SKU", "pageSize": "1"}
     search |= {"includedData": "summaries,fulfillmentAvailability,issues"}
-    assert (
-        await session.call("GET", f"{PREFIX}/{session.seller}", params=search)
-    ).status_code == 200
+    listings = f"{PREFIX}/{session.seller}"
+    assert (await session.call("GET", listings, params=search)).status_code == 200
+    untyped = MARKET | {"identifiers": str(ref.sku)}
+    assert (await session.call("GET", listings, params=untyped)).status_code == 400
+    searched = [(await session.call("GET", listings, params=search)).status_code for _ in range(5)]
+    assert 429 in searched
     everything = MARKET | {"includedData": "summaries,fulfillmentAvailability,issues"}
     assert (await session.call("GET", item, params=everything)).status_code == 200
     assert (

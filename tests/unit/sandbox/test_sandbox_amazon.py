@@ -1,5 +1,5 @@
 """The Amazon sandbox's own rules: LWA and token errors, buckets, ACCEPTED-then-applied,
-INVALID issues and the getOrders two-minute rule (feeds run through the contract suite)."""
+INVALID issues, search refusals and the getOrders two-minute rule (feeds: contract suite)."""
 
 from __future__ import annotations
 
@@ -101,3 +101,50 @@ async def test_storefront_lists_mfn_offers_and_connects_both_notifications() -> 
         "LISTINGS_ITEM_MFN_QUANTITY_CHANGE",
         "ORDER_CHANGE",
     }
+
+
+async def test_search_refuses_what_amazon_refuses_and_serves_skus_only() -> None:
+    harness = AmazonHarness()
+    refs = await harness.seed(2)
+    client, auth = await _client(harness)
+    url = f"{PREFIX}/{harness.credentials()['seller_id']}"
+    base = {"marketplaceIds": "ATVPDKIKX0DER", "pageSize": "20"}
+    skus = ",".join(str(r.sku) for r in refs)
+    refused = {
+        "no type": base | {"identifiers": skus},
+        "no identifiers": base | {"identifiersType": "SKU"},
+        "21 identifiers": base
+        | {"identifiers": ",".join(f"S-{n}" for n in range(21)), "identifiersType": "SKU"},
+        "by ASIN": base | {"identifiers": "B000000000", "identifiersType": "ASIN"},
+    }
+    answers = {k: await client.get(url, params=q, headers=auth) for k, q in refused.items()}
+    assert {k: a.status_code for k, a in answers.items()} == dict.fromkeys(refused, 400)
+    assert {a.json()["errors"][0]["code"] for a in answers.values()} == {"InvalidInput"}
+    assert "supports SKU only" in answers["by ASIN"].json()["errors"][0]["details"]
+    found = await client.get(
+        url,
+        params=base | {"identifiers": f"{skus},{skus},NOPE", "identifiersType": "SKU"},
+        headers=auth,
+    )
+    assert [i["sku"] for i in found.json()["items"]] == [str(r.sku) for r in refs]
+    await client.aclose()
+
+
+async def test_search_has_its_own_bucket_of_five() -> None:
+    harness = AmazonHarness()
+    (ref,) = await harness.seed(1)
+    client, auth = await _client(harness)
+    seller, sku = harness.credentials()["seller_id"], str(ref.sku)
+    query = {"marketplaceIds": "ATVPDKIKX0DER", "identifiers": sku, "identifiersType": "SKU"}
+    statuses = [
+        (await client.get(f"{PREFIX}/{seller}", params=query, headers=auth)).status_code
+        for _ in range(6)
+    ]
+    assert statuses == [200] * 5 + [429]  # burst 5
+    throttled = await client.get(f"{PREFIX}/{seller}", params=query, headers=auth)
+    assert throttled.json()["errors"][0]["code"] == "QuotaExceeded"
+    item = f"{PREFIX}/{seller}/{sku}?marketplaceIds=ATVPDKIKX0DER"
+    assert (await client.get(item, headers=auth)).status_code == 200  # getListingsItem's own
+    harness.clock.advance(0.2)  # one token back at 5/s
+    assert (await client.get(f"{PREFIX}/{seller}", params=query, headers=auth)).status_code == 200
+    await client.aclose()

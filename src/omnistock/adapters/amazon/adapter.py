@@ -178,20 +178,43 @@ class AmazonAdapter:
     # --- read ----------------------------------------------------------------------------
 
     async def read(self, refs: Sequence[ListingRef]) -> Sequence[ObservedLevel]:
-        """getListingsItem (fulfillmentAvailability) per distinct SKU; None for a SKU
-        Amazon does not know or one without an MFN offer. Raises on any failed call."""
-        skus = list(dict.fromkeys(wire.seller_sku(r) for r in refs))
+        """The distinct SKUs by searchListingsItems (fulfillmentAvailability), 20 a call, the
+        calls issued together under its limiter; a SKU holding a comma, which a search
+        cannot name, by getListingsItem. One level per ref, in order: the DEFAULT quantity,
+        None for a SKU Amazon does not know or one without an MFN offer. Raises the first
+        ChannelError if any call failed."""
+        batches, unsearchable = wire.search_batches(
+            list(dict.fromkeys(wire.seller_sku(r) for r in refs))
+        )
         try:
             async with asyncio.TaskGroup() as tg:
-                tasks = {sku: tg.create_task(self._level(sku)) for sku in skus}
+                tasks = [tg.create_task(self._search(batch)) for batch in batches]
+                tasks += [tg.create_task(self._fetch(sku)) for sku in unsearchable]
         except* ChannelError as failed:
             raise _first(failed) from None
-        return [
-            ObservedLevel(listing=r.listing, quantity=tasks[wire.seller_sku(r)].result())
-            for r in refs
-        ]
+        levels = {sku: level for t in tasks for sku, level in t.result().items()}
+        return [ObservedLevel(listing=r.listing, quantity=levels[wire.seller_sku(r)]) for r in refs]
 
-    async def _level(self, sku: str) -> int | None:
+    async def _search(self, skus: list[str]) -> dict[str, int | None]:
+        try:
+            answer = await self.call(
+                Operation.SEARCH_LISTINGS_ITEMS,
+                "GET",
+                wire.listings_path(self._seller_id),
+                params=wire.search_query(self._marketplace_id, skus),
+            )
+        except PermanentError as error:
+            # ⚠️ Amazon does not say when a search answers 404 (the model declares it);
+            # read as getListingsItem's 404: none of these listings exists.
+            if error.status == 404:
+                return dict.fromkeys(skus, None)
+            raise
+        try:
+            return wire.searched_quantities(answer, skus)
+        except ValueError as exc:
+            raise PermanentError(f"unexpected answer: {exc}", account=self._account) from None
+
+    async def _fetch(self, sku: str) -> dict[str, int | None]:
         try:
             answer = await self.call(
                 Operation.GET_LISTINGS_ITEM,
@@ -204,10 +227,10 @@ class AmazonAdapter:
             )
         except PermanentError as error:
             if error.status == 404:
-                return None
+                return {sku: None}
             raise
         try:
-            return wire.shown_quantity(answer)
+            return {sku: wire.shown_quantity(answer)}
         except ValueError as exc:
             raise PermanentError(f"unexpected answer: {exc}", account=self._account) from None
 

@@ -16,7 +16,8 @@ class Operation(StrEnum):
     """The SP-API operations the adapter calls; each has its own token bucket."""
 
     PATCH_LISTINGS_ITEM = "patchListingsItem"
-    GET_LISTINGS_ITEM = "getListingsItem"
+    SEARCH_LISTINGS_ITEMS = "searchListingsItems"  # reads, 20 SKUs a call
+    GET_LISTINGS_ITEM = "getListingsItem"  # reads of a SKU that cannot be searched for
     CREATE_FEED_DOCUMENT = "createFeedDocument"
     CREATE_FEED = "createFeed"
     GET_FEED = "getFeed"
@@ -31,6 +32,7 @@ class Operation(StrEnum):
 # JSON_LISTINGS_FEED is further held to 5 submissions per 5 minutes (FEEDS_PER_WINDOW).
 RATES: Mapping[Operation, RateBurst] = {
     Operation.PATCH_LISTINGS_ITEM: RateBurst(per_s=5.0, burst=5),
+    Operation.SEARCH_LISTINGS_ITEMS: RateBurst(per_s=5.0, burst=5),
     Operation.GET_LISTINGS_ITEM: RateBurst(per_s=5.0, burst=10),
     Operation.CREATE_FEED_DOCUMENT: RateBurst(per_s=0.5, burst=15),
     Operation.CREATE_FEED: RateBurst(per_s=0.0083, burst=15),

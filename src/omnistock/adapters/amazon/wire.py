@@ -31,6 +31,9 @@ FULFILLMENT_PATH = "/attributes/fulfillment_availability"
 GENERIC_PRODUCT_TYPE = "PRODUCT"
 SKU = "sku"
 PRODUCT_TYPE = "product_type"
+# searchListingsItems: `identifiers` takes at most 20 (the model's maxItems), `pageSize` too,
+# so one call of 20 SKUs answers them all on one page.
+SEARCH_MAX_SKUS = 20
 # ⚠️ Amazon documents no retryable listing issue; an issue carrying the ErrorList code of
 # an internal failure is read as "resubmit", every other ERROR as a data problem.
 RETRYABLE_ISSUE_CODES = frozenset({"InternalFailure"})
@@ -40,8 +43,13 @@ def seller_sku(ref: ListingRef) -> str:
     return ref.external_ids.get(SKU) or str(ref.sku)
 
 
+def listings_path(seller_id: str) -> str:
+    """searchListingsItems' address; a listing's own is below it."""
+    return f"/listings/{LISTINGS_VERSION}/items/{quote(seller_id, safe='')}"
+
+
 def listing_path(seller_id: str, sku: str) -> str:
-    return f"/listings/{LISTINGS_VERSION}/items/{quote(seller_id, safe='')}/{quote(sku, safe='')}"
+    return f"{listings_path(seller_id)}/{quote(sku, safe='')}"
 
 
 def patch_body(ref: ListingRef, quantity: int) -> dict[str, object]:
@@ -117,8 +125,47 @@ def failed_call_outcome(error: ChannelError) -> Outcome:
 # --- read --------------------------------------------------------------------------------
 
 
+def search_batches(skus: Sequence[str]) -> tuple[list[list[str]], list[str]]:
+    """The SKUs in searches of up to SEARCH_MAX_SKUS each, and those that must be fetched
+    one by one: `identifiers` is a comma-delimited list with no escape (percent-encoding
+    is undone before the split), so a SKU holding a comma cannot be searched for."""
+    searchable = [s for s in skus if "," not in s]
+    batches = [
+        searchable[i : i + SEARCH_MAX_SKUS] for i in range(0, len(searchable), SEARCH_MAX_SKUS)
+    ]
+    return batches, [s for s in skus if "," in s]
+
+
+def search_query(marketplace_id: str, skus: Sequence[str]) -> dict[str, str]:
+    """searchListingsItems for one of `search_batches`, all on one page; fulfillmentAvailability
+    is the only data set a read needs."""
+    return {
+        "marketplaceIds": marketplace_id,
+        "identifiers": ",".join(skus),
+        "identifiersType": "SKU",
+        "includedData": "fulfillmentAvailability",
+        "pageSize": str(SEARCH_MAX_SKUS),
+    }
+
+
+def searched_quantities(payload: object, skus: Sequence[str]) -> dict[str, int | None]:
+    """Each searched SKU's shown quantity in an ItemSearchResults answer: None for a SKU
+    Amazon left out (it has no such listing) or one without an MFN offer."""
+    items = payload.get("items") if isinstance(payload, dict) else None
+    if not isinstance(items, list):
+        raise ValueError("not an ItemSearchResults")
+    found: dict[str, int | None] = {}
+    for item in items:
+        sku = item.get("sku") if isinstance(item, dict) else None
+        if not isinstance(sku, str):
+            raise ValueError("a searched item without its sku")
+        found[sku] = shown_quantity(item)
+    return {sku: found.get(sku) for sku in skus}
+
+
 def shown_quantity(payload: object) -> int | None:
-    """The DEFAULT channel's quantity of a getListingsItem answer (None: no MFN offer)."""
+    """The DEFAULT channel's quantity of a listings Item (getListingsItem's answer or one
+    searched item); None: no MFN offer."""
     entries = payload.get("fulfillmentAvailability") if isinstance(payload, dict) else None
     if entries is None:
         return None

@@ -8,6 +8,7 @@ import json
 import uuid
 from dataclasses import dataclass
 
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -23,6 +24,7 @@ OPS = frozenset({"add", "replace", "merge", "delete"})
 INVALID_VALUE = "4000001"
 INTERNAL = "InternalFailure"  # the ErrorList code, used as the issue of a failed write
 SEARCH_MAX_PAGE = 20
+SEARCH_MAX_IDENTIFIERS = 20
 
 
 class InvalidRequestError(ValueError):
@@ -117,17 +119,14 @@ class ListingsApi:
             return standard_error(403, "The seller is not authorised for this application.")
         query = request.query_params
         try:
-            size = int(query.get("pageSize", "10"))
-            start = int(query.get("pageToken") or 0)
-        except ValueError:
-            return standard_error(400, "pageSize and pageToken must be numbers")
-        if not 1 <= size <= SEARCH_MAX_PAGE or query.get("marketplaceIds") != self._marketplace:
-            return standard_error(400, "marketplaceIds and pageSize 1-20 are required")
-        wanted = query.get("identifiers")
+            start, size = _page(query, self._marketplace)
+            wanted = _identifiers(query)
+        except InvalidRequestError as exc:
+            return standard_error(400, str(exc))
         skus = (
             sorted(self._store.listings)
             if wanted is None
-            else [s for s in wanted.split(",") if s in self._store.listings]
+            else [s for s in wanted if s in self._store.listings]
         )
         page = skus[start : start + size]
         included = query.get("includedData", "summaries").split(",")
@@ -182,6 +181,35 @@ async def _body(request: Request) -> dict[str, object]:
     if not isinstance(body, dict):
         raise InvalidRequestError("body is not an object")
     return body
+
+
+def _page(query: QueryParams, marketplace_id: str) -> tuple[int, int]:
+    """(start, size) of a search; the marketplace must be the sandbox's."""
+    try:
+        size = int(query.get("pageSize", "10"))
+        start = int(query.get("pageToken") or 0)
+    except ValueError:
+        raise InvalidRequestError("pageSize and pageToken must be numbers") from None
+    if not 1 <= size <= SEARCH_MAX_PAGE or query.get("marketplaceIds") != marketplace_id:
+        raise InvalidRequestError("marketplaceIds and pageSize 1-20 are required")
+    return start, size
+
+
+def _identifiers(query: QueryParams) -> list[str] | None:
+    """The distinct SKUs a search names (None: it names none), held to the model's rules:
+    identifiers and identifiersType together, at most 20. ⚠️ Only SKU, the type the
+    adapter uses, is served: a search by ASIN, EAN, ... is refused, not modelled."""
+    raw, kind = query.get("identifiers"), query.get("identifiersType")
+    if raw is None and kind is None:
+        return None
+    if raw is None or kind is None:
+        raise InvalidRequestError("identifiers and identifiersType must be given together")
+    if kind != "SKU":
+        raise InvalidRequestError(f"identifiersType {kind!r}: the sandbox supports SKU only")
+    wanted = [s for s in raw.split(",") if s]
+    if not 1 <= len(wanted) <= SEARCH_MAX_IDENTIFIERS:
+        raise InvalidRequestError(f"identifiers takes 1 to {SEARCH_MAX_IDENTIFIERS} values")
+    return list(dict.fromkeys(wanted))
 
 
 def _patched_quantity(body: dict[str, object]) -> tuple[int | None, list[Issue]]:

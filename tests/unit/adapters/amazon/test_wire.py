@@ -19,6 +19,7 @@ from omnistock.domain.errors import (
     WebhookRejectedError,
 )
 from omnistock.domain.ids import AccountId, ListingId, Sku
+from omnistock.sandbox.amazon.buckets import DEFAULT_RATES
 
 ACCOUNT = AccountId("a")
 
@@ -120,6 +121,42 @@ def test_shown_quantity_reads_only_the_default_channel() -> None:
     assert wire.shown_quantity({"fulfillmentAvailability": avail}) == 9
     assert wire.shown_quantity({"fulfillmentAvailability": avail[:1]}) is None
     assert wire.shown_quantity({"sku": "x"}) is None
+
+
+def test_reads_search_twenty_skus_a_call_and_fetch_those_with_a_comma() -> None:
+    skus = [f"S-{n}" for n in range(41)] + ["A,B"]
+    batches, unsearchable = wire.search_batches(skus)
+    assert [len(b) for b in batches] == [20, 20, 1]
+    assert [s for b in batches for s in b] == skus[:41]
+    assert unsearchable == ["A,B"]
+    assert wire.search_query("M", batches[2]) == {
+        "marketplaceIds": "M",
+        "identifiers": "S-40",
+        "identifiersType": "SKU",
+        "includedData": "fulfillmentAvailability",
+        "pageSize": "20",
+    }
+
+
+def test_searched_quantities_are_none_for_skus_left_out_or_without_an_offer() -> None:
+    default = [{"fulfillmentChannelCode": "DEFAULT", "quantity": 4}]
+    answer = {
+        "numberOfResults": 2,
+        "items": [
+            {"sku": "B", "fulfillmentAvailability": []},
+            {"sku": "A", "fulfillmentAvailability": default},
+        ],
+    }
+    assert wire.searched_quantities(answer, ["A", "B", "C"]) == {"A": 4, "B": None, "C": None}
+    odd_answers: tuple[object, ...] = ({"numberOfResults": 0}, {"items": [{"asin": "B0"}]}, [])
+    for odd in odd_answers:
+        with pytest.raises(ValueError, match=r"ItemSearchResults|sku"):
+            wire.searched_quantities(odd, ["A"])
+
+
+def test_rates_agree_with_the_sandbox_buckets() -> None:
+    for operation, rate in limits.RATES.items():
+        assert DEFAULT_RATES[operation.value] == (rate.per_s, rate.burst), operation
 
 
 def test_lwa_lives_on_amazon_for_real_hosts_and_on_the_sandbox_otherwise() -> None:
