@@ -8,6 +8,7 @@ import asyncio
 import dataclasses
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -26,6 +27,7 @@ from omnistock.domain.errors import (
 from omnistock.domain.events import LedgerEvent
 from omnistock.domain.ids import AccountId, ListingId, LocationId, Sku
 from omnistock.domain.planning import Priority
+from omnistock.ledger.journal import MAX_BATCH, check_events
 from omnistock.ledger.store import Store
 from tests.contract.builders import (
     WH,
@@ -96,6 +98,32 @@ class EventStoreContract(StoreBacked):
         results = await store.ledger.append([received("A", 5, k="x"), received("A", 5, k="x")])
         assert [r.duplicate for r in results] == [False, True]
         assert await store.ledger.balances([Sku("A")]) == {"A": {"wh1": Balance(5, 0)}}
+
+    async def test_checked_events_append_as_events_do(self, store: Store) -> None:
+        await seed(store, ["A"])
+        batch: list[LedgerEvent] = [
+            received("A", 5, k="po-1"),
+            reserved("A", 9, k="o-1"),
+            received("A", 5, k="po-1"),
+        ]
+        results = await store.ledger.append_checked(check_events(batch))
+        assert [(r.applied, r.duplicate) for r in results] == [
+            (True, False),
+            (False, False),
+            (True, True),
+        ]
+        assert results[1].rejection is not None
+        assert await store.ledger.append(batch) == [replace(r, duplicate=True) for r in results]
+        with pytest.raises(IdempotencyConflictError):
+            await store.ledger.append_checked(check_events([received("A", 6, k="po-1")]))
+        assert await store.ledger.balances([Sku("A")]) == {"A": {"wh1": Balance(5, 0)}}
+
+    async def test_checked_batches_are_capped_too(self, store: Store) -> None:
+        await seed(store, ["A"])
+        one = check_events([received("A", 1, k="k")])
+        with pytest.raises(InvalidInputError, match="at most"):
+            await store.ledger.append_checked(one * (MAX_BATCH + 1))
+        assert await store.ledger.read() == []
 
     async def test_rejection_is_remembered_for_retries(self, store: Store) -> None:
         await seed(store, ["A"])

@@ -29,9 +29,8 @@ from omnistock.api.reservations import reservation_routes
 from omnistock.bus.group import GroupCommit
 from omnistock.clock import Clock, Timer
 from omnistock.domain.errors import OmnistockError, UnknownEntityError
-from omnistock.domain.events import LedgerEvent
 from omnistock.domain.ids import ListingId, Sku, check_identifier
-from omnistock.ledger.journal import MAX_BATCH, AppendResult, check_batch
+from omnistock.ledger.journal import MAX_BATCH, AppendResult, Checked, check_events
 from omnistock.ledger.store import Store
 from omnistock.security.tokens import Scope
 
@@ -46,8 +45,8 @@ def create_api(
 
     # Concurrent requests share one append (one transaction): the ledger appends a few
     # thousand events at once much faster than a thousand at a time.
-    appends: GroupCommit[LedgerEvent, AppendResult] = GroupCommit(
-        store.ledger.append, max_items=MAX_BATCH
+    appends: GroupCommit[Checked, AppendResult] = GroupCommit(
+        store.ledger.append_checked, max_items=MAX_BATCH
     )
 
     async def post_events(request: Request) -> Response:
@@ -59,8 +58,9 @@ def create_api(
         except ValidationError as exc:
             raise invalid_body(exc) from None
         events = to_events(parsed, f"api:{key}", source=f"api:{token.name}")
-        check_batch(events)  # this request's bad event must not fail the others' append
-        results = await appends.submit(events)
+        # Checked here: one request's bad event must not fail the others' append (and the
+        # append then does not check them again).
+        results = await appends.submit(check_events(events))
         return JSONResponse({"results": [_result(i, r) for i, r in enumerate(results)]})
 
     async def get_balances(request: Request) -> Response:

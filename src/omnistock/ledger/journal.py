@@ -151,7 +151,24 @@ class Journal:
         Raises InvalidInputError, UnknownEntityError or IdempotencyConflictError (nothing
         written), ConcurrencyConflictError when `expected_versions` is stale, and
         StorageBusyError when concurrent writers kept winning."""
-        fingerprints = check_batch(events)
+        return self._append(events, check_batch(events), expected_versions, all_or_none)
+
+    def append_checked(self, items: Sequence[Checked]) -> list[AppendResult]:
+        """`append` of events that `check_events` passed, without checking them again
+        (events are immutable, so its check still holds): the event API checks each
+        request's events before they share an append with other requests'."""
+        if len(items) > MAX_BATCH:
+            raise InvalidInputError("events", f"at most {MAX_BATCH} per batch, got {len(items)}")
+        events = [item.event for item in items]
+        return self._append(events, [item.fingerprint for item in items], None, False)
+
+    def _append(
+        self,
+        events: Sequence[LedgerEvent],
+        fingerprints: list[str],
+        expected_versions: Mapping[Sku, int] | None,
+        all_or_none: bool,
+    ) -> list[AppendResult]:
         for attempt in range(1, self._max_attempts + 1):
             try:
                 with self._db.transaction():
@@ -347,6 +364,20 @@ def _outcome_row(outcome: Outcome, print_: str) -> tuple[object, ...]:
         None if rejection is None else rejection.code.value,
         None if rejection is None else rejection.message,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """An event `check_events` passed, and its fingerprint (see Journal.append_checked)."""
+
+    event: LedgerEvent
+    fingerprint: str
+
+
+def check_events(events: Sequence[LedgerEvent]) -> list[Checked]:
+    """`check_batch`, keeping each event's fingerprint with it. Raises InvalidInputError
+    naming the first bad event."""
+    return [Checked(e, p) for e, p in zip(events, check_batch(events), strict=True)]
 
 
 def check_batch(events: Sequence[LedgerEvent]) -> list[str]:

@@ -31,7 +31,7 @@ from omnistock.ledger.inbox import (
     KnownKeys,
     SqlInbox,
 )
-from omnistock.ledger.journal import AppendResult, Journal, StoredEvent
+from omnistock.ledger.journal import AppendResult, Checked, Journal, StoredEvent
 from omnistock.ledger.migrations import migrate
 from omnistock.ledger.notifications import (
     DueDelivery,
@@ -144,6 +144,9 @@ class Ledger:
     ) -> list[AppendResult]:
         append = functools.partial(self._journal.append, all_or_none=all_or_none)
         return await self._worker.call(append, events, expected_versions)
+
+    async def append_checked(self, items: Sequence[Checked]) -> list[AppendResult]:
+        return await self._worker.call(self._journal.append_checked, items)
 
     async def read(self, after: int = 0, limit: int = 1000) -> list[StoredEvent]:
         return await self._worker.call(self._journal.read, after, limit)
