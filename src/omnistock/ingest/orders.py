@@ -171,18 +171,17 @@ def translate(
         marks=tuple(s for s in steps if isinstance(s, str)),
         unmapped=tuple(m for m in mapped if isinstance(m, UnmappedLine)),
         rejected=tuple(r for line in lines for r in _rejections(line.ref, known)),
-        verify=tuple(line.sku for line in lines if _restocks_unknown_units(event, line, known)),
+        verify=tuple(line.sku for line in lines) if _restocks_itself(event) else (),
     )
 
 
-def _restocks_unknown_units(
-    event: ChannelEvent, line: MappedLine, known: Mapping[str, Rejection | None]
-) -> bool:
-    """A cancel or refund of a line whose placement the ledger refused (an oversell): the
-    channel puts back units the ledger never took, so its level is no longer what omnistock
-    pushed, and no ledger change will mark the listing for a push."""
-    closing = event.kind in (ChannelEventType.ORDER_CANCELLED, ChannelEventType.ORDER_REFUNDED)
-    return closing and known.get(line.ref.key(LineAction.RESERVED)) is not None
+def _restocks_itself(event: ChannelEvent) -> bool:
+    """A cancel or refund: the channel puts the units back on its own listing, a level
+    omnistock did not write. Only a read shows it: for a line the ledger refused (an
+    oversell) no ledger change follows at all, and for one it took, the release's push can
+    be coalesced away — a later change bringing the desired quantity back to what was
+    pushed before the restock leaves the listing clean while the channel shows more."""
+    return event.kind in (ChannelEventType.ORDER_CANCELLED, ChannelEventType.ORDER_REFUNDED)
 
 
 @dataclass(frozen=True, slots=True)
