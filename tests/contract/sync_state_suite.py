@@ -165,6 +165,11 @@ class SyncStateContract(StoreBacked):
         assert not await store.sync.observed(ListingId("shop:A"), 5)
         assert await due_ids(store) == ["shop:A"]
         assert await store.sync.drift(SHOP) == []
+        # ...comparing against the level reported (a compare-and-set would refuse 4).
+        state = (await store.sync.get([ListingId("shop:A")]))[ListingId("shop:A")]
+        assert (state.pushed_qty, state.pushed_seq) == (5, 1)
+        assert not await store.sync.observed(ListingId("shop:A"), 5)  # again: no change
+        assert await due_ids(store) == ["shop:A"]
         with pytest.raises(UnknownEntityError, match="listing"):
             await store.sync.observed(ListingId("shop:nope"), 1)
 
@@ -185,6 +190,8 @@ class SyncStateContract(StoreBacked):
         [b] = [d for d in await store.sync.drift(SHOP) if d.listing == "shop:B"]
         assert b.last_error == "drift: the channel showed 9 where omnistock had pushed 5"
         assert await due_ids(store) == ["shop:B", "shop:C", "shop:D"]
+        d = (await store.sync.get([ListingId("shop:D")]))[ListingId("shop:D")]
+        assert (d.pushed_qty, d.last_error) == (5, None)
         assert await store.sync.observed_many([]) == 0
 
     async def test_what_the_channel_says_it_shows_becomes_the_pushed_state(

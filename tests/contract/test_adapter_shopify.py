@@ -11,9 +11,13 @@ from graphql import parse, validate
 
 from omnistock.adapters.base import ItemStatus, StockUpdate
 from omnistock.adapters.http import account_client
+from omnistock.adapters.ratelimit import RateLimiter, RateSignal, limiter_for
 from omnistock.adapters.secrets import Secret
 from omnistock.adapters.shopify import ShopifyAdapter, wire
+from omnistock.adapters.shopify.adapter import POLL_LEAVES_POINTS
+from omnistock.adapters.shopify.limits import BUCKET, CAPABILITIES
 from omnistock.channels import PLATFORMS
+from omnistock.clock import ManualTimer, Timer
 from omnistock.domain.errors import ConfigError
 from omnistock.domain.ids import AccountId
 from omnistock.sandbox.common.serve import SandboxOptions
@@ -22,14 +26,20 @@ from omnistock.sandbox.shopify.schema import admin_schema
 from tests.contract.adapter_suite import AdapterContract, Pair, TransportKind, open_transport
 
 
-def _adapter(harness: ShopifyHarness, client: httpx.AsyncClient) -> ShopifyAdapter:
+def _adapter(
+    harness: ShopifyHarness,
+    client: httpx.AsyncClient,
+    timer: Timer | None = None,
+    limiter: RateLimiter | None = None,
+) -> ShopifyAdapter:
     creds = harness.credentials()
     return ShopifyAdapter(
         AccountId("shopify-contract"),
         client,
         client_id=Secret(creds["client_id"]),
         client_secret=Secret(creds["client_secret"]),
-        timer=harness.timer,
+        timer=timer or harness.timer,
+        limiter=limiter,
     )
 
 
@@ -101,4 +111,23 @@ async def test_cancel_order_cancels_and_restocks() -> None:
     assert await adapter.cancel_order(order_id, "oversold") is True
     assert await adapter.cancel_order(order_id, "oversold") is True  # idempotent
     assert await harness.shown(ref) == 5
+    await adapter.aclose()
+
+
+async def test_a_poll_waits_for_spare_points_and_a_write_does_not() -> None:
+    harness = ShopifyHarness()
+    client = account_client(harness.shop_url(), transport=httpx.ASGITransport(app=harness.app))
+    timer = ManualTimer()
+    limiter = limiter_for(CAPABILITIES.rate, timer)
+    adapter = _adapter(harness, client, timer, limiter)
+    (ref,) = await harness.seed(1, quantity=5)
+    limiter.observe(RateSignal(remaining=POLL_LEAVES_POINTS))  # half the bucket left
+    (result,) = await adapter.push([StockUpdate(ref=ref, quantity=3, sequence=2, expected=5)])
+    assert result.status is ItemStatus.SUCCEEDED
+    assert timer.slept == []  # a write spends what is there
+    limiter.observe(RateSignal(remaining=POLL_LEAVES_POINTS))
+    await adapter.poll_orders(None)
+    # The poll waited until the bucket held its cost with half the bucket left over.
+    restore = BUCKET.restore_per_s
+    assert sum(timer.slept) == pytest.approx(wire.orders_cost() / restore, rel=0.05)
     await adapter.aclose()

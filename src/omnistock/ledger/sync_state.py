@@ -125,6 +125,21 @@ _DRIFTED = BulkStatement(
 )
 
 
+# A report of the desired quantity where omnistock had pushed another (the channel's own
+# sale took it there, or a late report): compared against by the next write, which still
+# goes (the report may predate a write still pending) — and which a compare-and-set
+# platform then accepts instead of refusing it for the stale level it was told to expect.
+_REPORTED_DESIRED = BulkStatement(
+    name="reported_desired",
+    columns=(("listing", "text"), ("quantity", "bigint")),
+    per_row="UPDATE listing_sync SET pushed_qty = ?2, dirty = 1"
+    " WHERE listing = ?1 AND desired_qty = ?2 AND pushed_qty IS NOT ?2",
+    set_based="UPDATE listing_sync AS s SET pushed_qty = r.quantity, dirty = 1"
+    " FROM {rows} AS r WHERE s.listing = r.listing AND s.desired_qty = r.quantity"
+    " AND s.pushed_qty IS DISTINCT FROM r.quantity",
+)
+
+
 # What a channel said it shows when it refused a write: the pushed state from now on.
 _SHOWS = BulkStatement(
     name="channel_shows",
@@ -249,16 +264,22 @@ class SyncStateRepo:
 
         A quantity other than both the pushed and the desired one is drift: it becomes the
         pushed state with no ledger sequence (omnistock did not write it), so the listing
-        turns dirty. A report of the desired quantity changes nothing: it may be older than
-        the push still pending (webhooks arrive late and out of order), and taking it for
-        the truth would leave the channel wrong with nothing left to fix it; re-sending the
-        absolute quantity is harmless. Returns whether it was drift. Raises
+        turns dirty. A report of the desired quantity does not make the listing clean: it
+        may be older than the push still pending (webhooks arrive late and out of order),
+        and taking it for the truth would leave the channel wrong with nothing left to fix
+        it; re-sending the absolute quantity is harmless. It becomes what the next write
+        compares against (a compare-and-set platform's own sale took the level there, and a
+        write expecting the level before the sale would be refused). Returns whether it
+        was drift. Raises
         UnknownEntityError for a listing without sync state."""
         with self._db.transaction():
             state = self.states([listing]).get(listing)
             if state is None:
                 raise UnknownEntityError("listing", listing)
-            if quantity in (state.pushed_qty, state.desired_qty):
+            if quantity == state.desired_qty:
+                self._db.run_bulk(_REPORTED_DESIRED, [(listing, quantity)])
+                return False
+            if quantity == state.pushed_qty:
                 return False
             before = "nothing" if state.pushed_qty is None else str(state.pushed_qty)
             error = f"drift: the channel showed {quantity} where omnistock had pushed {before}"
@@ -273,6 +294,7 @@ class SyncStateRepo:
         """`observed` for many listings in one transaction (a reconciliation page); a
         listing without sync state is skipped. Returns how many were drift."""
         with self._db.transaction():
+            self._db.run_bulk(_REPORTED_DESIRED, levels)
             return self._db.run_bulk(_DRIFTED, levels)
 
     def channel_shows(self, levels: Sequence[tuple[ListingId, int]]) -> None:

@@ -13,11 +13,8 @@ from omnistock.adapters.ratelimit import RateSignal
 
 # 250: Shopify's cap on any array input. The Standard plan restores 100 points/s; the bucket
 # size is not published (⚠️): 2000 is assumed until the first answer reports the real one.
-CAPABILITIES = Capabilities(
-    max_batch=250,
-    rate=CostBucket(capacity=2000, restore_per_s=100.0),
-    compare_and_set=True,
-)
+BUCKET = CostBucket(capacity=2000, restore_per_s=100.0)
+CAPABILITIES = Capabilities(max_batch=250, rate=BUCKET, compare_and_set=True)
 
 
 def rate_signal(
