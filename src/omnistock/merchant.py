@@ -6,7 +6,7 @@ the end-to-end tests all set up shop here."""
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,7 +23,7 @@ from omnistock.domain.events import LedgerEvent, StockReceived
 from omnistock.domain.ids import AccountId, ListingId, LocationId, Sku
 from omnistock.ledger.store import Store
 from omnistock.sandbox.common.serve import SandboxOptions
-from omnistock.sandbox.common.storefront import Storefront
+from omnistock.sandbox.common.storefront import Storefront, StorefrontListing
 from omnistock.sandbox.common.truth import TruthBook
 
 MAIN = LocationId("main")
@@ -31,6 +31,9 @@ ENGINE_URL = "http://omnistock.demo"
 # Every platform, in the order the demo and the benchmarks list them.
 PLATFORM_ORDER = ("woocommerce", "shopify", "amazon", "ebay")
 SHORT_NAMES = {"woocommerce": "woo", "shopify": "shopify", "amazon": "amazon", "ebay": "ebay"}
+# The stores' notifications to an engine served elsewhere, over as many connections as
+# their senders keep in flight.
+WEBHOOK_CONNECTIONS = httpx.Limits(max_connections=64, max_keepalive_connections=64)
 
 
 class LateApp:
@@ -46,6 +49,24 @@ class LateApp:
         await self.app(scope, receive, send)
 
 
+@dataclass(frozen=True, slots=True)
+class StoreInfo:
+    """A store as omnistock's configuration sees it (plain data: it crosses processes when
+    the stores run in one of their own)."""
+
+    account: AccountId
+    platform: str
+    base_url: str  # the adapter's
+    credentials: Mapping[str, str]
+    listings: tuple[StorefrontListing, ...]
+
+    def adapter(self, timer: Timer, transport: httpx.AsyncBaseTransport | None) -> ChannelAdapter:
+        secrets = {name: Secret(value) for name, value in self.credentials.items()}
+        return PLATFORMS[self.platform].create_adapter(
+            self.account, self.base_url, secrets, timer=timer, transport=transport
+        )
+
+
 @dataclass
 class MerchantStore:
     account: AccountId
@@ -57,6 +78,15 @@ class MerchantStore:
     def base_url(self) -> str:
         return self.sandbox.connection().base_url(self.address)
 
+    def info(self) -> StoreInfo:
+        return StoreInfo(
+            self.account,
+            self.platform,
+            self.base_url,
+            dict(self.sandbox.connection().credentials),
+            tuple(self.sandbox.listings()),
+        )
+
 
 @dataclass
 class Merchant:
@@ -64,9 +94,20 @@ class Merchant:
     truth: TruthBook
     engine_app: LateApp
     webhook_client: httpx.AsyncClient
+    engine_url: str = ENGINE_URL
 
-    def adapters(self, timer: Timer) -> dict[AccountId, ChannelAdapter]:
-        return {s.account: _adapter(s, timer) for s in self.stores}
+    def adapters(self, timer: Timer, *, over_http: bool = False) -> dict[AccountId, ChannelAdapter]:
+        """An adapter per store: in process, or over HTTP to stores served at their
+        addresses."""
+        return {
+            s.account: s.info().adapter(
+                timer, None if over_http else httpx.ASGITransport(app=s.sandbox.app)
+            )
+            for s in self.stores
+        }
+
+    def infos(self) -> list[StoreInfo]:
+        return [s.info() for s in self.stores]
 
     def shown(self, account: AccountId) -> dict[str, int]:
         return next(s for s in self.stores if s.account == account).sandbox.shown()
@@ -76,21 +117,33 @@ class Merchant:
 
 
 def build_merchant(
-    platforms: Sequence[str], skus: int, seed: int, *, time_scale: float = 1.0
+    platforms: Sequence[str],
+    skus: int,
+    seed: int,
+    *,
+    time_scale: float = 1.0,
+    addresses: Sequence[str] | None = None,
+    engine_url: str | None = None,
 ) -> Merchant:
     """A store per entry of `platforms` (a platform may repeat) over one catalog, sharing
     one truth book, on platform time running `time_scale` times faster than the wall
-    clock. Raises KeyError for an unknown platform."""
+    clock. The stores and the engine are reached in process, unless `addresses` (one per
+    store) and `engine_url` say where they are served. Raises KeyError for an unknown
+    platform."""
     truth = TruthBook()
     late = LateApp()
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=late), base_url=ENGINE_URL)
+    if engine_url is None:
+        transport = httpx.ASGITransport(app=late)
+        client = httpx.AsyncClient(transport=transport, base_url=ENGINE_URL)
+    else:
+        client = httpx.AsyncClient(base_url=engine_url, limits=WEBHOOK_CONNECTIONS)
     built = []
     counts: dict[str, int] = {}
     for n, platform in enumerate(platforms, start=1):
         counts[platform] = counts.get(platform, 0) + 1
         name = f"{SHORT_NAMES.get(platform, platform)}-{counts[platform]}"
         options = SandboxOptions(
-            base_url=f"https://{name}.demo.test",
+            base_url=addresses[n - 1] if addresses else f"https://{name}.demo.test",
             seed=seed * 100 + n,
             skus=skus,
             time_scale=time_scale,
@@ -101,17 +154,18 @@ def build_merchant(
         )
         sandbox = PLATFORMS[platform].create_sandbox(options)
         built.append(MerchantStore(AccountId(name), platform, sandbox, options.base_url))
-    return Merchant(built, truth, late, client)
+    return Merchant(built, truth, late, client, engine_url or ENGINE_URL)
 
 
 async def seed_catalog(
-    store: Store, shop: Merchant, policy: AllocationPolicy | None = None
+    store: Store, stores: Sequence[StoreInfo], policy: AllocationPolicy | None = None
 ) -> None:
     """Location, SKUs, one account per store, one listing per SKU and store; every account
     on `policy` (default: show zero below 2 units)."""
     await store.catalog.put_location(Location(id=MAIN, name="Main warehouse"))
-    await store.catalog.put_items([Item(sku=Sku(sku)) for sku in shop.skus()])
-    for s in shop.stores:
+    skus = sorted({x.sku for s in stores for x in s.listings})
+    await store.catalog.put_items([Item(sku=Sku(sku)) for sku in skus])
+    for s in stores:
         policy = policy or AllocationPolicy(low_stock=2)
         settings = {"location": MAIN, "base_url": s.base_url}
         await store.catalog.put_account(
@@ -125,7 +179,7 @@ async def seed_catalog(
                     sku=Sku(x.sku),
                     external_ids=dict(x.external_ids),
                 )
-                for x in s.sandbox.listings()
+                for x in s.listings
             ]
         )
 
@@ -177,16 +231,4 @@ def restock(shop: Merchant, rng: random.Random, n: int, at: datetime) -> list[Le
 async def subscribe_webhooks(shop: Merchant) -> None:
     """Each store sends its notifications to the engine, as a merchant sets up."""
     for s in shop.stores:
-        await s.sandbox.connect(f"{ENGINE_URL}/webhooks/{s.account}")
-
-
-def _adapter(s: MerchantStore, timer: Timer) -> ChannelAdapter:
-    connection = s.sandbox.connection()
-    secrets = {name: Secret(value) for name, value in connection.credentials.items()}
-    return PLATFORMS[s.platform].create_adapter(
-        s.account,
-        connection.base_url(s.address),
-        secrets,
-        timer=timer,
-        transport=httpx.ASGITransport(app=s.sandbox.app),
-    )
+        await s.sandbox.connect(f"{shop.engine_url}/webhooks/{s.account}")

@@ -35,7 +35,7 @@ from omnistock.sandbox.woocommerce.store import WooProduct
 async def rig(tmp_path: Path) -> AsyncIterator[tuple[Store, Merchant, Engine]]:
     shop = build_merchant(("woocommerce", "woocommerce"), skus=6, seed=11)
     store = await Store.open(f"sqlite:///{tmp_path / 'engine.db'}")
-    await seed_catalog(store, shop)
+    await seed_catalog(store, shop.infos())
     await store.ledger.append(opening_stock(shop, 11, SystemClock().now()))
     async with contextlib.AsyncExitStack() as stack:
         for s in shop.stores:

@@ -125,13 +125,14 @@ def api_requests(events: Sequence[LedgerEvent], batch: int, token: str) -> list[
                 ("Idempotency-Key", f"bench-{i // batch}"),
                 ("Content-Type", "application/json"),
             ),
-            json.dumps({"events": [_api_event(e) for e in events[i : i + batch]]}).encode(),
+            json.dumps({"events": [api_event(e) for e in events[i : i + batch]]}).encode(),
         )
         for i in range(0, len(events), batch)
     ]
 
 
-def _api_event(event: LedgerEvent) -> dict[str, object]:
+def api_event(event: LedgerEvent) -> dict[str, object]:
+    """The event as `POST /v1/events` takes it."""
     r = to_record(event)
     body: dict[str, object] = {
         "type": r.type.value,

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import logging
 import random
 import statistics
 import tempfile
@@ -25,19 +24,16 @@ from pathlib import Path
 from omnistock.adapters.base import Capabilities, ChannelAdapter
 from omnistock.bench.latency_bound import bounds_ms
 from omnistock.bench.propagation import LatencyProbe
-from omnistock.bench.rig import Rig, RigOptions, running
+from omnistock.bench.split import PlatformSide, SplitOptions, split_shop
 from omnistock.bench.stats import percentiles, spread
+from omnistock.clock import SystemTimer
 from omnistock.dispatch.batching import update_of
-from omnistock.domain.events import LedgerEvent
 from omnistock.domain.ids import AccountId, Sku
-from omnistock.merchant import Merchant, opening_stock, restock
-
-logger = logging.getLogger(__name__)
+from omnistock.merchant import PLATFORM_ORDER, restock
 
 TARGET_P99_MS = 1_000.0  # Shopify, eBay, WooCommerce
 TARGET_OVER_BOUND = 1.2  # Amazon
 RTT_PROBES = 3
-STOP_GRACE_S = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +42,9 @@ class LatencySize:
     orders_per_s: float = 200.0  # in total, even over the four stores, wall clock
     warmup_s: float = 10.0  # load before measuring starts
     load_s: float = 60.0  # orders accepted in this window are measured
-    drain_s: float = 60.0  # then at most this long for the last ones to show
+    # then at most this long for the last ones to show: Amazon's bound at the full load is
+    # minutes (a feed every 2 min, then processing and the apply delay)
+    drain_s: float = 300.0
     restock_every_s: float = 1.0  # a delivery of a few SKUs (merchant.restock)
     opening_low: int = 50
     opening_high: int = 200
@@ -81,66 +79,60 @@ class _Run:
 
 
 async def _one(size: LatencySize, workdir: Path, seed: int) -> _Run:
-    """One run on bench.rig's shop. Once measured, the engine gets STOP_GRACE_S to stop:
-    a dispatcher ends its pass before it stops, and Amazon's may be patching a backlog at
-    5/s or waiting for a feed to be processed, which would hold the next run up for
-    minutes; what is left then is cancelled."""
-    options = RigOptions(skus=size.skus, seed=seed)
-    measured: _Run | None = None
-    try:
-        async with asyncio.timeout(None) as exit_within:
-            async with running(options, workdir, lambda m: _opening(size, seed, m)) as rig:
-                measured = await _measure(rig, size, seed)
-                exit_within.reschedule(asyncio.get_running_loop().time() + STOP_GRACE_S)
-                stopping = time.perf_counter()
-    except TimeoutError:
-        if measured is None or not exit_within.expired():
-            raise
-        logger.info("latency: engine cancelled %.0f s after stop", STOP_GRACE_S)
-    else:
-        logger.info("latency: engine stopped in %.2f s", time.perf_counter() - stopping)
-    return measured
+    """One run on bench.split's shop: the engine here, the stores, their shoppers and the
+    probe in a process of their own."""
+    options = SplitOptions(PLATFORM_ORDER, size.skus, seed, size.opening_low, size.opening_high)
+    async with split_shop(options, workdir, _measured, _Job(size, seed)) as split:
+        return split.result
 
 
-def _opening(size: LatencySize, seed: int, merchant: Merchant) -> list[LedgerEvent]:
-    at = datetime.now(UTC)
-    return opening_stock(merchant, seed, at, low=size.opening_low, high=size.opening_high)
+async def _measured(side: PlatformSide, job: object) -> _Run:
+    """In the platforms' process."""
+    if not isinstance(job, _Job):
+        raise TypeError(f"expected a latency job, got {job!r}")
+    return await _measure(side, job.size, job.seed)
 
 
-async def _measure(rig: Rig, size: LatencySize, seed: int) -> _Run:
+@dataclass(frozen=True, slots=True)
+class _Job:
+    size: LatencySize
+    seed: int
+
+
+async def _measure(side: PlatformSide, size: LatencySize, seed: int) -> _Run:
     await asyncio.sleep(1.0)  # the first sync emptied Amazon's patch bucket: refill it
-    rtt, capabilities = await _round_trips(rig)
-    probe = LatencyProbe(rig.merchant, rig.store, size.tick_s)
+    rtt, capabilities = await _round_trips(side)
+    probe = LatencyProbe(side.merchant, side.store, size.tick_s)
     probe.watch()
     await probe.skip_history()
     loading, stop = asyncio.Event(), asyncio.Event()
     async with asyncio.TaskGroup() as tg:
         tg.create_task(probe.run(stop))
-        restocks = _Restocks(rig, random.Random(seed))
+        restocks = _Restocks(side, random.Random(seed))
         tg.create_task(restocks.run(size.restock_every_s, loading))
-        window = await _load(rig, size, probe, restocks, loading)
+        window = await _load(side, size, probe, restocks, loading)
         await probe.drained(size.drain_s)
         stop.set()
-    platforms = {s.account: s.platform for s in rig.merchant.stores}
+    platforms = {s.account: s.platform for s in side.merchant.stores}
     arrivals = window.arrivals(platforms)
     return _Run(
         latencies=probe.latencies,
         unsettled=probe.unsettled(),
         ingest_ms=probe.ingest_ms,
-        bound_ms=bounds_ms(rig.merchant, capabilities, arrivals, rtt, size.skus),
+        bound_ms=bounds_ms(side.merchant, capabilities, arrivals, rtt, size.skus),
         load=window.figures(),
         write_calls_per_s={platforms[a]: n / window.seconds for a, n in window.calls.items()},
     )
 
 
 async def _round_trips(
-    rig: Rig,
+    side: PlatformSide,
 ) -> tuple[dict[AccountId, float], dict[AccountId, Capabilities]]:
-    """Each account's write round trip, through adapters of its own (the engine's are its
-    business), and the capabilities those declare (the same as the engine's)."""
-    adapters = rig.merchant.adapters(rig.time)
+    """Each account's write round trip over HTTP, through adapters of its own (the engine's
+    are its business), and the capabilities those declare (the same as the engine's)."""
+    adapters = side.merchant.adapters(SystemTimer(), over_http=True)
     try:
-        rtt = {a: await _round_trip(rig, a, adapter) for a, adapter in adapters.items()}
+        rtt = {a: await _round_trip(side, a, adapter) for a, adapter in adapters.items()}
     finally:
         for adapter in adapters.values():
             await adapter.aclose()
@@ -174,14 +166,18 @@ class _Window:
 
 
 async def _load(
-    rig: Rig, size: LatencySize, probe: LatencyProbe, restocks: _Restocks, loading: asyncio.Event
+    side: PlatformSide,
+    size: LatencySize,
+    probe: LatencyProbe,
+    restocks: _Restocks,
+    loading: asyncio.Event,
 ) -> _Window:
-    stores = rig.merchant.stores
+    stores = side.merchant.stores
     loading.set()
     for s in stores:
         s.sandbox.core.shoppers.set_rate(size.orders_per_s / len(stores))
     await asyncio.sleep(size.warmup_s)
-    orders, events, calls = dict(probe.orders), restocks.events, rig.write_calls()
+    orders, events, calls = dict(probe.orders), restocks.events, side.write_calls()
     started = time.perf_counter()
     probe.measuring = True
     await asyncio.sleep(size.load_s)
@@ -191,7 +187,7 @@ async def _load(
         seconds,
         {a: n - orders.get(a, 0) for a, n in probe.orders.items()},
         restocks.events - events,
-        {a: n - calls.get(a, 0) for a, n in rig.write_calls().items()},
+        {a: n - calls.get(a, 0) for a, n in side.write_calls().items()},
     )
     for s in stores:
         s.sandbox.core.shoppers.set_rate(0.0)
@@ -200,11 +196,10 @@ async def _load(
 
 
 class _Restocks:
-    """A supplier delivery every so often, appended to the ledger as an ERP would (through
-    the API, which wakes the dispatchers)."""
+    """A supplier delivery every so often, sent to the engine's API as an ERP would."""
 
-    def __init__(self, rig: Rig, rng: random.Random) -> None:
-        self._rig = rig
+    def __init__(self, side: PlatformSide, rng: random.Random) -> None:
+        self._side = side
         self._rng = rng
         self.events = 0
 
@@ -212,20 +207,18 @@ class _Restocks:
         n = 0
         while loading.is_set():
             n += 1
-            delivery = restock(self._rig.merchant, self._rng, n, datetime.now(UTC))
-            await self._rig.store.ledger.append(delivery)
+            delivery = restock(self._side.merchant, self._rng, n, datetime.now(UTC))
+            await self._side.append(delivery, f"restock-{n}")
             self.events += len(delivery)
-            for dispatcher in self._rig.engine.dispatchers.values():
-                dispatcher.wake()
             await asyncio.sleep(every_s)
 
 
-async def _round_trip(rig: Rig, account: AccountId, adapter: ChannelAdapter) -> float:
+async def _round_trip(side: PlatformSide, account: AccountId, adapter: ChannelAdapter) -> float:
     """Median seconds of one write call: a listing set to what it shows already (harmless;
     `expected` given, so a compare-and-set platform does not read first)."""
-    sku = rig.merchant.skus()[0]
-    (due,) = await rig.store.sync.of_skus(account, [Sku(sku)])
-    shown = rig.merchant.shown(account).get(sku, 0)
+    sku = side.merchant.skus()[0]
+    (due,) = await side.store.sync.of_skus(account, [Sku(sku)])
+    shown = side.merchant.shown(account).get(sku, 0)
     update = dataclasses.replace(update_of(due), quantity=shown, expected=shown)
     seconds = []
     for _ in range(RTT_PROBES):

@@ -119,7 +119,7 @@ async def running(
     time = ScaledTime(options.time_scale)
     store = await Store.open(f"sqlite:///{workdir / f'bench-{options.system}.db'}")
     try:
-        await seed_catalog(store, merchant, options.policy)
+        await seed_catalog(store, merchant.infos(), options.policy)
         if opening is not None:
             await store.ledger.append(opening(merchant))
         async with contextlib.AsyncExitStack() as stack:

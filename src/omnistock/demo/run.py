@@ -98,7 +98,7 @@ async def run_demo(
 @contextlib.asynccontextmanager
 async def _engine(store: Store, shop: Merchant, options: DemoOptions) -> AsyncIterator[Engine]:
     clock, timer = SystemClock(), SystemTimer()
-    await seed_catalog(store, shop)
+    await seed_catalog(store, shop.infos())
     await store.ledger.append(opening_stock(shop, options.seed, clock.now()))
     settings = EngineSettings(poll=PollInterval(min_s=1.0, max_s=10.0, start_s=2.0))
     async with contextlib.AsyncExitStack() as stack:
