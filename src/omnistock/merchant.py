@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import httpx
@@ -31,9 +31,14 @@ ENGINE_URL = "http://omnistock.demo"
 # Every platform, in the order the demo and the benchmarks list them.
 PLATFORM_ORDER = ("woocommerce", "shopify", "amazon", "ebay")
 SHORT_NAMES = {"woocommerce": "woo", "shopify": "shopify", "amazon": "amazon", "ebay": "ebay"}
-# The stores' notifications to an engine served elsewhere, over as many connections as
-# their senders keep in flight.
-WEBHOOK_CONNECTIONS = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+# Notifications to an engine served elsewhere go as platforms send them, many at once per
+# store (in process, one after another: the tests' deliveries stay in order), each store
+# over connections of its own: httpcore checks every pooled connection before each request,
+# and one pool for all the stores took most of the platforms' CPU (py-spy).
+WEBHOOKS_IN_FLIGHT = 8
+WEBHOOK_CONNECTIONS = httpx.Limits(
+    max_connections=WEBHOOKS_IN_FLIGHT, max_keepalive_connections=WEBHOOKS_IN_FLIGHT
+)
 
 
 class LateApp:
@@ -95,6 +100,11 @@ class Merchant:
     engine_app: LateApp
     webhook_client: httpx.AsyncClient
     engine_url: str = ENGINE_URL
+    senders: list[httpx.AsyncClient] = field(default_factory=list)  # to an engine served
+
+    async def aclose(self) -> None:
+        for client in (self.webhook_client, *self.senders):
+            await client.aclose()
 
     def adapters(self, timer: Timer, *, over_http: bool = False) -> dict[AccountId, ChannelAdapter]:
         """An adapter per store: in process, or over HTTP to stores served at their
@@ -132,11 +142,8 @@ def build_merchant(
     platform."""
     truth = TruthBook()
     late = LateApp()
-    if engine_url is None:
-        transport = httpx.ASGITransport(app=late)
-        client = httpx.AsyncClient(transport=transport, base_url=ENGINE_URL)
-    else:
-        client = httpx.AsyncClient(base_url=engine_url, limits=WEBHOOK_CONNECTIONS)
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=late), base_url=ENGINE_URL)
+    senders: list[httpx.AsyncClient] = []
     built = []
     counts: dict[str, int] = {}
     for n, platform in enumerate(platforms, start=1):
@@ -149,12 +156,18 @@ def build_merchant(
             time_scale=time_scale,
             catalog_seed=seed,
             variant_share=0.2,
-            webhook_client=client,
+            webhook_client=client if engine_url is None else _sender(engine_url, senders),
             truth=truth,
+            webhooks_in_flight=1 if engine_url is None else WEBHOOKS_IN_FLIGHT,
         )
         sandbox = PLATFORMS[platform].create_sandbox(options)
         built.append(MerchantStore(AccountId(name), platform, sandbox, options.base_url))
-    return Merchant(built, truth, late, client, engine_url or ENGINE_URL)
+    return Merchant(built, truth, late, client, engine_url or ENGINE_URL, senders)
+
+
+def _sender(engine_url: str, senders: list[httpx.AsyncClient]) -> httpx.AsyncClient:
+    senders.append(httpx.AsyncClient(base_url=engine_url, limits=WEBHOOK_CONNECTIONS))
+    return senders[-1]
 
 
 async def seed_catalog(

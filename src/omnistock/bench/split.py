@@ -232,7 +232,7 @@ async def _platforms(child: _Child, conn: Connection) -> None:
         high=options.opening_high,
     )
     async with contextlib.AsyncExitStack() as stack:
-        stack.push_async_callback(merchant.webhook_client.aclose)
+        stack.push_async_callback(merchant.aclose)
         for s, sock in zip(merchant.stores, sockets, strict=True):
             await stack.enter_async_context(served(s.sandbox.app, sock=sock, graceful=False))
             await stack.enter_async_context(s.sandbox.running())

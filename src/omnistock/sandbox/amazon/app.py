@@ -324,7 +324,7 @@ class AmazonSandbox:
     @classmethod
     def from_options(cls, options: SandboxOptions) -> AmazonSandbox:
         """The factory `omnistock.sandbox.common.serve.serve_sandbox` uses."""
-        return cls(
+        sandbox = cls(
             AmazonConfig(
                 seed=options.seed,
                 skus=options.skus,
@@ -336,6 +336,8 @@ class AmazonSandbox:
             notification_client=options.webhook_client,
             truth=options.truth,
         )
+        sandbox.notifications.sender.in_flight = options.webhooks_in_flight
+        return sandbox
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:

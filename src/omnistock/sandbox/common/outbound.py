@@ -75,7 +75,10 @@ class _Pending:
 
 
 class WebhookSender:
-    """Sends deliveries in order from a queue; faults may drop, copy, delay or hold them."""
+    """Sends deliveries from a queue, `in_flight` at a time (1: in order); faults may drop,
+    copy, delay or hold them. Platforms deliver many at once and promise no order: a
+    receiver a loopback round trip away takes one delivery per round trip from a sender
+    that waits for each answer, fewer than a busy store produces."""
 
     def __init__(
         self,
@@ -97,6 +100,7 @@ class WebhookSender:
         self._pending = _Pending()
         self._pending.idle.set()
         self.outcomes: list[DeliveryOutcome] = []
+        self.in_flight = 1  # set before `run`
 
     def enqueue(self, delivery: Delivery) -> None:
         """Schedule a delivery, subject to the webhook faults in force now."""
@@ -123,10 +127,14 @@ class WebhookSender:
         """Deliver until cancelled."""
         async with asyncio.TaskGroup() as tg:
             tg.create_task(self._run_delayed(tg))
-            while True:
-                delivery = await self._queue.get()
-                await self._deliver(delivery)
-                self._release_held()
+            for _ in range(max(self.in_flight, 1)):
+                tg.create_task(self._send_queued())
+
+    async def _send_queued(self) -> None:
+        while True:
+            delivery = await self._queue.get()
+            await self._deliver(delivery)
+            self._release_held()
 
     async def wait_idle(self) -> None:
         """Return once every scheduled delivery has been attempted; held ones are released."""

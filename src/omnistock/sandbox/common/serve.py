@@ -34,6 +34,7 @@ class SandboxOptions:
     variant_share: float = 0.3
     webhook_client: httpx.AsyncClient | None = None  # where its notifications are sent from
     truth: TruthBook | None = None
+    webhooks_in_flight: int = 1  # deliveries sent at once (1: one after another, in order)
 
 
 class ServableSandbox(Protocol):

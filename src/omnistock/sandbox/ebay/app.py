@@ -323,7 +323,7 @@ class EbaySandbox:
     @classmethod
     def from_options(cls, options: SandboxOptions) -> EbaySandbox:
         """The factory `omnistock.sandbox.common.serve.serve_sandbox` uses."""
-        return cls(
+        sandbox = cls(
             EbayConfig(
                 seed=options.seed,
                 skus=options.skus,
@@ -335,6 +335,8 @@ class EbaySandbox:
             webhook_client=options.webhook_client,
             truth=options.truth,
         )
+        sandbox.notifications.sender.in_flight = options.webhooks_in_flight
+        return sandbox
 
 
 def operation_of(method: str, path: str) -> str:

@@ -282,7 +282,9 @@ class WooSandbox:
             catalog_seed=options.catalog_seed,
             variant_share=options.variant_share,
         )
-        return cls(config, webhook_client=options.webhook_client, truth=options.truth)
+        sandbox = cls(config, webhook_client=options.webhook_client, truth=options.truth)
+        sandbox.webhooks.sender.in_flight = options.webhooks_in_flight
+        return sandbox
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
