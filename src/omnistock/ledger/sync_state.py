@@ -270,8 +270,7 @@ class SyncStateRepo:
         it; re-sending the absolute quantity is harmless. It becomes what the next write
         compares against (a compare-and-set platform's own sale took the level there, and a
         write expecting the level before the sale would be refused). Returns whether it
-        was drift. Raises
-        UnknownEntityError for a listing without sync state."""
+        was drift. Raises UnknownEntityError for a listing without sync state."""
         with self._db.transaction():
             state = self.states([listing]).get(listing)
             if state is None:
