@@ -119,6 +119,13 @@ class Merchant:
     def infos(self) -> list[StoreInfo]:
         return [s.info() for s in self.stores]
 
+    def write_calls(self) -> dict[AccountId, int]:
+        """API calls that set stock, per account, since the stores' call logs were cleared."""
+        return {
+            s.account: sum(s.sandbox.is_write(c) for c in s.sandbox.core.calls.records())
+            for s in self.stores
+        }
+
     def shown(self, account: AccountId) -> dict[str, int]:
         return next(s for s in self.stores if s.account == account).sandbox.shown()
 

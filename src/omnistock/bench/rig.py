@@ -63,10 +63,7 @@ class Rig:
 
     def write_calls(self) -> dict[AccountId, int]:
         """API calls that set stock since the first sync, per account."""
-        return {
-            s.account: sum(s.sandbox.is_write(c) for c in s.sandbox.core.calls.records())
-            for s in self.merchant.stores
-        }
+        return self.merchant.write_calls()
 
     def written_items(self) -> dict[AccountId, int]:
         return {

@@ -75,10 +75,7 @@ class PlatformSide:
 
     def write_calls(self) -> dict[AccountId, int]:
         """API calls that set stock since the engine's first sync, per account."""
-        return {
-            s.account: sum(s.sandbox.is_write(c) for c in s.sandbox.core.calls.records())
-            for s in self.merchant.stores
-        }
+        return self.merchant.write_calls()
 
     async def append(self, events: Sequence[LedgerEvent], key: str) -> None:
         """Through `POST /v1/events` with Idempotency-Key `key`, as an ERP would (the API
