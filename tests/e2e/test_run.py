@@ -20,7 +20,7 @@ from omnistock.sandbox.woocommerce.app import WooConfig, WooSandbox
 from omnistock.sandbox.woocommerce.store import Item
 from omnistock.security.tokens import Scope, new_token
 from omnistock.security.vault import env_name
-from tests.serving import served
+from tests.serving import CLIENT_LIMITS, served
 
 SECRET = "e2e-webhook-secret"  # noqa: S105 - a test value
 
@@ -84,7 +84,9 @@ async def test_run_pushes_api_events_and_reserves_webhook_orders(
     )
     try:
         auth = {"Authorization": f"Bearer {token.reveal()}"}
-        async with httpx.AsyncClient(base_url=f"http://{listen}", headers=auth) as api:
+        async with httpx.AsyncClient(
+            base_url=f"http://{listen}", headers=auth, limits=CLIENT_LIMITS
+        ) as api:
             await _eventually(lambda: _up(api))
             # First sync: nothing received yet, so both products show 0.
             await _eventually(lambda: _shows(sandbox, products, [0, 0]))

@@ -25,7 +25,7 @@ from omnistock.sandbox.common.truth import OrderLine
 from omnistock.sandbox.registry import SANDBOXES
 from omnistock.security.tokens import Scope, new_token
 from omnistock.security.vault import env_name
-from tests.serving import served
+from tests.serving import CLIENT_LIMITS, served
 
 ACCOUNT = "shop"
 
@@ -111,7 +111,9 @@ async def _run_and_check(sandbox: Storefront, platform: str, address: str, tmp: 
     )
     try:
         auth = {"Authorization": f"Bearer {token.reveal()}"}
-        async with httpx.AsyncClient(base_url=f"http://{listen}", headers=auth) as api:
+        async with httpx.AsyncClient(
+            base_url=f"http://{listen}", headers=auth, limits=CLIENT_LIMITS
+        ) as api:
             await _eventually(lambda: _up(api))
             await _eventually(lambda: shows(0))  # the first sync: nothing received yet
             body = {
