@@ -22,6 +22,7 @@ from omnistock.domain.catalog import ChannelAccount, Item, Listing, Location
 from omnistock.domain.events import LedgerEvent, StockReceived
 from omnistock.domain.ids import AccountId, ListingId, LocationId, Sku
 from omnistock.ledger.store import Store
+from omnistock.sandbox.common.keepalive import KeepAlivePoster
 from omnistock.sandbox.common.serve import SandboxOptions
 from omnistock.sandbox.common.storefront import Storefront, StorefrontListing
 from omnistock.sandbox.common.truth import TruthBook
@@ -33,12 +34,9 @@ PLATFORM_ORDER = ("woocommerce", "shopify", "amazon", "ebay")
 SHORT_NAMES = {"woocommerce": "woo", "shopify": "shopify", "amazon": "amazon", "ebay": "ebay"}
 # Notifications to an engine served elsewhere go as platforms send them, many at once per
 # store (in process, one after another: the tests' deliveries stay in order), each store
-# over connections of its own: httpcore checks every pooled connection before each request,
-# and one pool for all the stores took most of the platforms' CPU (py-spy).
+# over keep-alive connections of its own written by hand (`sandbox.common.keepalive`):
+# through httpx they took most of the simulated platforms' CPU (py-spy).
 WEBHOOKS_IN_FLIGHT = 8
-WEBHOOK_CONNECTIONS = httpx.Limits(
-    max_connections=WEBHOOKS_IN_FLIGHT, max_keepalive_connections=WEBHOOKS_IN_FLIGHT
-)
 
 
 class LateApp:
@@ -100,11 +98,12 @@ class Merchant:
     engine_app: LateApp
     webhook_client: httpx.AsyncClient
     engine_url: str = ENGINE_URL
-    senders: list[httpx.AsyncClient] = field(default_factory=list)  # to an engine served
+    senders: list[KeepAlivePoster] = field(default_factory=list)  # to an engine served
 
     async def aclose(self) -> None:
-        for client in (self.webhook_client, *self.senders):
-            await client.aclose()
+        await self.webhook_client.aclose()
+        for sender in self.senders:
+            await sender.aclose()
 
     def adapters(self, timer: Timer, *, over_http: bool = False) -> dict[AccountId, ChannelAdapter]:
         """An adapter per store: in process, or over HTTP to stores served at their
@@ -150,7 +149,7 @@ def build_merchant(
     truth = TruthBook()
     late = LateApp()
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=late), base_url=ENGINE_URL)
-    senders: list[httpx.AsyncClient] = []
+    senders: list[KeepAlivePoster] = []
     built = []
     counts: dict[str, int] = {}
     for n, platform in enumerate(platforms, start=1):
@@ -163,7 +162,8 @@ def build_merchant(
             time_scale=time_scale,
             catalog_seed=seed,
             variant_share=0.2,
-            webhook_client=client if engine_url is None else _sender(engine_url, senders),
+            webhook_client=client if engine_url is None else None,
+            webhook_poster=None if engine_url is None else _sender(senders),
             truth=truth,
             webhooks_in_flight=1 if engine_url is None else WEBHOOKS_IN_FLIGHT,
         )
@@ -172,8 +172,9 @@ def build_merchant(
     return Merchant(built, truth, late, client, engine_url or ENGINE_URL, senders)
 
 
-def _sender(engine_url: str, senders: list[httpx.AsyncClient]) -> httpx.AsyncClient:
-    senders.append(httpx.AsyncClient(base_url=engine_url, limits=WEBHOOK_CONNECTIONS))
+def _sender(senders: list[KeepAlivePoster]) -> KeepAlivePoster:
+    # Each store its own connections, as each platform sends from its own servers.
+    senders.append(KeepAlivePoster())
     return senders[-1]
 
 

@@ -18,6 +18,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from omnistock.process import run as run_async
+from omnistock.sandbox.common.keepalive import Connection
 
 
 def loopback_socket() -> socket.socket:
@@ -82,9 +83,9 @@ class Sender:
     """POSTs requests from a child process (spawned on first use, then reused), so that
     the sender's CPU is not charged to the server measured.
 
-    It writes HTTP/1.1 by hand on keep-alive connections, one request at a time per
-    connection: httpx.AsyncClient managed ~1,000 requests/s per core on the development
-    machine, less than the rates measured; the same bytes written by hand ~4,000/s."""
+    It writes HTTP/1.1 by hand on keep-alive connections (`sandbox.common.keepalive`):
+    httpx.AsyncClient managed ~1,000 requests/s per core on the development machine, less
+    than the rates measured; the same bytes written by hand ~4,000/s."""
 
     def __init__(self) -> None:
         context = multiprocessing.get_context("spawn")  # no fork of a process with threads
@@ -129,14 +130,14 @@ async def _send_all(
     statuses: Counter[int] = Counter()
     bodies: list[bytes] = []
 
-    async def sender(connection: _Connection) -> None:
+    async def sender(connection: Connection) -> None:
         for request in todo:
-            status, body = await connection.post(request)
+            status, body = await connection.post(request.path, request.headers, request.body)
             statuses[status] += 1
             if keep:
                 bodies.append(body)
 
-    connections = [await _Connection.open(host, int(port)) for _ in range(concurrency)]
+    connections = [await Connection.open(host, int(port)) for _ in range(concurrency)]
     try:
         started = time.perf_counter()
         async with asyncio.TaskGroup() as tg:
@@ -147,37 +148,3 @@ async def _send_all(
         for connection in connections:
             await connection.close()
     return Sent(seconds, dict(statuses), tuple(bodies))
-
-
-class _Connection:
-    """One keep-alive HTTP/1.1 connection, one request at a time."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str):
-        self._reader = reader
-        self._writer = writer
-        self._host = host
-
-    @classmethod
-    async def open(cls, host: str, port: int) -> _Connection:
-        reader, writer = await asyncio.open_connection(host, port)
-        return cls(reader, writer, f"{host}:{port}")
-
-    async def post(self, request: Request) -> tuple[int, bytes]:
-        """The answer's status and body (which must come with a Content-Length)."""
-        head = [f"POST {request.path} HTTP/1.1", f"Host: {self._host}"]
-        head += [f"{name}: {value}" for name, value in request.headers]
-        head.append(f"Content-Length: {len(request.body)}")
-        self._writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + request.body)
-        status_line, *fields = (await self._reader.readuntil(b"\r\n\r\n")).split(b"\r\n")
-        lengths = [
-            int(value)
-            for name, _, value in (field.partition(b":") for field in fields)
-            if name.strip().lower() == b"content-length"
-        ]
-        if not lengths:
-            raise ValueError(f"an answer without Content-Length: {status_line!r}")
-        return int(status_line.split()[1]), await self._reader.readexactly(lengths[0])
-
-    async def close(self) -> None:
-        self._writer.close()
-        await self._writer.wait_closed()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 
 import httpx
 import pytest
@@ -38,6 +39,15 @@ class _Receiver:
         await send({"type": "http.response.body", "body": b""})
 
 
+async def _deliver_all(sender: WebhookSender) -> None:
+    """Run the sender until every delivery enqueued so far was attempted."""
+    running = asyncio.create_task(sender.run())
+    await asyncio.wait_for(sender.wait_idle(), 10)
+    running.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await running
+
+
 class _Quiet:
     def delivered(self, outcome: DeliveryOutcome) -> None:
         pass
@@ -59,12 +69,45 @@ async def test_deliveries_go_as_many_at_once_as_asked(in_flight: int, most: int)
             body = str(n).encode()
             render = lambda body=body: Rendered(body=body, headers=())  # noqa: E731
             sender.enqueue(Delivery(subscription_id=1, topic="t", url="http://r/", render=render))
-        running = asyncio.create_task(sender.run())
-        await asyncio.wait_for(sender.wait_idle(), 10)
-        running.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await running
+        await _deliver_all(sender)
     assert receiver.most == most
     assert sorted(receiver.bodies, key=int) == [str(n).encode() for n in range(12)]
     if in_flight == 1:
         assert receiver.bodies == [str(n).encode() for n in range(12)]  # in order
+
+
+class _Recording:
+    """A Poster that answers 204 and keeps what it was given."""
+
+    def __init__(self) -> None:
+        self.posts: list[tuple[str, bytes, tuple[tuple[str, str], ...], float]] = []
+
+    async def post(
+        self, url: str, body: bytes, headers: Sequence[tuple[str, str]], timeout_s: float
+    ) -> int | None:
+        self.posts.append((url, body, tuple(headers), timeout_s))
+        return 204
+
+
+async def test_a_configured_poster_sends_the_deliveries() -> None:
+    clock = ManualClock()
+    outcomes: list[DeliveryOutcome] = []
+
+    class _Listener:
+        def delivered(self, outcome: DeliveryOutcome) -> None:
+            outcomes.append(outcome)
+
+    poster = _Recording()
+    sender = WebhookSender(
+        clock=clock,
+        faults=FaultInjector(clock, FaultSettings(), seed=1),
+        listener=_Listener(),
+        timeout_s=7.0,
+    )
+    sender.configure(in_flight=2, poster=poster)
+    render = lambda: Rendered(body=b"{}", headers=(("X-A", "1"),))  # noqa: E731
+    sender.enqueue(Delivery(subscription_id=3, topic="t", url="http://r/h", render=render))
+    await _deliver_all(sender)
+    assert poster.posts == [("http://r/h", b"{}", (("X-A", "1"),), 7.0)]
+    assert [o.status for o in outcomes] == [204]
+    assert sender.in_flight == 2

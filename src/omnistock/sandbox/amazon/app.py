@@ -336,7 +336,9 @@ class AmazonSandbox:
             notification_client=options.webhook_client,
             truth=options.truth,
         )
-        sandbox.notifications.sender.in_flight = options.webhooks_in_flight
+        sandbox.notifications.sender.configure(
+            in_flight=options.webhooks_in_flight, poster=options.webhook_poster
+        )
         return sandbox
 
 

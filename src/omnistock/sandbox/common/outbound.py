@@ -68,6 +68,40 @@ class DeliveryListener(Protocol):
         ...
 
 
+class Poster(Protocol):
+    """Sends one POST: what the sandboxes' notifications go out through."""
+
+    async def post(
+        self, url: str, body: bytes, headers: Sequence[tuple[str, str]], timeout_s: float
+    ) -> int | None:
+        """The answer's status, or None when no answer came."""
+        ...
+
+
+class HttpxPoster:
+    """POSTs through an httpx client (in process: ASGI; or over any network), or through a
+    client of its own per POST when none is given."""
+
+    def __init__(self, client: httpx.AsyncClient | None = None) -> None:
+        self._client = client
+
+    async def post(
+        self, url: str, body: bytes, headers: Sequence[tuple[str, str]], timeout_s: float
+    ) -> int | None:
+        client = self._client or httpx.AsyncClient()
+        try:
+            response = await client.post(
+                url, content=body, headers=list(headers), timeout=timeout_s, follow_redirects=False
+            )
+        except httpx.HTTPError as exc:
+            logger.info("webhook to %s failed: %s", url, type(exc).__name__)
+            return None
+        finally:
+            if self._client is None:
+                await client.aclose()
+        return response.status_code
+
+
 @dataclass(slots=True)
 class _Pending:
     count: int = 0
@@ -92,7 +126,7 @@ class WebhookSender:
         self._clock = clock
         self._faults = faults
         self._listener = listener
-        self._client = client
+        self._poster: Poster = HttpxPoster(client)
         self._timeout = timeout_s
         self._queue: asyncio.Queue[Delivery] = asyncio.Queue()
         self._delayed: asyncio.Queue[Delivery] = asyncio.Queue()
@@ -100,7 +134,13 @@ class WebhookSender:
         self._pending = _Pending()
         self._pending.idle.set()
         self.outcomes: list[DeliveryOutcome] = []
-        self.in_flight = 1  # set before `run`
+        self.in_flight = 1  # deliveries sent at once (1: in order); set before `run`
+
+    def configure(self, *, in_flight: int, poster: Poster | None) -> None:
+        """Before `run`: send `in_flight` deliveries at once, through `poster` if given."""
+        self.in_flight = in_flight
+        if poster is not None:
+            self._poster = poster
 
     def enqueue(self, delivery: Delivery) -> None:
         """Schedule a delivery, subject to the webhook faults in force now."""
@@ -166,23 +206,8 @@ class WebhookSender:
             self._track(-1)
 
     async def _post(self, delivery: Delivery) -> int | None:
-        client = self._client or httpx.AsyncClient()
         rendered = delivery.render()
-        try:
-            response = await client.post(
-                delivery.url,
-                content=rendered.body,
-                headers=list(rendered.headers),
-                timeout=self._timeout,
-                follow_redirects=False,
-            )
-        except httpx.HTTPError as exc:
-            logger.info("webhook to %s failed: %s", delivery.url, type(exc).__name__)
-            return None
-        finally:
-            if self._client is None:
-                await client.aclose()
-        return response.status_code
+        return await self._poster.post(delivery.url, rendered.body, rendered.headers, self._timeout)
 
     def _note(self, outcome: DeliveryOutcome) -> None:
         self.outcomes.append(outcome)

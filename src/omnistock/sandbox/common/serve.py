@@ -18,6 +18,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from omnistock.sandbox.common.middleware import ADMIN_PREFIX
+from omnistock.sandbox.common.outbound import Poster
 from omnistock.sandbox.common.truth import TruthBook
 
 
@@ -35,6 +36,7 @@ class SandboxOptions:
     webhook_client: httpx.AsyncClient | None = None  # where its notifications are sent from
     truth: TruthBook | None = None
     webhooks_in_flight: int = 1  # deliveries sent at once (1: one after another, in order)
+    webhook_poster: Poster | None = None  # what sends them, if not `webhook_client`
 
 
 class ServableSandbox(Protocol):

@@ -335,7 +335,9 @@ class EbaySandbox:
             webhook_client=options.webhook_client,
             truth=options.truth,
         )
-        sandbox.notifications.sender.in_flight = options.webhooks_in_flight
+        sandbox.notifications.sender.configure(
+            in_flight=options.webhooks_in_flight, poster=options.webhook_poster
+        )
         return sandbox
 
 

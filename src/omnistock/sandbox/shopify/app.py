@@ -269,7 +269,9 @@ class ShopifySandbox:
             variant_share=options.variant_share,
         )
         sandbox = cls(config, webhook_client=options.webhook_client, truth=options.truth)
-        sandbox.webhooks.sender.in_flight = options.webhooks_in_flight
+        sandbox.webhooks.sender.configure(
+            in_flight=options.webhooks_in_flight, poster=options.webhook_poster
+        )
         return sandbox
 
 
