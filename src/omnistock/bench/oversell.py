@@ -72,7 +72,17 @@ async def _one(size: OversellSize, system: System, workdir: Path, seed: int) -> 
         await asyncio.sleep(size.duration_s / size.time_scale)
         for store in rig.merchant.stores:
             store.sandbox.core.shoppers.set_rate(0.0)
+        writes = rig.write_calls()
+        by_platform = {
+            f"{figure}_{store.platform}": value
+            for store in rig.merchant.stores
+            for figure, value in (
+                ("oversold_units", store.sandbox.core.shoppers.oversold_units),
+                ("write_calls", writes[store.account]),
+            )
+        }
         return {
+            **by_platform,
             "oversold_units": truth.oversold_units,
             "oversold_orders": truth.oversold_orders,
             "orders": truth.orders_accepted,
@@ -87,12 +97,20 @@ def _report(
     medians: dict[System, float] = {}
     for system, system_runs in runs.items():
         oversold = [float(r["oversold_units"]) for r in system_runs]
-        figures = {
+        figures: dict[str, object] = {
             "oversold_units": spread(oversold, 0),
             "oversold_orders": spread([float(r["oversold_orders"]) for r in system_runs], 0),
             "orders": spread([float(r["orders"]) for r in system_runs], 0),
         }
-        medians[system] = figures["oversold_units"]["median"]
+        # Where the oversold units were bought (the channel that showed stale stock), and
+        # the calls that set stock on each channel.
+        for figure in ("oversold_units", "write_calls"):
+            figures[f"{figure}_by_platform"] = {
+                key.removeprefix(f"{figure}_"): spread([float(r[key]) for r in system_runs], 0)
+                for key in sorted(system_runs[0])
+                if key.startswith(f"{figure}_")
+            }
+        medians[system] = spread(oversold, 0)["median"]
         result[system.value] = figures
     ours = medians[System.OMNISTOCK]
     result["ratios"] = {

@@ -24,8 +24,19 @@ def risk(state: ListingSyncState) -> int:
 
 
 def by_risk(due: Sequence[DueListing]) -> list[DueListing]:
-    """Most urgent first; among equals, the oldest change first."""
-    return sorted(due, key=lambda d: (risk(d.state), d.state.desired_seq, d.state.listing))
+    """Most urgent first. Among drops of the shown stock, the fewest units really left
+    first, then the most units shown that are gone: where a shopper is likeliest to buy
+    what is not there. Otherwise the oldest change first."""
+    return sorted(due, key=_urgency)
+
+
+def _urgency(due: DueListing) -> tuple[int, int, int, int, str]:
+    state = due.state
+    level = risk(state)
+    if level == Priority.INCREASE:
+        return (level, 0, 0, state.desired_seq, state.listing)
+    shown_gone = (state.pushed_qty or 0) - state.desired_qty
+    return (level, state.desired_qty, -shown_gone, state.desired_seq, state.listing)
 
 
 def pack(items: Sequence[T], size: int) -> list[list[T]]:

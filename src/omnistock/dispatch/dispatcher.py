@@ -21,6 +21,7 @@ from omnistock.adapters.base import (
     ItemStatus,
     ListingRef,
     ObservedLevel,
+    RateBurst,
     StockUpdate,
 )
 from omnistock.adapters.ratelimit import RateLimiter
@@ -150,10 +151,17 @@ class AccountDispatcher:
         report = DispatchReport()
         self.pushing = True
         try:
-            for batch in self._batches(by_risk(await self._take())):
+            due = by_risk(await self._take())
+            chunked = self._one_call_each(len(due))
+            for batch in self._batches(due, chunked):
                 if not self.circuit.allow():
                     return report + DispatchReport(circuit_open=True)
                 report += await self._push(batch)
+                if chunked and self._wake.is_set():
+                    # New changes came while the calls went out one by one: the rest of
+                    # this backlog waits for the next pass, sorted by risk together with
+                    # them, so a listing just sold out does not wait behind it.
+                    break
         finally:
             self.pushing = False
         return report
@@ -278,8 +286,19 @@ class AccountDispatcher:
         taken = {adapter.write_group(ref_of(d)) for d in head}
         return head + [d for d in tail if adapter.write_group(ref_of(d)) in taken]
 
-    def _batches(self, due: Sequence[DueListing]) -> list[list[DueListing]]:
-        max_batch = self._adapter.capabilities.max_batch
+    def _one_call_each(self, due: int) -> bool:
+        """Whether the adapter writes `due` listings with one rate-limited call each (a
+        platform whose batch is a bulk feed, below the backlog where it chooses one)."""
+        capabilities = self._adapter.capabilities
+        return capabilities.bulk_feed_from is not None and due < capabilities.bulk_feed_from
+
+    def _batches(self, due: Sequence[DueListing], chunked: bool) -> list[list[DueListing]]:
+        capabilities = self._adapter.capabilities
+        if chunked:
+            # As many single calls as the rate lets go at once: then the pass may yield.
+            rate = capabilities.rate
+            return pack(due, rate.burst if isinstance(rate, RateBurst) else 1)
+        max_batch = capabilities.max_batch
         adapter = self._adapter
         if isinstance(adapter, GroupsWrites):
             return pack_grouped(due, max_batch, lambda d: adapter.write_group(ref_of(d)))

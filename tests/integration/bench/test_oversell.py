@@ -24,3 +24,7 @@ async def test_every_system_is_measured_and_periodic_oversells_most() -> None:
     assert oversold["omnistock"] < oversold["periodic"]
     assert set(result["target_met"]) == {"tenth_of_periodic", "half_of_per_event"}
     assert result["size"]["units_in_stock"] > 0
+    for system in oversold:  # where they were bought adds up to the total
+        by_platform = result[system]["oversold_units_by_platform"]
+        assert set(by_platform) == {"woocommerce", "shopify", "amazon", "ebay"}
+        assert sum(f["median"] for f in by_platform.values()) == oversold[system]

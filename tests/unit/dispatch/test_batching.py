@@ -27,16 +27,30 @@ def test_risk_ranks_out_of_stock_low_stock_decrease_then_increase() -> None:
     assert risk(due("e", 9).state) == Priority.INCREASE  # never pushed
 
 
-def test_by_risk_puts_zeroes_first_then_oldest_change() -> None:
+def test_by_risk_puts_zeroes_first_then_fewest_left_then_most_shown_that_is_gone() -> None:
     items = [
-        due("up", 50, pushed=10, seq=1),
+        due("up-new", 50, pushed=10, seq=3),
+        due("up-old", 60, pushed=10, seq=1),
         due("down", 40, pushed=50, seq=9),
+        due("down-few", 5, pushed=6, seq=10),
         due("zero", 0, pushed=3, priority=Priority.OUT_OF_STOCK, seq=8),
-        due("low-new", 1, priority=Priority.LOW_STOCK, seq=7),
-        due("low-old", 2, priority=Priority.LOW_STOCK, seq=2),
+        due("low-1-of-2", 1, pushed=2, priority=Priority.LOW_STOCK, seq=7),
+        due("low-1-of-4", 1, pushed=4, priority=Priority.LOW_STOCK, seq=8),
+        due("low-1-of-4-older", 1, pushed=4, priority=Priority.LOW_STOCK, seq=5),
+        due("low-2", 2, priority=Priority.LOW_STOCK, seq=2),
     ]
     ordered = [d.state.listing for d in by_risk(items)]
-    assert ordered == ["zero", "low-old", "low-new", "down", "up"]
+    assert ordered == [
+        "zero",
+        "low-1-of-4-older",
+        "low-1-of-4",
+        "low-1-of-2",
+        "low-2",
+        "down-few",
+        "down",
+        "up-old",
+        "up-new",
+    ]
 
 
 @given(items=st.lists(st.integers(), max_size=300), size=st.integers(1, 120))

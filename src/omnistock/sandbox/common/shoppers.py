@@ -63,6 +63,9 @@ class Shoppers:
         self.listeners: list[Callable[[str, OrderLine], None]] = []
         self._browsed: list[str] = []  # the SKUs on show when last looked at
         self._browsed_at = -math.inf
+        # What this channel's shoppers bought beyond the merchant's real stock.
+        self.oversold_units = 0
+        self.oversold_orders = 0
 
     def set_rate(self, rate: float) -> None:
         if rate < 0:
@@ -88,7 +91,9 @@ class Shoppers:
             order_id = self._shop.place_order([line])
         except ValueError:
             return None  # sold out between looking and paying: the platform refused it
-        self._truth.accept([line])
+        short = self._truth.accept([line])
+        self.oversold_units += short
+        self.oversold_orders += 1 if short else 0
         for listener in self.listeners:
             listener(order_id, line)
         return line
