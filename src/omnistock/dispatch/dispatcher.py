@@ -22,6 +22,7 @@ from omnistock.adapters.base import (
     ListingRef,
     ObservedLevel,
     RateBurst,
+    ServerPaced,
     StockUpdate,
 )
 from omnistock.adapters.ratelimit import RateLimiter
@@ -148,12 +149,16 @@ class AccountDispatcher:
         if self.circuit.retry_in() > 0:
             return DispatchReport(circuit_open=True)
         await self._verify()
-        report = DispatchReport()
         self.pushing = True
         try:
             due = by_risk(await self._take())
             chunked = self._one_call_each(len(due))
-            for batch in self._batches(due, chunked):
+            batches = self._batches(due, chunked)
+            in_flight = self._in_flight()
+            if in_flight > 1:
+                return await self._push_overlapped(batches, in_flight)
+            report = DispatchReport()
+            for batch in batches:
                 if not self.circuit.allow():
                     return report + DispatchReport(circuit_open=True)
                 report += await self._push(batch)
@@ -162,9 +167,52 @@ class AccountDispatcher:
                     # this backlog waits for the next pass, sorted by risk together with
                     # them, so a listing just sold out does not wait behind it.
                     break
+            return report
         finally:
             self.pushing = False
-        return report
+
+    def _in_flight(self) -> int:
+        """Write calls the platform takes at once (a site that paces by the requests it
+        is serving); one otherwise, as rate-limited platforms meter calls anyway."""
+        rate = self._adapter.capabilities.rate
+        return rate.max_in_flight if isinstance(rate, ServerPaced) else 1
+
+    async def _push_overlapped(
+        self, batches: Sequence[list[DueListing]], in_flight: int
+    ) -> DispatchReport:
+        """Push `batches` in order, `in_flight` calls at a time: with one call at a time
+        a site's round trip, not its capacity, bounded the rate (WooCommerce: ~1/RTT)."""
+        reports: list[DispatchReport] = []
+        slots = asyncio.Semaphore(in_flight)
+        running: set[asyncio.Task[None]] = set()
+        circuit_open = False
+
+        async def push(batch: list[DueListing]) -> None:
+            try:
+                reports.append(await self._push(batch))
+            finally:
+                slots.release()
+
+        try:
+            async with asyncio.TaskGroup() as tg:
+                for batch in batches:
+                    await slots.acquire()
+                    if running and self.circuit.consecutive_failures:
+                        # Calls are failing: one at a time, so that the circuit counts
+                        # each before the next goes (and a half-open probe goes alone).
+                        await asyncio.wait(running)
+                    if not self.circuit.allow():
+                        slots.release()
+                        circuit_open = True
+                        break
+                    task = tg.create_task(push(batch))
+                    running.add(task)
+                    task.add_done_callback(running.discard)
+        except ExceptionGroup as failed:
+            # What a failing push raises (not a channel's refusal: _push records those),
+            # as pushing one call at a time would have raised it.
+            raise failed.exceptions[0] from failed
+        return sum(reports, DispatchReport()) + DispatchReport(circuit_open=circuit_open)
 
     def poll_delay(self) -> float:
         """How long the account's poller should hold off: while a pass is pushing (pushes

@@ -52,11 +52,14 @@ class TimerClock:
 
 
 class RecordingAdapter:
-    """The real adapter, plus the list of updates of every push (to see batch order)."""
+    """The real adapter, plus the list of updates of every push (to see batch order) and
+    how many pushes were under way at once."""
 
     def __init__(self, inner: ChannelAdapter) -> None:
         self._inner = inner
         self.pushes: list[list[StockUpdate]] = []
+        self.in_flight = 0
+        self.most_in_flight = 0  # pushes under way at once, at most
 
     @property
     def capabilities(self) -> Capabilities:
@@ -68,7 +71,12 @@ class RecordingAdapter:
 
     async def push(self, updates: Sequence[StockUpdate]) -> Sequence[ItemResult]:
         self.pushes.append(list(updates))
-        return await self._inner.push(updates)
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            return await self._inner.push(updates)
+        finally:
+            self.in_flight -= 1
 
     async def read(self, refs: Sequence[ListingRef]) -> Sequence[ObservedLevel]:
         return await self._inner.read(refs)

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 
+from omnistock.adapters.base import ServerPaced
 from omnistock.dispatch import DispatchSettings
 from omnistock.dispatch import dispatcher as dispatcher_module
 from omnistock.domain.catalog import Item
@@ -59,6 +60,11 @@ async def test_a_batch_never_splits_a_parents_variations_over_two_calls(rig: Rig
     assert (report.pushed, report.calls, rig.writes()) == (250, 22, 22)
     for push in rig.adapter.pushes:
         assert len({rig.adapter.write_group(u.ref) for u in push}) == 1
+    # The site serves several requests at once: one at a time, its round trip would bound
+    # the rate, not its capacity.
+    rate = rig.adapter.capabilities.rate
+    assert isinstance(rate, ServerPaced)
+    assert rig.adapter.most_in_flight == rate.max_in_flight > 1
     assert await rig.converged()
 
 
