@@ -73,6 +73,7 @@ class _Run:
     latencies: dict[str, list[float]]  # platform -> settled delays (ms)
     unsettled: dict[str, list[float]]  # platform -> ages (ms) of those still waiting
     ingest_ms: list[float]
+    ingest_ms_from: dict[str, list[float]]  # by the platform the order was placed on
     bound_ms: dict[str, float | None]
     load: dict[str, float]
     write_calls_per_s: dict[str, float]
@@ -119,6 +120,7 @@ async def _measure(side: PlatformSide, size: LatencySize, seed: int) -> _Run:
         latencies=probe.latencies,
         unsettled=probe.unsettled(),
         ingest_ms=probe.ingest_ms,
+        ingest_ms_from=probe.ingest_ms_from,
         bound_ms=bounds_ms(side.merchant, capabilities, arrivals, rtt, size.skus),
         load=window.figures(),
         write_calls_per_s={platforms[a]: n / window.seconds for a, n in window.calls.items()},
@@ -246,6 +248,9 @@ def _report(size: LatencySize, repeat: int, runs: Sequence[_Run]) -> dict[str, o
         "omnistock": figures,
         "bound": {p: None if b is None else round(b, 1) for p, b in bound.items()},
         "ingest": _spread_of([percentiles(r.ingest_ms) for r in runs]),
+        "ingest_from": {
+            p: _spread_of([percentiles(r.ingest_ms_from[p]) for r in runs]) for p in platforms
+        },
         "load": {
             key: spread([r.load[key] for r in runs], 2)
             for key in runs[0].load

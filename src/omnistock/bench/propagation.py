@@ -49,6 +49,9 @@ class LatencyProbe:
         self.orders: dict[AccountId, int] = {s.account: 0 for s in merchant.stores}
         self.latencies: dict[str, list[float]] = {s.platform: [] for s in merchant.stores}
         self.ingest_ms: list[float] = []
+        # The same delays by the platform the order was placed on.
+        self.ingest_ms_from: dict[str, list[float]] = {s.platform: [] for s in merchant.stores}
+        self._platform = {s.account: s.platform for s in merchant.stores}
         self._placed: dict[tuple[str, str], tuple[float, str]] = {}  # not in the ledger yet
         self._tracks: dict[AccountId, dict[str, _Track]] = {s.account: {} for s in self._stores}
         self._next_check = {s.account: 0.0 for s in self._stores}
@@ -143,6 +146,7 @@ class LatencyProbe:
         self._sample += 1
         for account, started, sku in seen:
             self.ingest_ms.append((now - started) * 1000)
+            self.ingest_ms_from[self._platform[account]].append((now - started) * 1000)
             for s in self._stores:
                 if s.account != account:
                     track = self._tracks[s.account].setdefault(sku, _Track())

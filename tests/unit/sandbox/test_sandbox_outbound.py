@@ -39,6 +39,16 @@ class _Receiver:
         await send({"type": "http.response.body", "body": b""})
 
 
+def _quiet_sender(client: httpx.AsyncClient) -> WebhookSender:
+    clock = ManualClock()
+    return WebhookSender(
+        clock=clock,
+        faults=FaultInjector(clock, FaultSettings(), seed=1),
+        listener=_Quiet(),
+        client=client,
+    )
+
+
 async def _deliver_all(sender: WebhookSender) -> None:
     """Run the sender until every delivery enqueued so far was attempted."""
     running = asyncio.create_task(sender.run())
@@ -56,14 +66,8 @@ class _Quiet:
 @pytest.mark.parametrize(("in_flight", "most"), [(1, 1), (4, 4)])
 async def test_deliveries_go_as_many_at_once_as_asked(in_flight: int, most: int) -> None:
     receiver = _Receiver()
-    clock = ManualClock()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=receiver)) as client:
-        sender = WebhookSender(
-            clock=clock,
-            faults=FaultInjector(clock, FaultSettings(), seed=1),
-            listener=_Quiet(),
-            client=client,
-        )
+        sender = _quiet_sender(client)
         sender.in_flight = in_flight
         for n in range(12):
             body = str(n).encode()
@@ -111,3 +115,40 @@ async def test_a_configured_poster_sends_the_deliveries() -> None:
     assert poster.posts == [("http://r/h", b"{}", (("X-A", "1"),), 7.0)]
     assert [o.status for o in outcomes] == [204]
     assert sender.in_flight == 2
+
+
+async def test_each_subscription_is_delivered_on_its_own() -> None:
+    """One at a time means one at a time per subscription: a receiver stuck on one
+    subscription's delivery does not hold up another's."""
+    release = asyncio.Event()
+    arrived: list[str] = []
+
+    async def receiver(scope: Scope, receive: Receive, send: Send) -> None:
+        await receive()
+        arrived.append(scope["path"])
+        if scope["path"] == "/slow":
+            await release.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=receiver)) as client:
+        sender = _quiet_sender(client)
+        render = lambda: Rendered(body=b"{}", headers=())  # noqa: E731
+        for sub, path in ((1, "/slow"), (1, "/after-slow"), (2, "/other")):
+            sender.enqueue(
+                Delivery(subscription_id=sub, topic="t", url=f"http://r{path}", render=render)
+            )
+        running = asyncio.create_task(sender.run())
+        try:
+            for _ in range(100):
+                if "/other" in arrived:
+                    break
+                await asyncio.sleep(0.01)
+            assert arrived == ["/slow", "/other"]  # the first subscription's second waits
+            release.set()
+            await asyncio.wait_for(sender.wait_idle(), 10)
+            assert arrived == ["/slow", "/other", "/after-slow"]
+        finally:
+            running.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await running

@@ -139,5 +139,10 @@ class Notifications:
         rendered = Rendered(body=body, headers=headers)
         # The body is fixed now: a duplicate carries the same NotificationId, as SQS's would.
         self.sender.enqueue(
-            Delivery(subscription_id=0, topic=notification_type, url=url, render=lambda: rendered)
+            Delivery(
+                subscription_id=TYPES.index(notification_type),  # one subscription per type
+                topic=notification_type,
+                url=url,
+                render=lambda: rendered,
+            )
         )

@@ -109,10 +109,11 @@ class _Pending:
 
 
 class WebhookSender:
-    """Sends deliveries from a queue, `in_flight` at a time (1: in order); faults may drop,
-    copy, delay or hold them. Platforms deliver many at once and promise no order: a
-    receiver a loopback round trip away takes one delivery per round trip from a sender
-    that waits for each answer, fewer than a busy store produces."""
+    """Sends each subscription's deliveries from a queue of its own, `in_flight` at a
+    time (1: in order); faults may drop, copy, delay or hold them. Platforms deliver many
+    at once and promise no order: a receiver a loopback round trip away takes one delivery
+    per round trip from a sender that waits for each answer, fewer than a busy store
+    produces."""
 
     def __init__(
         self,
@@ -128,7 +129,10 @@ class WebhookSender:
         self._listener = listener
         self._poster: Poster = HttpxPoster(client)
         self._timeout = timeout_s
-        self._queue: asyncio.Queue[Delivery] = asyncio.Queue()
+        # One queue per subscription: platforms deliver each subscription (topic and
+        # address) on its own, so a flood of one topic does not hold up the others.
+        self._queues: dict[int, asyncio.Queue[Delivery]] = {}
+        self._group: asyncio.TaskGroup | None = None  # while running
         self._delayed: asyncio.Queue[Delivery] = asyncio.Queue()
         self._held: list[Delivery] = []
         self._pending = _Pending()
@@ -157,7 +161,7 @@ class WebhookSender:
             elif fate.reorder:
                 self._held.append(delivery)
             else:
-                self._queue.put_nowait(delivery)
+                self._queue_of(delivery).put_nowait(delivery)
 
     async def send_now(self, delivery: Delivery) -> int | None:
         """Deliver immediately, bypassing faults and the queue (used for pings)."""
@@ -165,14 +169,32 @@ class WebhookSender:
 
     async def run(self) -> None:
         """Deliver until cancelled."""
-        async with asyncio.TaskGroup() as tg:
-            tg.create_task(self._run_delayed(tg))
-            for _ in range(max(self.in_flight, 1)):
-                tg.create_task(self._send_queued())
+        try:
+            async with asyncio.TaskGroup() as tg:
+                self._group = tg
+                tg.create_task(self._run_delayed(tg))
+                for queue in self._queues.values():
+                    self._start_sending(queue)
+        finally:
+            self._group = None
 
-    async def _send_queued(self) -> None:
+    def _queue_of(self, delivery: Delivery) -> asyncio.Queue[Delivery]:
+        queue = self._queues.get(delivery.subscription_id)
+        if queue is None:
+            queue = self._queues[delivery.subscription_id] = asyncio.Queue()
+            if self._group is not None:
+                self._start_sending(queue)
+        return queue
+
+    def _start_sending(self, queue: asyncio.Queue[Delivery]) -> None:
+        if self._group is None:
+            raise RuntimeError("the sender is not running")
+        for _ in range(max(self.in_flight, 1)):
+            self._group.create_task(self._send_queued(queue))
+
+    async def _send_queued(self, queue: asyncio.Queue[Delivery]) -> None:
         while True:
-            delivery = await self._queue.get()
+            delivery = await queue.get()
             await self._deliver(delivery)
             self._release_held()
 
@@ -193,7 +215,7 @@ class WebhookSender:
     def _release_held(self) -> None:
         # Held deliveries go out after whatever was sent while they waited: a reorder.
         for delivery in self._held:
-            self._queue.put_nowait(delivery)
+            self._queue_of(delivery).put_nowait(delivery)
         self._held.clear()
 
     async def _deliver(self, delivery: Delivery) -> None:
