@@ -193,12 +193,17 @@ class SyncStateRepo:
     def next_due(self, account: AccountId, now: datetime) -> datetime | None:
         """When the account's next dirty listing falls due (`now` or earlier if one is due
         already); None when nothing is dirty."""
-        [(earliest,)] = self._db.rows(
-            "SELECT MIN(COALESCE(next_attempt_at, ?)) FROM listing_sync"
-            " WHERE account = ? AND dirty = 1",
-            (self._time(now), account),
+        # One step down the (account, next_attempt_at) index of dirty rows, not a scan of
+        # them all: a row with no retry time (due now) sorts first.
+        rows = self._db.rows(
+            "SELECT next_attempt_at FROM listing_sync WHERE account = ? AND dirty = 1"
+            " ORDER BY next_attempt_at NULLS FIRST LIMIT 1",
+            (account,),
         )
-        return None if earliest is None else self._db.decode_time(earliest)
+        if not rows:
+            return None
+        [(earliest,)] = rows
+        return now if earliest is None else self._db.decode_time(earliest)
 
     def listed(
         self, account: AccountId, after: ListingId | None = None, limit: int = 1000
