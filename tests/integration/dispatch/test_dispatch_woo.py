@@ -210,3 +210,26 @@ async def test_polls_yield_to_pushes_and_to_an_open_circuit(rig: Rig) -> None:
     dispatcher.pushing = False
     dispatcher.circuit.trip()
     assert dispatcher.poll_delay() == dispatcher.circuit.retry_in() > 0
+
+
+async def test_a_parent_whose_variations_lie_far_apart_in_risk_order_is_written_once(
+    rig: Rig,
+) -> None:
+    variations = await rig.add_listings(300, quantity=50, variants=True)  # 60 parents
+    dispatcher = rig.dispatcher(DispatchSettings(take=100, linger=0))
+    while (await dispatcher.run_once()).pushed:
+        pass
+    group = rig.adapter.write_group
+    parents = sorted({group(r) for r in variations})
+    # A parent's n-th variation changes n + 1 times: by their changes' sequence (how the
+    # store hands due listings out) a parent's five lie 60 apart, the last ones past twice
+    # a pass's take.
+    by_parent = [[r for r in variations if group(r) == p] for p in parents]
+    for k in range(5):
+        await rig.set_stock({refs[n].sku: 20 + k for refs in by_parent for n in range(k, 5)})
+    rig.adapter.pushes.clear()
+    while (await dispatcher.run_once()).pushed:
+        pass
+    written = [group(u.ref) for push in rig.adapter.pushes for u in push[:1]]
+    assert sorted(written) == parents  # one call per parent
+    assert await rig.converged()
