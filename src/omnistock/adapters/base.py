@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol, TypeAlias, runtime_checkable
+from typing import Protocol, TypeAlias, TypeGuard, runtime_checkable
 
 from omnistock.domain.ids import AccountId, ListingId, Sku
 
@@ -191,6 +191,19 @@ class PreparesWebhooks(Protocol):
         """Fetch and cache what verifying this delivery needs; nothing if cached or if the
         delivery is malformed (parse_webhook rejects it). Raises ChannelError on failure."""
         ...
+
+
+def prepares_webhooks(adapter: object) -> TypeGuard[PreparesWebhooks]:
+    """isinstance(adapter, PreparesWebhooks), answered once per class: on a runtime-checkable
+    protocol isinstance walks the protocol's members every time (a quarter of the webhook
+    route's own work, per delivery)."""
+    known = _PREPARES_WEBHOOKS.get(type(adapter))
+    if known is None:
+        known = _PREPARES_WEBHOOKS[type(adapter)] = isinstance(adapter, PreparesWebhooks)
+    return known
+
+
+_PREPARES_WEBHOOKS: dict[type, bool] = {}
 
 
 @runtime_checkable

@@ -18,7 +18,7 @@ from omnistock.adapters.base import (
     AnswersChallenges,
     ChannelAdapter,
     ChannelEvent,
-    PreparesWebhooks,
+    prepares_webhooks,
 )
 from omnistock.bus.group import GroupPut
 from omnistock.bus.inbox import Inbox
@@ -127,9 +127,11 @@ class _Receiver:
             return _error(413, f"body larger than {self._max_body} bytes")
         except ClientDisconnect:
             return _error(400, "client disconnected before the body was complete")
-        headers = dict(request.headers)
+        # First value of a repeated name, as Mapping access gives; one pass over the list
+        # (dict(request.headers) looks every name up again: 11% of a delivery's handling).
+        headers = dict(reversed(request.headers.items()))
         try:
-            if isinstance(adapter, PreparesWebhooks):
+            if prepares_webhooks(adapter):
                 await adapter.prepare_webhook(headers, body)
             return adapter.parse_webhook(headers, body)
         except ChannelError as unreachable:

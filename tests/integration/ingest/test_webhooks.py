@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from omnistock.adapters.base import ChannelEventType
-from omnistock.adapters.woocommerce.events import signature
+from omnistock.adapters.woocommerce.events import SIGNATURE_HEADER, signature
 from omnistock.bus.inbox import Inbox, InboxCounts, InboxItem, InboxMessage
 from omnistock.domain.errors import StorageBusyError
 from omnistock.ingest.codec import decode_channel_event
@@ -190,3 +190,21 @@ async def test_a_busy_store_answers_503_so_the_platform_retries(store: Store, wo
         response = await post(http, delivery.headers, delivery.body)
     assert response.status_code == 503
     assert response.headers["retry-after"] == "5"
+
+
+async def test_a_repeated_header_counts_by_its_first_value(
+    client: httpx.AsyncClient, store: Store, woo: Woo
+) -> None:
+    (delivery,) = await order_deliveries(woo)
+    name = next(k for k in delivery.headers if k.lower() == SIGNATURE_HEADER)
+    rest = [(k, v) for k, v in delivery.headers.items() if k != name]
+    good, bad = delivery.headers[name], "bm90IHRoZSBzaWduYXR1cmU="
+    refused = await client.post(
+        URL, headers=[*rest, (name, bad), (name, good)], content=delivery.body
+    )
+    assert refused.status_code == 401
+    assert await nothing_stored(store)
+    taken = await client.post(
+        URL, headers=[*rest, (name, good), (name, bad)], content=delivery.body
+    )
+    assert taken.json() == {"accepted": 1, "duplicates": 0, "echoes": 0}

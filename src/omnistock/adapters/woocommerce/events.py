@@ -66,6 +66,15 @@ class PollCursor:
 
 def parse_gmt(text: str) -> datetime:
     """A WordPress `_gmt` date (no zone, one-second resolution) as an aware UTC datetime."""
+    if (
+        len(text) == 19
+        and text[4] == text[7] == "-"
+        and text[10] == "T"
+        and text[13] == text[16] == ":"
+    ):
+        # WordPress's own shape, zero-padded: fromisoformat is ~10x cheaper than strptime
+        # (a date per order on the webhook route); the checks keep zones and fractions out.
+        return datetime.fromisoformat(text).replace(tzinfo=UTC)
     return datetime.strptime(text, WP_DATE).replace(tzinfo=UTC)
 
 

@@ -523,3 +523,20 @@ def test_the_activation_ping_and_other_topics_give_no_events() -> None:
 
 def test_the_parser_does_not_show_its_secret() -> None:
     assert "whsec-test" not in repr(PARSER)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2026-11-28T14:16:21", "1999-01-01T00:00:00", "2026-1-2T3:4:5", "2024-02-29T23:59:59"],
+)
+def test_a_wordpress_gmt_date_parses_as_strptime_reads_it(text: str) -> None:
+    assert events.parse_gmt(text) == datetime.strptime(text, events.WP_DATE).replace(tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2026-11-28T14:16:2x", "2026-W48-6T14:16:21", "2026-11-28T14:16:21Z", "2026-11-28 14:16:21"],
+)
+def test_a_date_not_in_wordpress_shape_is_refused(text: str) -> None:
+    with pytest.raises(ValueError, match=r"format|unconverted data"):
+        events.parse_gmt(text)
