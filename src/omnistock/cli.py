@@ -21,6 +21,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from omnistock.adapters.secrets import Secret
+from omnistock.bench import machine
 from omnistock.bench.report import rows as bench_rows
 from omnistock.bench.scenarios import DEFAULT as DEFAULT_SCENARIOS
 from omnistock.bench.scenarios import SCENARIOS, BenchOptions
@@ -152,7 +153,8 @@ def bench(
     ] = 1_000,
 ) -> None:
     """Measure omnistock next to its baselines, in the same run: one table per scenario,
-    or with --json one object with a key per scenario."""
+    or with --json one object with a key per scenario (and `machine`: this machine's speed
+    at the time, on fixed work)."""
     chosen = scenarios or list(DEFAULT_SCENARIOS)
     unknown = sorted(set(chosen) - set(SCENARIOS))
     if unknown:
@@ -160,7 +162,10 @@ def bench(
             f"unknown scenario {unknown[0]!r}; choose from {', '.join(SCENARIOS)}"
         )
     options = BenchOptions(quick=quick, repeat=repeat, postgres=postgres, batch=batch)
-    results: dict[str, dict[str, object]] = {}
+    # The machine's own speed first: the targets are absolute, and machines differ by day.
+    results: dict[str, dict[str, object]] = {"machine": machine.run()}
+    if not as_json:
+        _show_bench("machine", results["machine"])
     for name in dict.fromkeys(chosen):
         results[name] = run_async(SCENARIOS[name](options))
         if not as_json:

@@ -67,6 +67,15 @@ def test_bench_ledger_quick_json_has_figures_and_targets() -> None:
     assert set(figures["target_met"]) == {"events_per_s", "ratio_to_raw"}
 
 
+def test_bench_reports_the_machines_speed_beside_the_scenarios() -> None:
+    result = runner.invoke(app, ["bench", "ledger", "--quick", "--json", "--repeat", "1"])
+    assert result.exit_code == 0, result.output
+    machine = json.loads(result.output)["machine"]
+    assert machine["python_ops_per_s"] > 0
+    assert machine["sqlite_rows_per_s"] > 0
+    assert machine["cpus"] >= 1
+
+
 def test_bench_refuses_an_unknown_scenario() -> None:
     result = runner.invoke(app, ["bench", "nope"])
     assert result.exit_code == 2
@@ -93,6 +102,8 @@ def test_bench_prints_a_table_per_scenario() -> None:
     assert result.exit_code == 0, result.output
     assert "omnistock bench ledger" in result.output
     assert "sqlite.events_per_s" in result.output
+    assert "omnistock bench machine" in result.output
+    assert "sqlite_rows_per_s" in result.output
 
 
 def test_credentials_set_and_list_never_show_values(tmp_path: Path) -> None:
