@@ -213,6 +213,27 @@ class SyncStateContract(StoreBacked):
         )
         assert await due_ids(store) == ["shop:A"]
 
+    async def test_a_sale_on_the_channel_lowers_the_level_its_next_write_expects(
+        self, store: Store
+    ) -> None:
+        await seed_listings(store, ["A", "B", "C", "D"])
+        await store.ledger.append([received(s, 5) for s in "ABCD"])
+        await store.sync.record([ok("shop:A", 5), ok("shop:B", 5), ok("shop:D", 5)])
+        # D is listed twice on the account: which listing sold is not known.
+        twin = Listing(id=ListingId("shop:D2"), account=SHOP, sku=Sku("D"), external_ids={})
+        await store.catalog.put_listings([twin])
+        sold = {(SHOP, Sku("A")): 2, (SHOP, Sku("C")): 1, (SHOP, Sku("D")): 1}
+        sold[(AccountId("other"), Sku("B"))] = 1
+        due = await due_ids(store)
+        # C was never pushed: nothing to compare against.
+        assert await store.sync.sold_on_channel(sold) == 1
+        ids = [ListingId(f"shop:{s}") for s in ("A", "B", "C", "D")]
+        states = await store.sync.get(ids)
+        assert [states[i].pushed_qty for i in ids] == [3, 5, None, 5]
+        # A is due: only a write settles whether its level had counted the sale already.
+        assert await due_ids(store) == sorted({*due, "shop:A"})
+        assert await store.sync.sold_on_channel({}) == 0
+
     async def test_of_skus_finds_the_accounts_listings_of_those_skus(self, store: Store) -> None:
         await seed_listings(store, ["A", "B", "C"])
         found = await store.sync.of_skus(SHOP, [Sku("C"), Sku("A"), Sku("Z")])

@@ -5,55 +5,31 @@ and overwritten; the health report shows each account."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from omnistock.clock import SystemClock, SystemTimer
 from omnistock.domain.catalog import ChannelAccount
 from omnistock.domain.ids import AccountId, Sku
-from omnistock.engine import Engine, EngineSettings
+from omnistock.engine import Engine
 from omnistock.ledger.store import Store
 from omnistock.merchant import (
     MAIN,
     Merchant,
-    build_merchant,
-    opening_stock,
-    seed_catalog,
-    subscribe_webhooks,
 )
 from omnistock.sandbox.common.faults import FaultSettings
 from omnistock.sandbox.common.truth import OrderLine
 from omnistock.sandbox.woocommerce.app import WooSandbox
 from omnistock.sandbox.woocommerce.store import WooProduct
+from tests.integration.engine_rig import engine_rig
 
 
 @pytest.fixture
 async def rig(tmp_path: Path) -> AsyncIterator[tuple[Store, Merchant, Engine]]:
-    shop = build_merchant(("woocommerce", "woocommerce"), skus=6, seed=11)
-    store = await Store.open(f"sqlite:///{tmp_path / 'engine.db'}")
-    await seed_catalog(store, shop.infos())
-    await store.ledger.append(opening_stock(shop, 11, SystemClock().now()))
-    async with contextlib.AsyncExitStack() as stack:
-        for s in shop.stores:
-            await stack.enter_async_context(s.sandbox.running())
-        engine = Engine(
-            store,
-            shop.adapters(SystemTimer()),
-            clock=SystemClock(),
-            timer=SystemTimer(),
-            notify_client=shop.webhook_client,
-            settings=EngineSettings(polling=False),
-        )
-        shop.engine_app.app = engine.http_app()
-        await subscribe_webhooks(shop)
-        await engine.first_sync(dry_run=False)
-        yield store, shop, engine
-    await store.close()
-    await shop.webhook_client.aclose()
+    async with engine_rig(tmp_path, ("woocommerce", "woocommerce")) as rigged:
+        yield rigged
 
 
 def _woo(shop: Merchant) -> WooSandbox:

@@ -28,6 +28,7 @@ from omnistock.domain.ids import MAX_QUANTITY, AccountId, LocationId, Sku
 
 LOCATION_SETTING = "location"  # the location an account sells from
 RESTOCK_SETTING = "restock_on_refund"  # "true": refunded units are sellable again
+CHANNEL_SOURCE = "channel:"  # a ledger event's source, then the account it came from
 
 IdsKey = frozenset[tuple[str, str]]
 
@@ -292,7 +293,7 @@ def _common(event: ChannelEvent, line: MappedLine, action: LineAction) -> _Commo
         sku=line.sku,
         location=line.location,
         quantity=line.ref.quantity,
-        source=f"channel:{event.account}",
+        source=f"{CHANNEL_SOURCE}{event.account}",
         occurred_at=event.occurred_at,
     )
 

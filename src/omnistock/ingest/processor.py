@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -18,10 +18,11 @@ from omnistock.bus.inbox import Inbox, InboxItem, InboxKind
 from omnistock.clock import Clock, SystemClock
 from omnistock.domain.balance import RejectionCode
 from omnistock.domain.errors import DomainError, StorageBusyError, UnknownEntityError
-from omnistock.domain.events import LedgerEvent
+from omnistock.domain.events import LedgerEvent, StockReserved
 from omnistock.domain.ids import AccountId, Sku
 from omnistock.ingest.codec import decode_channel_event, decode_ledger_events
 from omnistock.ingest.orders import (
+    CHANNEL_SOURCE,
     AccountContext,
     DriftObservation,
     LineAction,
@@ -56,6 +57,8 @@ class ProcessReport:
     observations: tuple[DriftObservation, ...] = ()  # channel levels, for the dispatcher
     skus: frozenset[Sku] = frozenset()  # SKUs whose stock changed or was oversold
     verify: frozenset[tuple[AccountId, Sku]] = frozenset()  # levels to read back
+    # Units sold on each channel (orders placed there, first seen now): its own level fell.
+    sold: Mapping[tuple[AccountId, Sku], int] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -72,6 +75,7 @@ class _Tally:
     observations: list[DriftObservation] = field(default_factory=list)
     skus: set[Sku] = field(default_factory=set)
     verify: set[tuple[AccountId, Sku]] = field(default_factory=set)
+    sold: dict[tuple[AccountId, Sku], int] = field(default_factory=dict)
 
     def report(self) -> ProcessReport:
         return ProcessReport(
@@ -85,6 +89,7 @@ class _Tally:
             observations=tuple(self.observations),
             skus=frozenset(self.skus),
             verify=frozenset(self.verify),
+            sold=dict(self.sold),
         )
 
 
@@ -314,6 +319,10 @@ class InboxProcessor:
         for event, result in zip(events, results, strict=True):
             if result.duplicate:
                 continue
+            if isinstance(event, StockReserved) and event.source.startswith(CHANNEL_SOURCE):
+                # The channel sold these units whether or not the ledger had them.
+                key = (AccountId(event.source.removeprefix(CHANNEL_SOURCE)), event.sku)
+                tally.sold[key] = tally.sold.get(key, 0) + event.quantity
             if result.applied:
                 tally.applied += 1
                 tally.skus.add(event.sku)

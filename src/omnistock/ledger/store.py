@@ -193,6 +193,9 @@ class SyncStates:
     async def observed_many(self, levels: Sequence[tuple[ListingId, int]]) -> int:
         return await self._worker.call(self._repo.observed_many, levels)
 
+    async def sold_on_channel(self, sales: Mapping[tuple[AccountId, Sku], int]) -> int:
+        return await self._worker.call(self._repo.sold_on_channel, sales)
+
     async def of_skus(self, account: AccountId, skus: Collection[Sku]) -> list[DueListing]:
         return await self._worker.call(self._repo.of_skus, account, skus)
 

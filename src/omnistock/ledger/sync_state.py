@@ -152,6 +152,27 @@ _SHOWS = BulkStatement(
 )
 
 
+# A sale on a channel took its own level down by the units sold (every platform here does
+# so at checkout): the next write compares against that, not the level before the sale.
+# Only where the account lists the SKU once: with several listings, which one sold is not
+# known. The listing becomes due: the level may have counted the sale already (a level
+# report or a read came first), and only a write — refused, then read, if the expectation
+# is wrong — settles it; a listing whose expected level merely equalled the desired one
+# would otherwise get no write while the channel shows something else.
+_SOLD_ON_CHANNEL = BulkStatement(
+    name="sold_on_channel",
+    columns=(("account", "text"), ("sku", "text"), ("quantity", "bigint")),
+    per_row="UPDATE listing_sync SET pushed_qty = pushed_qty - ?3, dirty = 1"
+    " WHERE pushed_qty IS NOT NULL AND listing IN (SELECT l.id FROM listings AS l"
+    " WHERE l.account = ?1 AND l.sku = ?2 AND NOT EXISTS (SELECT 1 FROM listings AS o"
+    " WHERE o.account = ?1 AND o.sku = ?2 AND o.id <> l.id))",
+    set_based="UPDATE listing_sync AS s SET pushed_qty = s.pushed_qty - r.quantity, dirty = 1"
+    " FROM {rows} AS r, listings AS l WHERE l.account = r.account AND l.sku = r.sku"
+    " AND s.listing = l.id AND s.pushed_qty IS NOT NULL AND NOT EXISTS (SELECT 1"
+    " FROM listings AS o WHERE o.account = l.account AND o.sku = l.sku AND o.id <> l.id)",
+)
+
+
 def clean_error(error: str | None) -> str:
     """A one-line, bounded error text for a failed push."""
     text = " ".join((error or "push failed").split())
@@ -307,6 +328,16 @@ class SyncStateRepo:
         needs none)."""
         with self._db.transaction():
             self._db.run_bulk(_SHOWS, levels)
+
+    def sold_on_channel(self, sales: Mapping[tuple[AccountId, Sku], int]) -> int:
+        """Units sold on a compare-and-set channel, by account and SKU (orders placed
+        there): its own level went down by that many, so the next write expects the lower
+        level, and is due (see _SOLD_ON_CHANNEL). Returns how many listings changed."""
+        rows = [(account, sku, quantity) for (account, sku), quantity in sales.items()]
+        if not rows:
+            return 0
+        with self._db.transaction():
+            return self._db.run_bulk(_SOLD_ON_CHANNEL, rows)
 
     def drift(self, account: AccountId) -> list[ListingSyncState]:
         """Listings of the account whose channel shows a quantity that omnistock did not
