@@ -32,9 +32,10 @@ class RateBurst:
 
 @dataclass(frozen=True, slots=True)
 class DailyQuota:
-    """eBay: a number of calls per day for the API used."""
+    """eBay: a number of calls per day for the API used, and the calls it takes at once."""
 
     calls: int
+    max_in_flight: int = 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from typing import Any
 
 from omnistock.adapters.base import (
     ChannelAdapter,
+    DailyQuota,
     GroupsWrites,
     ItemResult,
     ItemStatus,
@@ -175,15 +176,16 @@ class AccountDispatcher:
 
     def _in_flight(self) -> int:
         """Write calls the platform takes at once (a site that paces by the requests it
-        is serving); one otherwise, as rate-limited platforms meter calls anyway."""
+        is serving, a quota counted by the day); one where a rate meters the calls."""
         rate = self._adapter.capabilities.rate
-        return rate.max_in_flight if isinstance(rate, ServerPaced) else 1
+        return rate.max_in_flight if isinstance(rate, ServerPaced | DailyQuota) else 1
 
     async def _push_overlapped(
         self, batches: Sequence[list[DueListing]], in_flight: int
     ) -> DispatchReport:
         """Push `batches` in order, `in_flight` calls at a time: with one call at a time
-        a site's round trip, not its capacity, bounded the rate (WooCommerce: ~1/RTT)."""
+        the round trip, not the platform's capacity, bounded the rate (WooCommerce, eBay:
+        ~1/RTT)."""
         reports: list[DispatchReport] = []
         slots = asyncio.Semaphore(in_flight)
         running: set[asyncio.Task[None]] = set()

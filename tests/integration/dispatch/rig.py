@@ -17,7 +17,6 @@ from omnistock.adapters.base import (
     Capabilities,
     ChannelAdapter,
     ChannelEvent,
-    GroupsWrites,
     ItemResult,
     ListingRef,
     ObservedLevel,
@@ -65,10 +64,6 @@ class RecordingAdapter:
     def capabilities(self) -> Capabilities:
         return self._inner.capabilities
 
-    def write_group(self, ref: ListingRef) -> str:
-        assert isinstance(self._inner, GroupsWrites)
-        return self._inner.write_group(ref)
-
     async def push(self, updates: Sequence[StockUpdate]) -> Sequence[ItemResult]:
         self.pushes.append(list(updates))
         self.in_flight += 1
@@ -97,11 +92,22 @@ class RecordingAdapter:
         await self._inner.aclose()
 
 
+class GroupedRecordingAdapter(RecordingAdapter):
+    """A RecordingAdapter around WooCommerce's, which writes listings in groups."""
+
+    def __init__(self, inner: WooCommerceAdapter) -> None:
+        super().__init__(inner)
+        self._groups = inner
+
+    def write_group(self, ref: ListingRef) -> str:
+        return self._groups.write_group(ref)
+
+
 @dataclass
 class Rig:
     harness: WooHarness
     store: Store
-    adapter: RecordingAdapter
+    adapter: GroupedRecordingAdapter
     limiter: RateLimiter
     refs: list[ListingRef] = field(default_factory=list)
 
@@ -180,4 +186,4 @@ async def open_rig(harness: WooHarness, store: Store) -> Rig:
     )
     await store.catalog.put_location(Location(id=WH, name="Main"))
     await store.catalog.put_account(ChannelAccount(id=ACCOUNT, platform="woocommerce"))
-    return Rig(harness, store, RecordingAdapter(adapter), limiter)
+    return Rig(harness, store, GroupedRecordingAdapter(adapter), limiter)
