@@ -18,8 +18,9 @@ FULFILLMENT_RESOURCE = "sell.fulfillment"
 # replaces it as soon as it is read.
 INVENTORY_QUOTA = 2_000_000
 # Four writes at once: only the day's count is metered, so one call at a time would let the
-# round trip bound the rate (under load, ~100 ms: 10 calls/s). eBay refuses concurrent writes
-# of the same SKU (25025), which never happens: a dispatcher pass holds each listing once.
+# round trip bound the rate (under load, ~100 ms: 10 calls/s). eBay refuses concurrent access
+# to one SKU or item group (25025): a pass holds each listing once, the adapter's SkuGate
+# never has one SKU in two writes, and what 25025 still refuses is sent again alone.
 CAPABILITIES = Capabilities(max_batch=25, rate=DailyQuota(calls=INVENTORY_QUOTA, max_in_flight=4))
 FULFILLMENT_QUOTA = 100_000  # ⚠️ likewise unpublished
 
