@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Coroutine, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class Clock(Protocol):
@@ -94,8 +96,45 @@ class ScaledTime:
 
 async def sleep_or_stop(timer: Timer, seconds: float, stop: asyncio.Event) -> None:
     """Sleep `seconds` on `timer`, or less if `stop` is set meanwhile."""
-    sleeper = asyncio.ensure_future(timer.sleep(seconds))
-    stopper = asyncio.ensure_future(stop.wait())
-    await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    for task in (sleeper, stopper):
-        task.cancel()
+    await first_of(timer.sleep(seconds), stop.wait())
+
+
+async def first_of(*waits: Coroutine[Any, Any, object]) -> None:
+    """Wait until one of `waits` is done; cancel the others."""
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+class Hold:
+    """Work that must not start while something is under way elsewhere (a burst being
+    appended, a shop settling): held while any `hold()` block is open; the blocks nest."""
+
+    def __init__(self) -> None:
+        self._holds = 0
+        self._released = asyncio.Event()
+        self._released.set()
+
+    @property
+    def held(self) -> bool:
+        return not self._released.is_set()
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        self._holds += 1
+        self._released.clear()
+        try:
+            yield
+        finally:
+            self._holds -= 1
+            if not self._holds:
+                self._released.set()
+
+    async def released(self, stop: asyncio.Event) -> None:
+        """Return once no hold is open, or `stop` is set."""
+        if self.held:
+            await first_of(self._released.wait(), stop.wait())

@@ -118,6 +118,11 @@ class Merchant:
     def infos(self) -> list[StoreInfo]:
         return [s.info() for s in self.stores]
 
+    def clear_calls(self) -> None:
+        """Start every store's call log afresh."""
+        for s in self.stores:
+            s.sandbox.core.calls.clear()
+
     def write_calls(self) -> dict[AccountId, int]:
         """API calls that set stock, per account, since the stores' call logs were cleared."""
         return {

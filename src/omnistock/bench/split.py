@@ -238,8 +238,7 @@ async def _platforms(child: _Child, conn: Connection) -> None:
         await subscribe_webhooks(merchant)
         conn.send(("subscribed",))
         (token,) = await _receive(conn, "go")
-        for s in merchant.stores:
-            s.sandbox.core.calls.clear()
+        merchant.clear_calls()
         store = await Store.open(child.database_url)
         stack.push_async_callback(store.close)
         api = await stack.enter_async_context(

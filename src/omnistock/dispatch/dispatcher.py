@@ -9,10 +9,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Coroutine, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
 
 from omnistock.adapters.base import (
     ChannelAdapter,
@@ -27,7 +26,7 @@ from omnistock.adapters.base import (
     StockUpdate,
 )
 from omnistock.adapters.ratelimit import RateLimiter
-from omnistock.clock import Clock, Timer
+from omnistock.clock import Clock, Hold, Timer, first_of
 from omnistock.dispatch.batching import (
     by_risk,
     may_linger,
@@ -95,9 +94,7 @@ class AccountDispatcher:
         self._backoff = Backoff(self._settings.retry, rng or random.Random())
         self.circuit = CircuitBreaker(timer, self._settings.circuit)
         self._wake = asyncio.Event()
-        self._released = asyncio.Event()
-        self._released.set()
-        self._holds = 0
+        self._hold = Hold()
         self.pushing = False
         self._to_verify: set[Sku] = set()
         self._to_confirm: dict[Sku, float] = {}  # accepted writes: read back at this time
@@ -125,8 +122,8 @@ class AccountDispatcher:
         """Pass after pass until `stop` is set, waiting in between for the next due time,
         a `wake()`, or the end of a pause (limiter, open circuit); never busy-spins."""
         while not stop.is_set():
-            if not self._released.is_set():
-                await _first_of(self._released.wait(), stop.wait())
+            if self._hold.held:
+                await self._hold.released(stop)
                 continue
             report = await self.run_once()
             await self._pause(await self._wait_after(report), stop)
@@ -135,15 +132,11 @@ class AccountDispatcher:
     def held(self) -> Iterator[None]:
         """No pass starts meanwhile (one under way finishes): changes that arrive together
         in several appends (an import, a burst) are then pushed coalesced, once."""
-        self._holds += 1
-        self._released.clear()
         try:
-            yield
+            with self._hold.hold():
+                yield
         finally:
-            self._holds -= 1
-            if not self._holds:
-                self._released.set()
-                self._wake.set()
+            self._wake.set()
 
     async def run_once(self) -> DispatchReport:
         """One pass: push every listing due now, most urgent first, batch by batch, and
@@ -413,18 +406,7 @@ class AccountDispatcher:
         return max(wait, floor, pause, self.circuit.retry_in())
 
     async def _pause(self, seconds: float, stop: asyncio.Event) -> None:
-        await _first_of(self._timer.sleep(seconds), self._wake.wait(), stop.wait())
-
-
-async def _first_of(*waits: Coroutine[Any, Any, object]) -> None:
-    """Wait until one of `waits` is done; cancel the others."""
-    tasks = [asyncio.ensure_future(w) for w in waits]
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await first_of(self._timer.sleep(seconds), self._wake.wait(), stop.wait())
 
 
 def _ref(row: Listed) -> ListingRef:
