@@ -4,6 +4,8 @@ quantity in the platform's batches, and reconciliation finds exactly the drift g
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 
 import pytest
@@ -70,3 +72,16 @@ async def test_run_reports_positive_figures_from_fresh_processes() -> None:
     assert result["target_met"] == dict.fromkeys(
         ("plan_seconds", "plan_memory", "reconcile_seconds", "reconcile_memory"), True
     )
+
+
+def test_a_child_reports_its_own_peak_memory_not_its_parents() -> None:
+    ballast = b"x" * 400_000_000  # the parent's pages, touched
+    assert scale.peak_rss_mb() > 400
+    child = subprocess.run(
+        [sys.executable, "-c", "from omnistock.bench import scale; print(scale.peak_rss_mb())"],
+        capture_output=True,
+        check=True,
+        text=True,
+    )
+    assert float(child.stdout) < 200, child.stdout
+    del ballast

@@ -51,6 +51,29 @@ async def test_patch_is_accepted_then_applied_after_the_delay() -> None:
     await client.aclose()
 
 
+async def test_delivered_waits_for_the_accepted_writes_to_apply_without_another_call() -> None:
+    # Time moves lazily in this sandbox: a bench waiting for a shop at rest must not take
+    # "no notification queued" for "nothing more to come" while an apply is still due.
+    harness = AmazonHarness()
+    (ref,) = await harness.seed(1, quantity=5)
+    client, auth = await _client(harness)
+    seller, sku = harness.credentials()["seller_id"], ref.external_ids["sku"]
+    value = [{"fulfillment_channel_code": "DEFAULT", "quantity": 12}]
+    body = {
+        "productType": "PRODUCT",
+        "patches": [
+            {"op": "merge", "path": "/attributes/fulfillment_availability", "value": value}
+        ],
+    }
+    url = f"{PREFIX}/{seller}/{sku}?marketplaceIds=ATVPDKIKX0DER"
+    assert (await client.patch(url, json=body, headers=auth)).json()["status"] == "ACCEPTED"
+    store = harness.sandbox.store
+    assert store.next_due() is not None
+    await harness.sandbox.delivered()
+    assert (store.listings[sku].quantity, store.next_due()) == (12, None)
+    await client.aclose()
+
+
 async def test_expired_tokens_and_empty_buckets_answer_like_amazon() -> None:
     harness = AmazonHarness()
     (ref,) = await harness.seed(1)

@@ -215,6 +215,12 @@ class AmazonSandbox:
             self.notifications.subscribe(kind, webhook_url)
 
     async def delivered(self) -> None:
+        """Once every write accepted so far is applied and every notification so far sent.
+        Time moves lazily here (`store.catch_up` on each call), so with no call coming in
+        nothing would apply: the applies still to come are waited for and made."""
+        while (due := self.store.next_due()) is not None:
+            await self.clock.sleep(due - self.clock.now())
+            self.store.catch_up()
         await self.notifications.sender.wait_idle()
 
     def _starlette(self) -> Starlette:
