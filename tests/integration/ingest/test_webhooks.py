@@ -130,6 +130,34 @@ async def test_unknown_accounts_and_other_methods_are_refused(client: httpx.Asyn
     assert (await client.post("/webhooks/nobody", content=b"{}")).status_code == 404
     assert (await client.get(URL)).status_code == 405
     assert (await client.post("/elsewhere", content=b"{}")).status_code == 404
+    for path in ("/webhooks/", f"{URL}/more", "/webhooks"):
+        refused = await client.post(path, content=b"{}")
+        assert (refused.status_code, refused.json()) == (404, {"error": "no such route"})
+    for method in ("PUT", "DELETE", "PATCH"):
+        refused = await client.request(method, URL, content=b"{}")
+        assert (refused.status_code, refused.json()) == (405, {"error": "method not allowed"})
+
+
+async def test_the_app_acknowledges_the_lifespan_protocol(store: Store, woo: Woo) -> None:
+    app = webhook_app({ACCOUNT: woo.adapter}, store.inbox)
+    messages: list[dict[str, object]] = [
+        {"type": "lifespan.startup"},
+        {"type": "lifespan.shutdown"},
+    ]
+    incoming = iter(messages)
+    sent: list[object] = []
+
+    async def receive() -> dict[str, object]:
+        return next(incoming)
+
+    async def send(message: object) -> None:
+        sent.append(message)
+
+    await app({"type": "lifespan"}, receive, send)
+    assert sent == [
+        {"type": "lifespan.startup.complete"},
+        {"type": "lifespan.shutdown.complete"},
+    ]
 
 
 async def test_the_activation_ping_is_accepted_and_stores_nothing(
