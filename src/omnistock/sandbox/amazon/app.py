@@ -202,6 +202,9 @@ class AmazonSandbox:
         self.store.catch_up()
         return self.store.shown()
 
+    def shown_of(self, sku: str) -> int:
+        return self.store.shown_of(sku)  # it catches up first, as `shown` does
+
     def connection(self) -> Connection:
         """The adapter is given the sandbox's address (LWA is served there too)."""
         return Connection(api_path="", credentials=dict(self.credentials()))

@@ -68,6 +68,11 @@ class Storefront(Protocol):
         """What each SKU shows to shoppers now (a SKU out of stock may be absent)."""
         ...
 
+    def shown_of(self, sku: str) -> int:
+        """What one SKU shows to shoppers now (0 when it is not on show): `shown` reads
+        every listing, which a probe looking every few milliseconds cannot afford."""
+        ...
+
     def connection(self) -> Connection: ...
 
     def is_write(self, call: CallRecord) -> bool:

@@ -184,6 +184,9 @@ class EbaySandbox:
     def shown(self) -> dict[str, int]:
         return self.store.shown()
 
+    def shown_of(self, sku: str) -> int:
+        return self.store.shown_of(sku)
+
     def connection(self) -> Connection:
         """The adapter is given the sandbox's address itself; the challenge credentials
         name the endpoint `connect` registered (none before it)."""

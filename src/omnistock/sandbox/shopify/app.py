@@ -167,6 +167,9 @@ class ShopifySandbox:
     def shown(self) -> dict[str, int]:
         return self.store.shown()
 
+    def shown_of(self, sku: str) -> int:
+        return self.store.shown_of(sku)
+
     def connection(self) -> Connection:
         creds = self.credentials()
         return Connection(

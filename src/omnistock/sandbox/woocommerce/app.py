@@ -165,6 +165,9 @@ class WooSandbox:
     def shown(self) -> dict[str, int]:
         return self.store.shown()
 
+    def shown_of(self, sku: str) -> int:
+        return self.store.shown_of(sku)
+
     def connection(self) -> Connection:
         return Connection(
             api_path=f"{API_PREFIX}/",
