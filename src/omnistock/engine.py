@@ -32,6 +32,7 @@ from omnistock.ingest.listing_index import ListingIndex
 from omnistock.ingest.orders import DriftObservation
 from omnistock.ingest.pollers import OrderPoller, PollInterval
 from omnistock.ingest.processor import InboxProcessor, ProcessReport
+from omnistock.ingest.webhooks import PREFIX as WEBHOOKS_PREFIX
 from omnistock.ingest.webhooks import webhook_app
 from omnistock.ledger.inbox import Incident, IncidentKind
 from omnistock.ledger.notifications import Topic
@@ -120,7 +121,7 @@ class Engine:
         api = create_api(self._store, self._clock, self._timer, [health])
 
         async def route(scope: Scope, receive: Receive, send: Send) -> None:
-            is_webhook = scope["type"] == "http" and scope["path"].startswith("/webhooks/")
+            is_webhook = scope["type"] == "http" and scope["path"].startswith(WEBHOOKS_PREFIX)
             await (webhooks if is_webhook else api)(scope, receive, send)
             if not is_webhook and scope["type"] == "http" and scope["method"] != "GET":
                 self._wake_dispatchers()  # the API may have changed stock: push it now

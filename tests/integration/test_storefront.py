@@ -12,7 +12,7 @@ async def test_shown_of_agrees_with_shown_on_every_platform(tmp_path: Path) -> N
     async with engine_rig(tmp_path, PLATFORM_ORDER) as (_, shop, _):
         for store in shop.stores:
             sandbox = store.sandbox
-            store.sandbox.core.shoppers.buy_once()  # a sale moves one level off the sync
+            sandbox.core.shoppers.buy_once()  # a sale moves one level off the sync
             shown = sandbox.shown()
             assert any(shown.values()), store.platform  # first-synced: stock on show
             skus = [listing.sku for listing in sandbox.listings()]
