@@ -191,7 +191,7 @@ class _CommonFields(TypedDict):
 
 def to_record(event: LedgerEvent) -> EventRecord:
     """Flatten an event for storage."""
-    with_line = (StockReserved, StockReleased, StockFulfilled, StockReturned)
+    reason, order_line, account, restock = specific_columns(event)
     return EventRecord(
         type=event.type,
         idempotency_key=event.idempotency_key,
@@ -200,12 +200,31 @@ def to_record(event: LedgerEvent) -> EventRecord:
         quantity=event.quantity,
         source=event.source,
         occurred_at=event.occurred_at,
-        reason=event.reason if isinstance(event, StockAdjusted) else None,
-        order_line=event.order_line if isinstance(event, with_line) else None,
-        account=event.account if isinstance(event, StockReserved) else None,
-        restock=event.restock if isinstance(event, StockReturned) else None,
+        reason=reason,
+        order_line=order_line,
+        account=account,
+        restock=restock,
         schema_version=event.schema_version,
     )
+
+
+SpecificColumns: TypeAlias = tuple[str | None, str | None, AccountId | None, bool | None]
+_NO_SPECIFIC: SpecificColumns = (None, None, None, None)
+
+
+def specific_columns(event: LedgerEvent) -> SpecificColumns:
+    """The reason, order line, account and restock columns of `event` (None where its type
+    has no such field): what `to_record` adds to the common fields, for a store that writes
+    rows straight from events (an EventRecord per event cost ~1 µs of a ~50 µs append)."""
+    if isinstance(event, StockReserved):
+        return None, event.order_line, event.account, None
+    if isinstance(event, StockReleased | StockFulfilled):
+        return None, event.order_line, None, None
+    if isinstance(event, StockAdjusted):
+        return event.reason, None, None, None
+    if isinstance(event, StockReturned):
+        return None, event.order_line, None, event.restock
+    return _NO_SPECIFIC
 
 
 def from_record(record: EventRecord) -> LedgerEvent:
@@ -244,26 +263,23 @@ def fingerprint(event: LedgerEvent) -> str:
     """A stable digest of the payload: the same key with another digest is a conflict."""
     instant = event.occurred_at.astimezone(UTC).isoformat()  # the instant, not its offset
     text = (
-        f"{event.schema_version!r}\x1f{event.type.value}\x1f{event.sku!r}\x1f{event.location!r}"
-        f"\x1f{event.quantity!r}\x1f{event.source!r}\x1f{instant}"
+        f"{event.schema_version!r}\x1f{event.type}\x1f{event.sku!r}\x1f{event.location!r}"
+        f"\x1f{event.quantity!r}\x1f{event.source!r}\x1f{instant}{_specific_text(event)}"
     )
-    for part in _specific_fields(event):
-        text += "\x1f" + part
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
-def _specific_fields(event: LedgerEvent) -> tuple[str, ...]:
-    match event:
-        case StockAdjusted():
-            return (repr(event.reason),)
-        case StockReserved():
-            return (repr(event.order_line), repr(event.account))
-        case StockReleased() | StockFulfilled():
-            return (repr(event.order_line),)
-        case StockReturned():
-            return (repr(event.restock), repr(event.order_line))
-        case _:
-            return ()
+def _specific_text(event: LedgerEvent) -> str:
+    # One string per type, most frequent first: the API fingerprints every event it takes.
+    if isinstance(event, StockReserved):
+        return f"\x1f{event.order_line!r}\x1f{event.account!r}"
+    if isinstance(event, StockReleased | StockFulfilled):
+        return f"\x1f{event.order_line!r}"
+    if isinstance(event, StockAdjusted):
+        return f"\x1f{event.reason!r}"
+    if isinstance(event, StockReturned):
+        return f"\x1f{event.restock!r}\x1f{event.order_line!r}"
+    return ""
 
 
 def _check_text(field: str, value: object) -> None:

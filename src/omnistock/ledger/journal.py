@@ -10,6 +10,7 @@ import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import NamedTuple
 
 from omnistock.clock import Clock
 from omnistock.domain.balance import Balance, Rejection, RejectionCode, ReservationPolicy
@@ -26,7 +27,7 @@ from omnistock.domain.events import (
     LedgerEventBase,
     fingerprint,
     from_record,
-    to_record,
+    specific_columns,
 )
 from omnistock.domain.ids import LocationId, Sku
 from omnistock.domain.planning import affected_skus, availability_changed
@@ -335,23 +336,24 @@ class Journal:
 
 
 def _event_row(recorded: RecordedEvent, now: object, db: Database) -> tuple[object, ...]:
-    r = to_record(recorded.event)
+    event = recorded.event
+    reason, order_line, account, restock = specific_columns(event)
     return (
-        r.idempotency_key,
-        r.sku,
-        r.location,
+        event.idempotency_key,
+        event.sku,
+        event.location,
         recorded.sequence,
-        r.type.value,
-        r.quantity,
-        r.source,
-        db.encode_time(r.occurred_at),
+        event.type.value,
+        event.quantity,
+        event.source,
+        db.encode_time(event.occurred_at),
         now,
-        r.reason,
-        r.order_line,
-        r.account,
-        r.restock,
+        reason,
+        order_line,
+        account,
+        restock,
         recorded.bundle,
-        r.schema_version,
+        event.schema_version,
     )
 
 
@@ -366,9 +368,9 @@ def _outcome_row(outcome: Outcome, print_: str) -> tuple[object, ...]:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Checked:
-    """An event `check_events` passed, and its fingerprint (see Journal.append_checked)."""
+class Checked(NamedTuple):
+    """An event `check_events` passed, and its fingerprint (see Journal.append_checked).
+    A named tuple: the event API makes one per event it takes, on its event loop."""
 
     event: LedgerEvent
     fingerprint: str
@@ -377,7 +379,7 @@ class Checked:
 def check_events(events: Sequence[LedgerEvent]) -> list[Checked]:
     """`check_batch`, keeping each event's fingerprint with it. Raises InvalidInputError
     naming the first bad event."""
-    return [Checked(e, p) for e, p in zip(events, check_batch(events), strict=True)]
+    return list(map(Checked, events, check_batch(events)))
 
 
 def check_batch(events: Sequence[LedgerEvent]) -> list[str]:

@@ -188,14 +188,10 @@ def refresh_desired(
     changes = plan_desired([plan for plan, _ in listings], balances, bundles, sequences, {})
     if create:
         account = {plan.listing: acc for plan, acc in listings}
-        created = [
-            (c.listing, c.quantity, c.sequence, c.priority, account[c.listing]) for c in changes
-        ]
+        created = [(*c, account[c.listing]) for c in changes]
         db.run_bulk(_UPSERT_DESIRED, created)
     else:
-        db.run_bulk(
-            _UPDATE_DESIRED, [(c.listing, c.quantity, c.sequence, c.priority) for c in changes]
-        )
+        db.run_bulk(_UPDATE_DESIRED, changes)  # (listing, quantity, sequence, priority) rows
 
 
 def bump_versions(
