@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from omnistock.api.bodies import REQUEST, to_events
+from omnistock.api.bodies import parse, to_events
 from omnistock.api.common import (
     ApiError,
     authorize,
@@ -55,10 +55,10 @@ def create_api(
         key = idempotency_key(request)
         body = await read_body(request)
         try:
-            parsed = REQUEST.validate_json(body)
+            bodies = parse(body)
         except ValidationError as exc:
             raise invalid_body(exc) from None
-        events = to_events(parsed, f"api:{key}", source=f"api:{token.name}")
+        events = to_events(bodies, f"api:{key}", source=f"api:{token.name}")
         # Checked here: one request's bad event must not fail the others' append (and the
         # append then does not check them again).
         results = await appends.submit(check_events(events))
