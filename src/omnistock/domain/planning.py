@@ -30,8 +30,7 @@ class DesiredChange(NamedTuple):
     """A listing's new desired quantity and the SKU version it reflects.
 
     A named tuple, not a dataclass: an append plans a few listings per event, and the store
-    writes these tuples as they are (a frozen dataclass and a row built from it cost ~1 µs a
-    listing more)."""
+    writes these tuples as they are, with no row built from each."""
 
     listing: ListingId
     quantity: int
