@@ -173,7 +173,8 @@ class LatencyProbe:
             for sku in list(tracks):
                 track = tracks[sku]
                 # Only the SKUs waiting: the whole store's `shown` every few milliseconds
-                # took 30% of the platforms' process at 5,000 SKUs (py-spy, this machine).
+                # took 39% of the platforms' process at 5,000 SKUs (py-spy, stop 15;
+                # docs/benchmarks.md, latency).
                 at = track.values.get(s.sandbox.shown_of(sku))
                 while track.pending and at is not None and at >= track.pending[0].sample:
                     done = track.pending.popleft()
