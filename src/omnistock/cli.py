@@ -1,11 +1,14 @@
 """The `omnistock` command: the only composition root.
 
-Builds Settings once, opens what each command needs, and hands it down explicitly."""
+Builds Settings once, opens what each command needs, and hands it down explicitly. The
+commands served by the test kit (`demo`, `bench`, `sandbox`) import it inside their bodies,
+so that the product's commands (`run`, `import`, …) never load an emulator."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import json
 import os
 import signal
@@ -20,27 +23,19 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
+from omnistock.adapters.registry import PLATFORMS
 from omnistock.adapters.secrets import Secret
-from omnistock.bench import machine
-from omnistock.bench.report import rows as bench_rows
-from omnistock.bench.scenarios import DEFAULT as DEFAULT_SCENARIOS
-from omnistock.bench.scenarios import SCENARIOS, BenchOptions
 from omnistock.clock import SystemClock
 from omnistock.config import Settings
-from omnistock.demo.run import DemoOptions
-from omnistock.demo.run import run_demo as run_engine_demo
-from omnistock.demo.view import LiveView, show_summary
 from omnistock.domain.errors import OmnistockError
 from omnistock.engine_config import EngineConfig, load_config
 from omnistock.ingest.import_runner import ImportSummary, run_import
 from omnistock.ingest.imports import ImportFormat, ImportMode
 from omnistock.ledger.store import Store
-from omnistock.merchant import PLATFORM_ORDER
 from omnistock.process import configure as configure_process
 from omnistock.process import run as run_async
 from omnistock.runner import dry_run as preview_first_sync
 from omnistock.runner import run_engine
-from omnistock.sandbox.registry import SANDBOXES, serve
 from omnistock.security.tokens import Scope, new_token
 from omnistock.security.vault import CredentialVault, new_master_key
 
@@ -65,6 +60,14 @@ def _process() -> None:
     configure_process()
 
 
+def _need_kit() -> None:
+    """The kit's commands need its extra; say so rather than fail on an import."""
+    if importlib.util.find_spec("graphql") is None:
+        hint = escape("pip install 'omnistock[kit]'")
+        console.print(f"[red]error:[/] this command needs the test kit: {hint}")
+        raise typer.Exit(2)
+
+
 @app.command()
 def demo(
     duration: Annotated[float, typer.Option(min=1, help="Seconds of trading.")] = 60.0,
@@ -74,18 +77,22 @@ def demo(
         typer.Option(
             help="Comma-separated platforms, a store each (repeat one for several stores).",
         ),
-    ] = ",".join(PLATFORM_ORDER),
+    ] = ",".join(PLATFORMS),
     skus: Annotated[int, typer.Option(min=1, max=2_000, help="SKUs in the catalog.")] = 40,
     rate: Annotated[float, typer.Option(min=0, help="Orders per second, per store.")] = 3.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """The engine against platform sandboxes that sell one catalog: shoppers, restocks,
     live progress, then a summary once every channel has converged."""
+    _need_kit()
+    from omnistock.kit.demo.run import DemoOptions, run_demo
+    from omnistock.kit.demo.view import LiveView, show_summary
+
     platforms = tuple(p.strip() for p in channels.split(",") if p.strip())
-    unknown = sorted(set(platforms) - set(PLATFORM_ORDER))
+    unknown = sorted(set(platforms) - set(PLATFORMS))
     if unknown or len(platforms) < 2:
         raise typer.BadParameter(
-            f"name at least two stores from {', '.join(PLATFORM_ORDER)}"
+            f"name at least two stores from {', '.join(PLATFORMS)}"
             + (f"; unknown: {', '.join(unknown)}" if unknown else ""),
             param_hint="--channels",
         )
@@ -94,11 +101,11 @@ def demo(
     )
     with tempfile.TemporaryDirectory(prefix="omnistock-demo-") as tmp:
         if as_json:
-            summary = run_async(run_engine_demo(options, Path(tmp)))
+            summary = run_async(run_demo(options, Path(tmp)))
             typer.echo(json.dumps(summary.to_json(), sort_keys=True))
             return
         with LiveView(console) as view:
-            summary = run_async(run_engine_demo(options, Path(tmp), view.update))
+            summary = run_async(run_demo(options, Path(tmp), view.update))
     show_summary(console, summary)
     if not summary.converged:
         raise typer.Exit(1)
@@ -138,7 +145,8 @@ def bench(
     scenarios: Annotated[
         list[str] | None,
         typer.Argument(
-            help=f"Scenarios: {', '.join(SCENARIOS)} (default: {', '.join(DEFAULT_SCENARIOS)})."
+            help="Scenarios: ingest latency efficiency oversell scale ledger push "
+            "(default: the first five)."
         ),
     ] = None,
     quick: Annotated[bool, typer.Option(help="A reduced size, for smoke checks.")] = False,
@@ -155,6 +163,11 @@ def bench(
     """Measure omnistock next to its baselines, in the same run: one table per scenario,
     or with --json one object with a key per scenario (and `machine`: this machine's speed
     at the time, on fixed work)."""
+    _need_kit()
+    from omnistock.kit.bench import machine
+    from omnistock.kit.bench.scenarios import DEFAULT as DEFAULT_SCENARIOS
+    from omnistock.kit.bench.scenarios import SCENARIOS, BenchOptions
+
     chosen = scenarios or list(DEFAULT_SCENARIOS)
     unknown = sorted(set(chosen) - set(SCENARIOS))
     if unknown:
@@ -175,6 +188,8 @@ def bench(
 
 
 def _show_bench(name: str, result: dict[str, object]) -> None:
+    from omnistock.kit.bench.report import rows as bench_rows
+
     table = Table(title=f"omnistock bench {name}: median (min..max)")
     for column in ("figure", "value"):
         table.add_column(column)
@@ -195,6 +210,9 @@ def sandbox(
     ] = 1.0,
 ) -> None:
     """Serve one platform sandbox; prints one JSON line with its URLs and credentials."""
+    _need_kit()
+    from omnistock.kit.sandbox.registry import SANDBOXES, serve
+
     if platform not in SANDBOXES:
         raise typer.BadParameter(f"unknown platform {platform!r}; choose from {sorted(SANDBOXES)}")
     with contextlib.suppress(KeyboardInterrupt):

@@ -14,7 +14,7 @@ import httpx
 import uvicorn
 
 from omnistock.adapters.base import ChannelAdapter
-from omnistock.channels import PLATFORMS
+from omnistock.adapters.registry import PLATFORMS
 from omnistock.clock import SystemClock, SystemTimer, Timer
 from omnistock.domain.errors import ConfigError
 from omnistock.domain.ids import AccountId

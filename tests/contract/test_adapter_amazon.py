@@ -31,8 +31,8 @@ from omnistock.adapters.base import (
 from omnistock.adapters.http import account_client
 from omnistock.adapters.secrets import Secret
 from omnistock.domain.ids import AccountId, ListingId, Sku
-from omnistock.sandbox.amazon.harness import AmazonHarness
-from omnistock.sandbox.amazon.orders_api import VISIBILITY_LAG_S
+from omnistock.kit.sandbox.amazon.harness import AmazonHarness
+from omnistock.kit.sandbox.amazon.orders_api import VISIBILITY_LAG_S
 from tests.contract.adapter_suite import (
     AdapterContract,
     Pair,

@@ -11,12 +11,13 @@ import pytest
 from omnistock.adapters.base import AnswersChallenges, ChannelEventType, ItemStatus, StockUpdate
 from omnistock.adapters.ebay import EbayAdapter, EbaySession
 from omnistock.adapters.http import account_client
+from omnistock.adapters.registry import PLATFORMS
 from omnistock.adapters.secrets import Secret
-from omnistock.channels import PLATFORMS
 from omnistock.domain.errors import ConfigError, PermanentError, WebhookRejectedError
 from omnistock.domain.ids import AccountId
-from omnistock.sandbox.common.serve import SandboxOptions
-from omnistock.sandbox.ebay.harness import EbayHarness
+from omnistock.kit.sandbox.common.serve import SandboxOptions
+from omnistock.kit.sandbox.ebay.harness import EbayHarness
+from omnistock.kit.sandbox.registry import SANDBOXES
 from tests.contract.adapter_suite import (
     AdapterContract,
     Pair,
@@ -122,7 +123,7 @@ async def test_the_registry_builds_a_working_adapter() -> None:
     (result,) = await adapter.push([StockUpdate(ref=ref, quantity=4, sequence=1)])
     assert (result.status, await harness.shown(ref)) == (ItemStatus.SUCCEEDED, 4)
     await adapter.aclose()
-    assert platform.create_sandbox(SandboxOptions(base_url="http://x")).platform == "ebay"
+    assert SANDBOXES[platform.name](SandboxOptions(base_url="http://x")).platform == "ebay"
 
 
 async def test_cancel_order_cancels_and_restores_the_quantity() -> None:

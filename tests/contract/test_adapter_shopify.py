@@ -12,17 +12,18 @@ from graphql import parse, validate
 from omnistock.adapters.base import ItemStatus, StockUpdate
 from omnistock.adapters.http import account_client
 from omnistock.adapters.ratelimit import RateLimiter, RateSignal, limiter_for
+from omnistock.adapters.registry import PLATFORMS
 from omnistock.adapters.secrets import Secret
 from omnistock.adapters.shopify import ShopifyAdapter, wire
 from omnistock.adapters.shopify.adapter import POLL_LEAVES_POINTS
 from omnistock.adapters.shopify.limits import BUCKET, CAPABILITIES
-from omnistock.channels import PLATFORMS
 from omnistock.clock import ManualTimer, Timer
 from omnistock.domain.errors import ConfigError
 from omnistock.domain.ids import AccountId
-from omnistock.sandbox.common.serve import SandboxOptions
-from omnistock.sandbox.shopify.harness import ShopifyHarness
-from omnistock.sandbox.shopify.schema import admin_schema
+from omnistock.kit.sandbox.common.serve import SandboxOptions
+from omnistock.kit.sandbox.registry import SANDBOXES
+from omnistock.kit.sandbox.shopify.harness import ShopifyHarness
+from omnistock.kit.sandbox.shopify.schema import admin_schema
 from tests.contract.adapter_suite import AdapterContract, Pair, TransportKind, open_transport
 
 
@@ -85,7 +86,7 @@ async def test_the_registry_builds_a_working_adapter() -> None:
     (result,) = await adapter.push([StockUpdate(ref=ref, quantity=4, sequence=1)])
     assert (result.status, await harness.shown(ref)) == (ItemStatus.SUCCEEDED, 4)
     await adapter.aclose()
-    assert platform.create_sandbox(SandboxOptions(base_url="http://x")).platform == "shopify"
+    assert SANDBOXES[platform.name](SandboxOptions(base_url="http://x")).platform == "shopify"
 
 
 async def test_a_raced_sale_is_never_overwritten() -> None:

@@ -10,13 +10,14 @@ import pytest
 
 from omnistock.adapters.base import ItemStatus, StockUpdate
 from omnistock.adapters.http import account_client
+from omnistock.adapters.registry import PLATFORMS
 from omnistock.adapters.secrets import Secret
 from omnistock.adapters.woocommerce import WooCommerceAdapter
-from omnistock.channels import PLATFORMS
 from omnistock.domain.errors import AuthFailedError, ConfigError, PermanentError
 from omnistock.domain.ids import AccountId
-from omnistock.sandbox.common.serve import SandboxOptions
-from omnistock.sandbox.woocommerce.harness import WooHarness
+from omnistock.kit.sandbox.common.serve import SandboxOptions
+from omnistock.kit.sandbox.registry import SANDBOXES
+from omnistock.kit.sandbox.woocommerce.harness import WooHarness
 from tests.contract.adapter_suite import AdapterContract, Pair, TransportKind, open_transport
 
 WEBHOOK_SECRET = "contract-webhook-secret"  # noqa: S105 - test key
@@ -67,7 +68,7 @@ async def test_the_registry_builds_a_working_adapter() -> None:
     (result,) = await adapter.push([StockUpdate(ref=ref, quantity=4, sequence=1)])
     assert (result.status, await harness.shown(ref)) == (ItemStatus.SUCCEEDED, 4)
     await adapter.aclose()
-    assert platform.create_sandbox(SandboxOptions(base_url="http://x")).platform == "woocommerce"
+    assert SANDBOXES[platform.name](SandboxOptions(base_url="http://x")).platform == "woocommerce"
 
 
 async def test_credentials_stay_out_of_reprs_and_errors() -> None:

@@ -23,13 +23,13 @@ from omnistock.domain.balance import ZERO, Balance, apply
 from omnistock.domain.catalog import ChannelAccount, Item, Listing, Location
 from omnistock.domain.events import EventType, StockReceived
 from omnistock.domain.ids import AccountId, ListingId, LocationId, Sku
+from omnistock.kit.sandbox.common.faults import FaultSettings
+from omnistock.kit.sandbox.common.truth import TruthBook
+from omnistock.kit.sandbox.woocommerce.app import WooConfig, WooSandbox
+from omnistock.kit.sandbox.woocommerce.store import WooOrder, WooProduct, WooVariation
 from omnistock.ledger.inbox import IncidentKind
 from omnistock.ledger.journal import StoredEvent
 from omnistock.ledger.store import Store
-from omnistock.sandbox.common.faults import FaultSettings
-from omnistock.sandbox.common.truth import TruthBook
-from omnistock.sandbox.woocommerce.app import WooConfig, WooSandbox
-from omnistock.sandbox.woocommerce.store import WooOrder, WooProduct, WooVariation
 
 MAIN = LocationId("main")
 WEBHOOK_SECRET = "e2e-reliability-webhook-secret"  # noqa: S105 - a sandbox-only value

@@ -30,14 +30,14 @@ from omnistock.domain.catalog import ChannelAccount, Item, Listing, Location
 from omnistock.domain.ids import AccountId, ListingId, Sku
 from omnistock.engine import Engine
 from omnistock.ingest.processor import InboxProcessor
+from omnistock.kit.sandbox.common.truth import OrderLine
+from omnistock.kit.sandbox.woocommerce.app import WooConfig, WooSandbox
+from omnistock.kit.sandbox.woocommerce.hooks import encode_payload
+from omnistock.kit.sandbox.woocommerce.representation import order_json
 from omnistock.ledger.inbox import IncidentKind
 from omnistock.ledger.notifications import Topic
 from omnistock.ledger.reservations import ReservationLine
 from omnistock.ledger.store import Store
-from omnistock.sandbox.common.truth import OrderLine
-from omnistock.sandbox.woocommerce.app import WooConfig, WooSandbox
-from omnistock.sandbox.woocommerce.hooks import encode_payload
-from omnistock.sandbox.woocommerce.representation import order_json
 from omnistock.security.tokens import Scope, new_token
 from tests.e2e.rig import MAIN, received_event
 

@@ -36,12 +36,12 @@ from omnistock.engine import Engine, EngineSettings
 from omnistock.engine_config import Catalog, load_config
 from omnistock.ingest.pollers import PollInterval
 from omnistock.ingest.processor import InboxProcessor
+from omnistock.kit.sandbox.common.truth import OrderLine as SandboxLine
 from omnistock.ledger.inbox import IncidentKind
 from omnistock.ledger.notifications import Topic
 from omnistock.ledger.reservations import ReservationLine
 from omnistock.ledger.store import Store
 from omnistock.runner import apply_catalog
-from omnistock.sandbox.common.truth import OrderLine as SandboxLine
 from omnistock.security.tokens import Scope, new_token
 from omnistock.security.vault import env_name
 from tests.e2e.rig import (

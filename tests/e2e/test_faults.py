@@ -29,8 +29,8 @@ from omnistock.dispatch.retry import RetryPolicy
 from omnistock.domain.ids import AccountId
 from omnistock.engine import Engine, EngineSettings
 from omnistock.ingest.pollers import PollInterval
+from omnistock.kit.sandbox.common.faults import FaultSettings, Window
 from omnistock.ledger.store import Store
-from omnistock.sandbox.common.faults import FaultSettings, Window
 from omnistock.security.tokens import Scope, new_token
 from tests.e2e.rig import (
     WEBHOOK_SECRET,

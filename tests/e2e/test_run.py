@@ -13,11 +13,11 @@ import httpx
 import pytest
 
 from omnistock.engine_config import load_config
+from omnistock.kit.sandbox.common.truth import OrderLine
+from omnistock.kit.sandbox.woocommerce.app import WooConfig, WooSandbox
+from omnistock.kit.sandbox.woocommerce.store import Item
 from omnistock.ledger.store import Store
 from omnistock.runner import run_engine
-from omnistock.sandbox.common.truth import OrderLine
-from omnistock.sandbox.woocommerce.app import WooConfig, WooSandbox
-from omnistock.sandbox.woocommerce.store import Item
 from omnistock.security.tokens import Scope, new_token
 from omnistock.security.vault import env_name
 from tests.serving import CLIENT_LIMITS, served

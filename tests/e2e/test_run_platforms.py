@@ -16,13 +16,13 @@ import httpx
 import pytest
 
 from omnistock.engine_config import load_config
+from omnistock.kit.merchant import PLATFORM_ORDER
+from omnistock.kit.sandbox.common.serve import SandboxOptions
+from omnistock.kit.sandbox.common.storefront import Storefront
+from omnistock.kit.sandbox.common.truth import OrderLine
+from omnistock.kit.sandbox.registry import SANDBOXES
 from omnistock.ledger.store import Store
-from omnistock.merchant import PLATFORM_ORDER
 from omnistock.runner import run_engine
-from omnistock.sandbox.common.serve import SandboxOptions
-from omnistock.sandbox.common.storefront import Storefront
-from omnistock.sandbox.common.truth import OrderLine
-from omnistock.sandbox.registry import SANDBOXES
 from omnistock.security.tokens import Scope, new_token
 from omnistock.security.vault import env_name
 from tests.serving import CLIENT_LIMITS, served

@@ -8,14 +8,14 @@ from pathlib import Path
 
 from omnistock.clock import SystemClock, SystemTimer
 from omnistock.engine import Engine, EngineSettings
-from omnistock.ledger.store import Store
-from omnistock.merchant import (
+from omnistock.kit.merchant import (
     Merchant,
     build_merchant,
     opening_stock,
     seed_catalog,
     subscribe_webhooks,
 )
+from omnistock.ledger.store import Store
 
 Subscribe = Callable[[Merchant], Awaitable[None]]
 

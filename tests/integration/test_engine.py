@@ -14,15 +14,15 @@ import pytest
 from omnistock.domain.catalog import ChannelAccount
 from omnistock.domain.ids import AccountId, Sku
 from omnistock.engine import Engine
-from omnistock.ledger.store import Store
-from omnistock.merchant import (
+from omnistock.kit.merchant import (
     MAIN,
     Merchant,
 )
-from omnistock.sandbox.common.faults import FaultSettings
-from omnistock.sandbox.common.truth import OrderLine
-from omnistock.sandbox.woocommerce.app import WooSandbox
-from omnistock.sandbox.woocommerce.store import WooProduct
+from omnistock.kit.sandbox.common.faults import FaultSettings
+from omnistock.kit.sandbox.common.truth import OrderLine
+from omnistock.kit.sandbox.woocommerce.app import WooSandbox
+from omnistock.kit.sandbox.woocommerce.store import WooProduct
+from omnistock.ledger.store import Store
 from tests.integration.engine_rig import engine_rig
 
 

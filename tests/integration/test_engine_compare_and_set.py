@@ -14,10 +14,10 @@ import pytest
 from omnistock.clock import SystemClock
 from omnistock.domain.ids import AccountId, ListingId, Sku
 from omnistock.engine import Engine
+from omnistock.kit.merchant import MAIN, Merchant
+from omnistock.kit.sandbox.common.truth import OrderLine
+from omnistock.kit.sandbox.shopify.app import ShopifySandbox
 from omnistock.ledger.store import Store
-from omnistock.merchant import MAIN, Merchant
-from omnistock.sandbox.common.truth import OrderLine
-from omnistock.sandbox.shopify.app import ShopifySandbox
 from tests.integration.engine_rig import engine_rig
 
 SHOPIFY = AccountId("shopify-1")

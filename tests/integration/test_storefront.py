@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from omnistock.merchant import PLATFORM_ORDER
+from omnistock.kit.merchant import PLATFORM_ORDER
 from tests.integration.engine_rig import engine_rig
 
 

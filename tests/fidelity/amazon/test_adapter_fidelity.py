@@ -11,7 +11,7 @@ import pytest
 
 from omnistock.adapters.base import ItemStatus, StockUpdate
 from omnistock.domain.errors import RateLimitedError
-from omnistock.sandbox.amazon.harness import AmazonHarness
+from omnistock.kit.sandbox.amazon.harness import AmazonHarness
 from tests.contract.adapter_suite import Pair, updates_for
 from tests.contract.test_adapter_amazon import (
     CONTRACT_FEED_FROM,

@@ -10,11 +10,11 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from omnistock.sandbox.amazon.feeds_api import FeedTiming
-from omnistock.sandbox.amazon.harness import AmazonHarness
-from omnistock.sandbox.amazon.listings_api import PREFIX
-from omnistock.sandbox.amazon.orders_v2026 import ORDERS_PATH
-from omnistock.sandbox.common.truth import OrderLine
+from omnistock.kit.sandbox.amazon.feeds_api import FeedTiming
+from omnistock.kit.sandbox.amazon.harness import AmazonHarness
+from omnistock.kit.sandbox.amazon.listings_api import PREFIX
+from omnistock.kit.sandbox.amazon.orders_v2026 import ORDERS_PATH
+from omnistock.kit.sandbox.common.truth import OrderLine
 from tests.fidelity.amazon import models
 from tests.fidelity.amazon.recording import Exchange, RecordingTransport
 

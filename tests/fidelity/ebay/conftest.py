@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from omnistock.sandbox.ebay.harness import EbayHarness
+from omnistock.kit.sandbox.ebay.harness import EbayHarness
 from tests.fidelity.ebay.contracts import EbayContracts, Report, load_contracts
 from tests.fidelity.ebay.recording import RecordingTransport
 

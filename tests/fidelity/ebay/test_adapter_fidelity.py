@@ -18,8 +18,8 @@ from omnistock.adapters.http import account_client
 from omnistock.adapters.secrets import Secret
 from omnistock.domain.errors import RateLimitedError
 from omnistock.domain.ids import AccountId
-from omnistock.sandbox.ebay.harness import EbayHarness
-from omnistock.sandbox.ebay.store import REVISIONS_PER_DAY
+from omnistock.kit.sandbox.ebay.harness import EbayHarness
+from omnistock.kit.sandbox.ebay.store import REVISIONS_PER_DAY
 from tests.contract.adapter_suite import Pair, TransportKind, open_transport
 from tests.contract.test_adapter_ebay import EbayContract, ebay_adapter
 from tests.fidelity.ebay.contracts import check

@@ -8,11 +8,11 @@ import asyncio
 
 import httpx
 
-from omnistock.sandbox.common.clock import ManualClock
-from omnistock.sandbox.ebay.app import EbayConfig, EbaySandbox
-from omnistock.sandbox.ebay.notifications import challenge_response
-from omnistock.sandbox.ebay.quota import iso
-from omnistock.sandbox.ebay.store import REVISIONS_PER_DAY
+from omnistock.kit.sandbox.common.clock import ManualClock
+from omnistock.kit.sandbox.ebay.app import EbayConfig, EbaySandbox
+from omnistock.kit.sandbox.ebay.notifications import challenge_response
+from omnistock.kit.sandbox.ebay.quota import iso
+from omnistock.kit.sandbox.ebay.store import REVISIONS_PER_DAY
 from tests.fidelity.ebay.conftest import ANALYTICS, FUL, INV, NOTE, Recorded
 from tests.fidelity.ebay.contracts import EbayContracts
 from tests.fidelity.ebay.recording import RecordingTransport

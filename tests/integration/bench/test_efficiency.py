@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from omnistock.bench import efficiency
+from omnistock.kit.bench import efficiency
 
 TINY = efficiency.EfficiencySize(events=240, skus=24, time_scale=200.0, settle_timeout_s=60.0)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from omnistock.bench import oversell
+from omnistock.kit.bench import oversell
 
 TINY = oversell.OversellSize(skus=30, orders_per_s=1.0, duration_s=30.0, time_scale=5.0)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from omnistock.bench.rig import RigOptions, System, running
+from omnistock.kit.bench.rig import RigOptions, System, running
 
 # 0.2 s of wall time a period: several periods pass while the test holds it.
 OPTIONS = RigOptions(skus=6, system=System.PERIODIC, time_scale=100.0, period_s=20.0)

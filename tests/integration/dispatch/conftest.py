@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from omnistock.kit.sandbox.woocommerce.harness import WooHarness
 from omnistock.ledger.store import Store
-from omnistock.sandbox.woocommerce.harness import WooHarness
 from tests.integration.dispatch.rig import WEBHOOK_SECRET, Rig, open_rig
 
 

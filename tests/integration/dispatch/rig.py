@@ -32,8 +32,8 @@ from omnistock.clock import Timer
 from omnistock.dispatch import AccountDispatcher, DispatchSettings
 from omnistock.domain.catalog import ChannelAccount, Item, Listing, Location
 from omnistock.domain.ids import AccountId, ListingId, Sku
+from omnistock.kit.sandbox.woocommerce.harness import WooHarness
 from omnistock.ledger.store import Store
-from omnistock.sandbox.woocommerce.harness import WooHarness
 from tests.contract.builders import WH, counted
 
 ACCOUNT = AccountId("woo")

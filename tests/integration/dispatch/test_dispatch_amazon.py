@@ -24,8 +24,8 @@ from omnistock.adapters.http import account_client
 from omnistock.dispatch import AccountDispatcher
 from omnistock.domain.catalog import ChannelAccount, Item, Listing, Location
 from omnistock.domain.ids import AccountId
+from omnistock.kit.sandbox.amazon.harness import AmazonHarness
 from omnistock.ledger.store import Store
-from omnistock.sandbox.amazon.harness import AmazonHarness
 from tests.contract.builders import WH, adjusted, counted
 from tests.contract.test_adapter_amazon import amazon_adapter
 from tests.integration.dispatch.rig import TimerClock

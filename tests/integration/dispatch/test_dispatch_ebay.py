@@ -12,8 +12,8 @@ from omnistock.adapters.http import account_client
 from omnistock.dispatch.dispatcher import AccountDispatcher
 from omnistock.domain.catalog import ChannelAccount, Item, Listing, Location
 from omnistock.domain.ids import AccountId
+from omnistock.kit.sandbox.ebay.harness import EbayHarness
 from omnistock.ledger.store import Store
-from omnistock.sandbox.ebay.harness import EbayHarness
 from tests.contract.builders import WH, counted
 from tests.contract.test_adapter_ebay import ebay_adapter
 from tests.integration.dispatch.rig import RecordingAdapter, TimerClock

@@ -18,8 +18,8 @@ from omnistock.domain.catalog import ChannelAccount, Item, Listing, Location
 from omnistock.domain.events import StockReceived
 from omnistock.domain.ids import AccountId, ListingId, LocationId
 from omnistock.ingest.codec import channel_message
+from omnistock.kit.sandbox.woocommerce.harness import WooHarness
 from omnistock.ledger.store import Store
-from omnistock.sandbox.woocommerce.harness import WooHarness
 from tests.contract.builders import T0
 
 WEBHOOK_SECRET = "ingest-webhook-secret"  # noqa: S105 - test key

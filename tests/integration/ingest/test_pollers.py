@@ -10,8 +10,8 @@ import contextlib
 from omnistock.domain.balance import Balance
 from omnistock.ingest.pollers import OrderPoller, PollInterval
 from omnistock.ingest.processor import InboxProcessor
+from omnistock.kit.sandbox.common.faults import FaultSettings
 from omnistock.ledger.store import Store
-from omnistock.sandbox.common.faults import FaultSettings
 from tests.integration.ingest.conftest import ACCOUNT, ORDER_TOPICS, WH, Woo, deliver, link
 
 PACE = PollInterval(min_s=5, max_s=300, start_s=30, faster=0.5, slower=1.5)

@@ -16,9 +16,9 @@ from omnistock.domain.catalog import Item
 from omnistock.domain.ids import Sku
 from omnistock.ingest.codec import encode_ledger_events
 from omnistock.ingest.processor import InboxProcessor, ProcessReport
+from omnistock.kit.sandbox.common.truth import OrderLine
 from omnistock.ledger.inbox import DEFAULT_MAX_ATTEMPTS, IncidentKind
 from omnistock.ledger.store import Store
-from omnistock.sandbox.common.truth import OrderLine
 from tests.contract.builders import received
 from tests.integration.ingest.conftest import ACCOUNT, ORDER_TOPICS, WH, Woo, deliver, link
 

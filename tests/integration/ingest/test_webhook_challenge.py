@@ -14,16 +14,16 @@ import httpx
 import pytest
 
 from omnistock.adapters.base import ChannelAdapter
+from omnistock.adapters.registry import PLATFORMS
 from omnistock.adapters.secrets import Secret
-from omnistock.channels import PLATFORMS
 from omnistock.clock import SystemTimer
 from omnistock.domain.ids import AccountId
 from omnistock.ingest.webhooks import webhook_app
+from omnistock.kit.merchant import LateApp
+from omnistock.kit.sandbox.common.serve import SandboxOptions
+from omnistock.kit.sandbox.common.truth import OrderLine
+from omnistock.kit.sandbox.ebay.app import EbaySandbox
 from omnistock.ledger.store import Store
-from omnistock.merchant import LateApp
-from omnistock.sandbox.common.serve import SandboxOptions
-from omnistock.sandbox.common.truth import OrderLine
-from omnistock.sandbox.ebay.app import EbaySandbox
 
 ENGINE = "http://omnistock.test"
 ACCOUNT = AccountId("ebay-1")

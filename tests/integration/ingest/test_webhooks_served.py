@@ -13,11 +13,11 @@ from omnistock.adapters.secrets import Secret
 from omnistock.adapters.woocommerce import WooCommerceAdapter
 from omnistock.ingest.codec import decode_channel_event
 from omnistock.ingest.webhooks import webhook_app
+from omnistock.kit.sandbox.common.catalog import CatalogItem, CatalogProduct
+from omnistock.kit.sandbox.common.clock import ManualClock, SandboxTimer
+from omnistock.kit.sandbox.common.truth import OrderLine
+from omnistock.kit.sandbox.woocommerce.app import WooConfig, WooSandbox
 from omnistock.ledger.store import Store
-from omnistock.sandbox.common.catalog import CatalogItem, CatalogProduct
-from omnistock.sandbox.common.clock import ManualClock, SandboxTimer
-from omnistock.sandbox.common.truth import OrderLine
-from omnistock.sandbox.woocommerce.app import WooConfig, WooSandbox
 from tests.contract.adapter_suite import open_transport
 from tests.integration.ingest.conftest import ACCOUNT, ORDER_TOPICS, WEBHOOK_SECRET
 

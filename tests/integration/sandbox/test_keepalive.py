@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from omnistock.sandbox.common.keepalive import KeepAlivePoster
+from omnistock.kit.sandbox.common.keepalive import KeepAlivePoster
 
 Answer = Callable[[bytes, asyncio.StreamWriter], Awaitable[bool]]  # False: close it
 

@@ -20,7 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from tests.serving import served as serve_app
 
-from omnistock.sandbox.registry import serve
+from omnistock.kit.sandbox.registry import serve
 
 
 class ReceiverApp:

@@ -3,7 +3,7 @@ fewer calls, and neither beats the lower bound the default limits allow."""
 
 from __future__ import annotations
 
-from omnistock.bench.amazon_push import measure_push
+from omnistock.kit.bench.amazon_push import measure_push
 
 
 async def test_both_paths_apply_everything_within_the_limits() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from omnistock.bench.ebay_push import measure_push
+from omnistock.kit.bench.ebay_push import measure_push
 
 
 async def test_60_listings_take_three_calls_and_all_show_their_new_quantity() -> None:

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any, cast
 
 from omnistock.adapters.base import ChannelEventType
-from omnistock.bench import ingest
-from omnistock.bench.serving import Sender
 from omnistock.domain.events import StockReserved
+from omnistock.kit.bench import ingest
+from omnistock.kit.bench.serving import Sender
 from omnistock.ledger.journal import StoredEvent
 from omnistock.ledger.store import Store
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from omnistock.bench import latency
-from omnistock.merchant import PLATFORM_ORDER
+from omnistock.kit.bench import latency
+from omnistock.kit.merchant import PLATFORM_ORDER
 
 # Amazon shows a write 5 s after accepting it: the drain leaves room for that.
 TINY = latency.LatencySize(

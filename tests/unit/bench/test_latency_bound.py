@@ -11,7 +11,7 @@ from omnistock.adapters.amazon.limits import CAPABILITIES as AMAZON
 from omnistock.adapters.ebay.limits import CAPABILITIES as EBAY
 from omnistock.adapters.shopify.limits import CAPABILITIES as SHOPIFY
 from omnistock.adapters.woocommerce.limits import CAPABILITIES as WOOCOMMERCE
-from omnistock.bench import latency_bound
+from omnistock.kit.bench import latency_bound
 
 TIMING = latency_bound.AmazonTiming(
     apply_delay_s=5.0, queue_s=30.0, base_s=30.0, per_message_s=0.01

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from omnistock.bench.report import rows
-from omnistock.bench.stats import merge_runs, percentiles, spread
+from omnistock.kit.bench.report import rows
+from omnistock.kit.bench.stats import merge_runs, percentiles, spread
 
 
 def test_spread_and_percentiles() -> None:

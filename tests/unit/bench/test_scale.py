@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from omnistock.bench import scale
 from omnistock.domain.ids import AccountId
+from omnistock.kit.bench import scale
 from omnistock.ledger.store import Store
 
 TINY = scale.ScaleSize(skus=300, drift=0.02, load_batch=128, take=50)
@@ -78,7 +78,7 @@ def test_a_child_reports_its_own_peak_memory_not_its_parents() -> None:
     ballast = b"x" * 400_000_000  # the parent's pages, touched
     assert scale.peak_rss_mb() > 400
     child = subprocess.run(
-        [sys.executable, "-c", "from omnistock.bench import scale; print(scale.peak_rss_mb())"],
+        [sys.executable, "-c", "from omnistock.kit.bench import scale; print(scale.peak_rss_mb())"],
         capture_output=True,
         check=True,
         text=True,

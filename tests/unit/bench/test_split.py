@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from omnistock.bench.split import PlatformSide, SplitOptions, split_shop
 from omnistock.domain.events import StockReceived
 from omnistock.domain.ids import Sku
-from omnistock.merchant import MAIN
+from omnistock.kit.bench.split import PlatformSide, SplitOptions, split_shop
+from omnistock.kit.merchant import MAIN
 
 OPTIONS = SplitOptions(("woocommerce", "shopify"), skus=6, seed=3, opening_low=2, opening_high=4)
 

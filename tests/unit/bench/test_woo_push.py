@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from omnistock.bench.woo_push import measure_push
+from omnistock.kit.bench.woo_push import measure_push
 
 
 async def test_300_listings_take_three_calls() -> None:

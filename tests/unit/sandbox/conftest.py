@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from omnistock.sandbox.common.clock import ManualClock
-from omnistock.sandbox.woocommerce import WooConfig, WooSandbox
+from omnistock.kit.sandbox.common.clock import ManualClock
+from omnistock.kit.sandbox.woocommerce import WooConfig, WooSandbox
 
 API = "/wp-json/wc/v3"
 

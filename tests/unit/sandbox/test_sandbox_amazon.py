@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import httpx
 
-from omnistock.sandbox.amazon.harness import AmazonHarness
-from omnistock.sandbox.amazon.listings_api import PREFIX
-from omnistock.sandbox.common.truth import OrderLine
+from omnistock.kit.sandbox.amazon.harness import AmazonHarness
+from omnistock.kit.sandbox.amazon.listings_api import PREFIX
+from omnistock.kit.sandbox.common.truth import OrderLine
 
 
 async def _client(harness: AmazonHarness) -> tuple[httpx.AsyncClient, dict[str, str]]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from tests.unit.sandbox.test_sandbox_amazon import _client
 
-from omnistock.sandbox.amazon.harness import AmazonHarness
-from omnistock.sandbox.amazon.orders_v2026 import ORDERS_PATH
-from omnistock.sandbox.common.truth import OrderLine
+from omnistock.kit.sandbox.amazon.harness import AmazonHarness
+from omnistock.kit.sandbox.amazon.orders_v2026 import ORDERS_PATH
+from omnistock.kit.sandbox.common.truth import OrderLine
 
 SINCE = {"lastUpdatedAfter": "2025-01-01T00:00:00Z", "marketplaceIds": "ATVPDKIKX0DER"}
 

@@ -18,11 +18,11 @@ from omnistock.adapters.http import account_client
 from omnistock.adapters.secrets import Secret
 from omnistock.domain.errors import RateLimitedError
 from omnistock.domain.ids import AccountId
-from omnistock.sandbox.common.truth import OrderLine
-from omnistock.sandbox.ebay.app import EbayConfig, EbaySandbox
-from omnistock.sandbox.ebay.harness import EbayHarness
-from omnistock.sandbox.ebay.notifications import challenge_response
-from omnistock.sandbox.ebay.store import REVISIONS_PER_DAY
+from omnistock.kit.sandbox.common.truth import OrderLine
+from omnistock.kit.sandbox.ebay.app import EbayConfig, EbaySandbox
+from omnistock.kit.sandbox.ebay.harness import EbayHarness
+from omnistock.kit.sandbox.ebay.notifications import challenge_response
+from omnistock.kit.sandbox.ebay.store import REVISIONS_PER_DAY
 
 
 def _adapter(harness: EbayHarness, revisions: RevisionBudget | None = None) -> EbayAdapter:

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 import pytest
 from pydantic import ValidationError
 
-from omnistock.sandbox.common.catalog import CatalogSpec, build_catalog
-from omnistock.sandbox.common.clock import ManualClock, ScaledClock
-from omnistock.sandbox.common.faults import (
+from omnistock.kit.sandbox.common.catalog import CatalogSpec, build_catalog
+from omnistock.kit.sandbox.common.clock import ManualClock, ScaledClock
+from omnistock.kit.sandbox.common.faults import (
     Action,
     FaultInjector,
     FaultSettings,
@@ -23,8 +23,8 @@ from omnistock.sandbox.common.faults import (
     Window,
     decide,
 )
-from omnistock.sandbox.common.shoppers import Shoppers
-from omnistock.sandbox.common.truth import OrderLine, TruthBook
+from omnistock.kit.sandbox.common.shoppers import Shoppers
+from omnistock.kit.sandbox.common.truth import OrderLine, TruthBook
 
 CALM = Rolls(error=0.99, timeout=0.99, jitter=0.5)
 

@@ -10,9 +10,9 @@ import httpx
 import pytest
 from starlette.types import Receive, Scope, Send
 
-from omnistock.sandbox.common.clock import ManualClock
-from omnistock.sandbox.common.faults import FaultInjector, FaultSettings
-from omnistock.sandbox.common.outbound import (
+from omnistock.kit.sandbox.common.clock import ManualClock
+from omnistock.kit.sandbox.common.faults import FaultInjector, FaultSettings
+from omnistock.kit.sandbox.common.outbound import (
     Delivery,
     DeliveryOutcome,
     Rendered,

@@ -12,10 +12,10 @@ import pytest
 from graphql import get_operation_ast, parse, validate
 
 from omnistock.adapters.shopify import wire
-from omnistock.sandbox.shopify.cost import LeakyBucket, requested_cost
-from omnistock.sandbox.shopify.hooks import RETRY_WINDOW_S, retry_delays, sign
-from omnistock.sandbox.shopify.representation import matches, parse_iso, parse_search
-from omnistock.sandbox.shopify.schema import admin_schema
+from omnistock.kit.sandbox.shopify.cost import LeakyBucket, requested_cost
+from omnistock.kit.sandbox.shopify.hooks import RETRY_WINDOW_S, retry_delays, sign
+from omnistock.kit.sandbox.shopify.representation import matches, parse_iso, parse_search
+from omnistock.kit.sandbox.shopify.schema import admin_schema
 
 
 def test_schema_has_the_2026_04_inputs_and_directive() -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import httpx
 
-from omnistock.sandbox.shopify import graphql_api
-from omnistock.sandbox.shopify.app import GRAPHQL_PATH, TOKEN_PATH
-from omnistock.sandbox.shopify.harness import ShopifyHarness
+from omnistock.kit.sandbox.shopify import graphql_api
+from omnistock.kit.sandbox.shopify.app import GRAPHQL_PATH, TOKEN_PATH
+from omnistock.kit.sandbox.shopify.harness import ShopifyHarness
 
 LOCATIONS = "{ locations(first: 1) { nodes { name } } }"
 SHOP_NAME = "query { locations(first: 5) { nodes { name } } }"

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import httpx
 
-from omnistock.sandbox.common.clock import ManualClock
-from omnistock.sandbox.woocommerce import WooConfig, WooSandbox, sign_oauth
-from omnistock.sandbox.woocommerce.store import WooProduct, WooVariation
+from omnistock.kit.sandbox.common.clock import ManualClock
+from omnistock.kit.sandbox.woocommerce import WooConfig, WooSandbox, sign_oauth
+from omnistock.kit.sandbox.woocommerce.store import WooProduct, WooVariation
 
 API = "/wp-json/wc/v3"
 

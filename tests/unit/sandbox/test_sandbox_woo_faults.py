@@ -10,10 +10,10 @@ import asyncio
 import httpx
 import pytest
 
-from omnistock.sandbox.common.clock import ManualClock
-from omnistock.sandbox.common.faults import FaultSettings
-from omnistock.sandbox.common.middleware import SandboxConnectionResetError
-from omnistock.sandbox.woocommerce import WooSandbox
+from omnistock.kit.sandbox.common.clock import ManualClock
+from omnistock.kit.sandbox.common.faults import FaultSettings
+from omnistock.kit.sandbox.common.middleware import SandboxConnectionResetError
+from omnistock.kit.sandbox.woocommerce import WooSandbox
 
 
 async def test_next_response_gives_one_429_with_retry_after(

@@ -13,9 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from omnistock.sandbox.common.truth import OrderLine
-from omnistock.sandbox.woocommerce import WooSandbox
-from omnistock.sandbox.woocommerce.auth import (
+from omnistock.kit.sandbox.common.truth import OrderLine
+from omnistock.kit.sandbox.woocommerce import WooSandbox
+from omnistock.kit.sandbox.woocommerce.auth import (
     OAUTH_REQUIRED,
     OAUTH_WINDOW_S,
     normalized_parameters,

@@ -9,10 +9,10 @@ import asyncio
 
 import httpx
 
-from omnistock.sandbox.common.clock import ManualClock
-from omnistock.sandbox.common.truth import OrderLine
-from omnistock.sandbox.woocommerce import WooConfig, WooSandbox
-from omnistock.sandbox.woocommerce.store import WooProduct
+from omnistock.kit.sandbox.common.clock import ManualClock
+from omnistock.kit.sandbox.common.truth import OrderLine
+from omnistock.kit.sandbox.woocommerce import WooConfig, WooSandbox
+from omnistock.kit.sandbox.woocommerce.store import WooProduct
 
 
 def simple(sandbox: WooSandbox) -> WooProduct:

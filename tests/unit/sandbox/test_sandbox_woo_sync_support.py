@@ -8,8 +8,8 @@ from typing import Protocol
 
 import httpx
 
-from omnistock.sandbox.common.catalog import CatalogItem, CatalogProduct
-from omnistock.sandbox.woocommerce import WooSandbox
+from omnistock.kit.sandbox.common.catalog import CatalogItem, CatalogProduct
+from omnistock.kit.sandbox.woocommerce import WooSandbox
 
 
 class Receiver(Protocol):

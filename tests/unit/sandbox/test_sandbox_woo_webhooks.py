@@ -14,9 +14,9 @@ from typing import Protocol
 import httpx
 import pytest
 
-from omnistock.sandbox.common.faults import FaultSettings
-from omnistock.sandbox.common.truth import OrderLine
-from omnistock.sandbox.woocommerce import WooSandbox
+from omnistock.kit.sandbox.common.faults import FaultSettings
+from omnistock.kit.sandbox.common.truth import OrderLine
+from omnistock.kit.sandbox.woocommerce import WooSandbox
 
 
 class Receiver(Protocol):

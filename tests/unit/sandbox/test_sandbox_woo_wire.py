@@ -12,8 +12,8 @@ import json
 
 import pytest
 
-from omnistock.sandbox.common.clock import ManualClock
-from omnistock.sandbox.woocommerce.auth import (
+from omnistock.kit.sandbox.common.clock import ManualClock
+from omnistock.kit.sandbox.woocommerce.auth import (
     AuthRequest,
     Credentials,
     WooAuthenticator,
@@ -24,11 +24,11 @@ from omnistock.sandbox.woocommerce.auth import (
     sign_oauth,
     signature_base_string,
 )
-from omnistock.sandbox.woocommerce.errors import WooApiError
-from omnistock.sandbox.woocommerce.hooks import delivery_id, encode_payload, sign_payload
-from omnistock.sandbox.woocommerce.http import operation_of
-from omnistock.sandbox.woocommerce.store import derive_stock_status
-from omnistock.sandbox.woocommerce.validation import as_boolean, as_integer, parse_iso_date
+from omnistock.kit.sandbox.woocommerce.errors import WooApiError
+from omnistock.kit.sandbox.woocommerce.hooks import delivery_id, encode_payload, sign_payload
+from omnistock.kit.sandbox.woocommerce.http import operation_of
+from omnistock.kit.sandbox.woocommerce.store import derive_stock_status
+from omnistock.kit.sandbox.woocommerce.validation import as_boolean, as_integer, parse_iso_date
 
 URL = "http://www.example.com/wp-json/wc/v3/orders"
 CREDS = Credentials(consumer_key="ck_test", consumer_secret="cs_test")  # noqa: S106 - test key

@@ -19,7 +19,7 @@ from omnistock.domain.errors import (
     WebhookRejectedError,
 )
 from omnistock.domain.ids import AccountId, ListingId, Sku
-from omnistock.sandbox.amazon.buckets import DEFAULT_RATES
+from omnistock.kit.sandbox.amazon.buckets import DEFAULT_RATES
 
 ACCOUNT = AccountId("a")
 

@@ -19,8 +19,8 @@ from omnistock.domain.errors import (
     WebhookRejectedError,
 )
 from omnistock.domain.ids import AccountId, ListingId, Sku
-from omnistock.sandbox.ebay.notifications import SigningKey
-from omnistock.sandbox.ebay.notifications import challenge_response as sandbox_challenge
+from omnistock.kit.sandbox.ebay.notifications import SigningKey
+from omnistock.kit.sandbox.ebay.notifications import challenge_response as sandbox_challenge
 
 
 def _item(status: int, error_id: int | None = None) -> dict[str, object]:

@@ -1,0 +1,79 @@
+"""Every platform omnistock speaks: its adapter factory and what an account needs, by name.
+
+An explicit dict, no import-string discovery: adding a platform is one entry here. It names
+adapters only; the test kit keeps its own registry of sandboxes (`omnistock.kit.sandbox`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+import httpx
+
+from omnistock.adapters.amazon import create_adapter as create_amazon_adapter
+from omnistock.adapters.base import ChannelAdapter
+from omnistock.adapters.ebay import create_adapter as create_ebay_adapter
+from omnistock.adapters.secrets import Secret
+from omnistock.adapters.shopify import create_adapter as create_shopify_adapter
+from omnistock.adapters.woocommerce import create_adapter as create_woocommerce_adapter
+from omnistock.clock import Timer
+from omnistock.domain.ids import AccountId
+
+
+class AdapterFactory(Protocol):
+    def __call__(
+        self,
+        account: AccountId,
+        base_url: str,
+        credentials: Mapping[str, Secret],
+        *,
+        timer: Timer,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> ChannelAdapter:
+        """Build the account's adapter (and its HTTP client); ConfigError if misconfigured.
+        `transport` lets tests and the demo route the client to an in-process sandbox."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Platform:
+    name: str
+    create_adapter: AdapterFactory
+    default_base_url_hint: str  # what `base_url` looks like for a real account
+    credentials: tuple[str, ...]  # the secrets an account needs, by the platform's names
+
+
+# In the order the demo and the benchmarks list them.
+PLATFORMS: dict[str, Platform] = {
+    "woocommerce": Platform(
+        name="woocommerce",
+        create_adapter=create_woocommerce_adapter,
+        default_base_url_hint="https://{site}/wp-json/wc/v3/",
+        credentials=("consumer_key", "consumer_secret", "webhook_secret"),
+    ),
+    "shopify": Platform(
+        name="shopify",
+        create_adapter=create_shopify_adapter,
+        default_base_url_hint="https://{shop}.myshopify.com",
+        credentials=("client_id", "client_secret"),
+    ),
+    "amazon": Platform(
+        name="amazon",
+        create_adapter=create_amazon_adapter,
+        default_base_url_hint="https://sellingpartnerapi-{na|eu|fe}.amazon.com",
+        credentials=(
+            "seller_id",
+            "client_id",
+            "client_secret",
+            "refresh_token",
+            "notification_secret",
+        ),
+    ),
+    "ebay": Platform(
+        name="ebay",
+        create_adapter=create_ebay_adapter,
+        default_base_url_hint="https://api.ebay.com",
+        credentials=("client_id", "client_secret", "refresh_token"),
+    ),
+}

@@ -1,0 +1,261 @@
+"""A merchant: one catalog sold through a store on each platform (sandboxes sharing one
+warehouse), and the catalog, accounts, listings and opening stock that omnistock is given
+for them. Every platform is driven through its Storefront; the demo, the benchmarks and
+the end-to-end tests all set up shop here."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import httpx
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from omnistock.adapters.base import ChannelAdapter
+from omnistock.adapters.registry import PLATFORMS
+from omnistock.adapters.secrets import Secret
+from omnistock.clock import Timer
+from omnistock.domain.allocation import AllocationPolicy
+from omnistock.domain.catalog import ChannelAccount, Item, Listing, Location
+from omnistock.domain.events import LedgerEvent, StockReceived
+from omnistock.domain.ids import AccountId, ListingId, LocationId, Sku
+from omnistock.kit.sandbox.common.keepalive import KeepAlivePoster
+from omnistock.kit.sandbox.common.serve import SandboxOptions
+from omnistock.kit.sandbox.common.storefront import Storefront, StorefrontListing
+from omnistock.kit.sandbox.common.truth import TruthBook
+from omnistock.kit.sandbox.registry import SANDBOXES
+from omnistock.ledger.store import Store
+
+MAIN = LocationId("main")
+ENGINE_URL = "http://omnistock.kit.demo"
+# Every platform, in the order the demo and the benchmarks list them.
+PLATFORM_ORDER = tuple(PLATFORMS)
+SHORT_NAMES = {"woocommerce": "woo", "shopify": "shopify", "amazon": "amazon", "ebay": "ebay"}
+# Notifications to an engine served elsewhere go as platforms send them, many at once per
+# store (in process, one after another: the tests' deliveries stay in order), each store
+# over keep-alive connections of its own written by hand (`sandbox.common.keepalive`):
+# through httpx they took most of the simulated platforms' CPU (py-spy).
+WEBHOOKS_IN_FLIGHT = 8
+
+
+class LateApp:
+    """An ASGI app that forwards to one set later: sandboxes need the engine's address
+    before the engine (which needs the sandboxes' adapters) exists."""
+
+    def __init__(self) -> None:
+        self.app: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.app is None:
+            raise RuntimeError("the engine is not up yet")
+        await self.app(scope, receive, send)
+
+
+@dataclass(frozen=True, slots=True)
+class StoreInfo:
+    """A store as omnistock's configuration sees it (plain data: it crosses processes when
+    the stores run in one of their own)."""
+
+    account: AccountId
+    platform: str
+    base_url: str  # the adapter's
+    credentials: Mapping[str, str]
+    listings: tuple[StorefrontListing, ...]
+
+    def adapter(self, timer: Timer, transport: httpx.AsyncBaseTransport | None) -> ChannelAdapter:
+        secrets = {name: Secret(value) for name, value in self.credentials.items()}
+        return PLATFORMS[self.platform].create_adapter(
+            self.account, self.base_url, secrets, timer=timer, transport=transport
+        )
+
+
+@dataclass
+class MerchantStore:
+    account: AccountId
+    platform: str
+    sandbox: Storefront
+    address: str  # where the store is reached (in process: its own base URL)
+
+    @property
+    def base_url(self) -> str:
+        return self.sandbox.connection().base_url(self.address)
+
+    def info(self) -> StoreInfo:
+        return StoreInfo(
+            self.account,
+            self.platform,
+            self.base_url,
+            dict(self.sandbox.connection().credentials),
+            tuple(self.sandbox.listings()),
+        )
+
+
+@dataclass
+class Merchant:
+    stores: list[MerchantStore]
+    truth: TruthBook
+    engine_app: LateApp
+    webhook_client: httpx.AsyncClient
+    engine_url: str = ENGINE_URL
+    senders: list[KeepAlivePoster] = field(default_factory=list)  # to an engine served
+
+    async def aclose(self) -> None:
+        await self.webhook_client.aclose()
+        for sender in self.senders:
+            await sender.aclose()
+
+    def adapters(self, timer: Timer, *, over_http: bool = False) -> dict[AccountId, ChannelAdapter]:
+        """An adapter per store: in process, or over HTTP to stores served at their
+        addresses."""
+        return {
+            s.account: s.info().adapter(
+                timer, None if over_http else httpx.ASGITransport(app=s.sandbox.app)
+            )
+            for s in self.stores
+        }
+
+    def infos(self) -> list[StoreInfo]:
+        return [s.info() for s in self.stores]
+
+    def clear_calls(self) -> None:
+        """Start every store's call log afresh."""
+        for s in self.stores:
+            s.sandbox.core.calls.clear()
+
+    def write_calls(self) -> dict[AccountId, int]:
+        """API calls that set stock, per account, since the stores' call logs were cleared."""
+        return {
+            s.account: sum(s.sandbox.is_write(c) for c in s.sandbox.core.calls.records())
+            for s in self.stores
+        }
+
+    def shown(self, account: AccountId) -> dict[str, int]:
+        return next(s for s in self.stores if s.account == account).sandbox.shown()
+
+    def skus(self) -> list[str]:
+        return sorted(listing.sku for listing in self.stores[0].sandbox.listings())
+
+
+def build_merchant(
+    platforms: Sequence[str],
+    skus: int,
+    seed: int,
+    *,
+    time_scale: float = 1.0,
+    addresses: Sequence[str] | None = None,
+    engine_url: str | None = None,
+) -> Merchant:
+    """A store per entry of `platforms` (a platform may repeat) over one catalog, sharing
+    one truth book, on platform time running `time_scale` times faster than the wall
+    clock. The stores and the engine are reached in process, unless `addresses` (one per
+    store) and `engine_url` say where they are served. Raises KeyError for an unknown
+    platform."""
+    truth = TruthBook()
+    late = LateApp()
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=late), base_url=ENGINE_URL)
+    senders: list[KeepAlivePoster] = []
+    built = []
+    counts: dict[str, int] = {}
+    for n, platform in enumerate(platforms, start=1):
+        counts[platform] = counts.get(platform, 0) + 1
+        name = f"{SHORT_NAMES.get(platform, platform)}-{counts[platform]}"
+        options = SandboxOptions(
+            base_url=addresses[n - 1] if addresses else f"https://{name}.demo.test",
+            seed=seed * 100 + n,
+            skus=skus,
+            time_scale=time_scale,
+            catalog_seed=seed,
+            variant_share=0.2,
+            webhook_client=client if engine_url is None else None,
+            webhook_poster=None if engine_url is None else _sender(senders),
+            truth=truth,
+            webhooks_in_flight=1 if engine_url is None else WEBHOOKS_IN_FLIGHT,
+        )
+        sandbox = SANDBOXES[platform](options)
+        built.append(MerchantStore(AccountId(name), platform, sandbox, options.base_url))
+    return Merchant(built, truth, late, client, engine_url or ENGINE_URL, senders)
+
+
+def _sender(senders: list[KeepAlivePoster]) -> KeepAlivePoster:
+    # Each store its own connections, as each platform sends from its own servers.
+    senders.append(KeepAlivePoster())
+    return senders[-1]
+
+
+async def seed_catalog(
+    store: Store, stores: Sequence[StoreInfo], policy: AllocationPolicy | None = None
+) -> None:
+    """Location, SKUs, one account per store, one listing per SKU and store; every account
+    on `policy` (default: show zero below 2 units)."""
+    await store.catalog.put_location(Location(id=MAIN, name="Main warehouse"))
+    skus = sorted({x.sku for s in stores for x in s.listings})
+    await store.catalog.put_items([Item(sku=Sku(sku)) for sku in skus])
+    for s in stores:
+        policy = policy or AllocationPolicy(low_stock=2)
+        settings = {"location": MAIN, "base_url": s.base_url}
+        await store.catalog.put_account(
+            ChannelAccount(id=s.account, platform=s.platform, policy=policy, settings=settings)
+        )
+        await store.catalog.put_listings(
+            [
+                Listing(
+                    id=ListingId(f"{s.account}:{x.sku}"),
+                    account=s.account,
+                    sku=Sku(x.sku),
+                    external_ids=dict(x.external_ids),
+                )
+                for x in s.listings
+            ]
+        )
+
+
+def opening_stock(
+    shop: Merchant, seed: int, at: datetime, *, low: int = 0, high: int = 12
+) -> list[LedgerEvent]:
+    """What the warehouse holds at the start, `low`..`high` units per SKU (also told to the
+    sandboxes as the truth)."""
+    rng = random.Random(seed)
+    skus = shop.skus()
+    levels = {sku: rng.randint(low, high) for sku in skus}
+    shop.truth.set(levels)
+    return [
+        StockReceived(
+            idempotency_key=f"opening:{sku}",
+            sku=Sku(sku),
+            location=MAIN,
+            quantity=qty,
+            source="demo",
+            occurred_at=at,
+        )
+        for sku, qty in levels.items()
+        if qty > 0
+    ]
+
+
+def restock(shop: Merchant, rng: random.Random, n: int, at: datetime) -> list[LedgerEvent]:
+    """A delivery from a supplier: a few SKUs, told to the truth as well."""
+    skus = shop.skus()
+    chosen = rng.sample(skus, k=min(3, len(skus)))
+    events: list[LedgerEvent] = []
+    for sku in chosen:
+        qty = rng.randint(3, 10)
+        shop.truth.set({sku: (shop.truth.available(sku) or 0) + qty})
+        events.append(
+            StockReceived(
+                idempotency_key=f"restock:{n}:{sku}",
+                sku=Sku(sku),
+                location=MAIN,
+                quantity=qty,
+                source="demo",
+                occurred_at=at,
+            )
+        )
+    return events
+
+
+async def subscribe_webhooks(shop: Merchant) -> None:
+    """Each store sends its notifications to the engine, as a merchant sets up."""
+    for s in shop.stores:
+        await s.sandbox.connect(f"{shop.engine_url}/webhooks/{s.account}")

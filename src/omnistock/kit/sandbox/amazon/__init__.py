@@ -1,0 +1,5 @@
+"""The Amazon Selling Partner API sandbox (see README.md): `AmazonSandbox(AmazonConfig())`."""
+
+from omnistock.kit.sandbox.amazon.app import AmazonConfig, AmazonSandbox
+
+__all__ = ["AmazonConfig", "AmazonSandbox"]

@@ -1,0 +1,39 @@
+"""The sandboxes by platform name, and the one function the CLI calls to serve one.
+
+An explicit dict: adding a platform is one line here.
+"""
+
+from __future__ import annotations
+
+from omnistock.kit.sandbox.amazon.app import AmazonSandbox
+from omnistock.kit.sandbox.common.serve import ReadyCallback, serve_sandbox, write_ready_line
+from omnistock.kit.sandbox.common.storefront import StorefrontFactory
+from omnistock.kit.sandbox.ebay.app import EbaySandbox
+from omnistock.kit.sandbox.shopify.app import ShopifySandbox
+from omnistock.kit.sandbox.woocommerce.app import WooSandbox
+
+SANDBOXES: dict[str, StorefrontFactory] = {
+    "woocommerce": WooSandbox.from_options,
+    "shopify": ShopifySandbox.from_options,
+    "ebay": EbaySandbox.from_options,
+    "amazon": AmazonSandbox.from_options,
+}
+
+
+async def serve(
+    platform: str,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    seed: int = 1,
+    skus: int = 20,
+    time_scale: float = 1.0,
+    ready: ReadyCallback = write_ready_line,
+) -> None:
+    """Serve the `platform` sandbox until cancelled; `ready` gets one JSON line once listening.
+
+    Raises KeyError for an unknown platform (see SANDBOXES)."""
+    factory = SANDBOXES[platform]
+    await serve_sandbox(
+        factory, host=host, port=port, seed=seed, skus=skus, time_scale=time_scale, ready=ready
+    )

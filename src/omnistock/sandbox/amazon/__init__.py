@@ -1,5 +1,0 @@
-"""The Amazon Selling Partner API sandbox (see README.md): `AmazonSandbox(AmazonConfig())`."""
-
-from omnistock.sandbox.amazon.app import AmazonConfig, AmazonSandbox
-
-__all__ = ["AmazonConfig", "AmazonSandbox"]
