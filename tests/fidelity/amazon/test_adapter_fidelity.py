@@ -22,10 +22,6 @@ from tests.contract.test_adapter_amazon import (
 from tests.fidelity.amazon import models
 from tests.fidelity.amazon.recording import RecordingTransport
 
-pytestmark = pytest.mark.skipif(
-    not models.available(), reason=f"the official models are not at {models.SPECS}"
-)
-
 
 class TestAmazonAgainstTheModels(AmazonContract):
     """The contract, recorded; `recorded` validates each test's exchanges at teardown."""

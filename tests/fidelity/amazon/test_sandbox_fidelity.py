@@ -18,9 +18,6 @@ from omnistock.kit.sandbox.common.truth import OrderLine
 from tests.fidelity.amazon import models
 from tests.fidelity.amazon.recording import Exchange, RecordingTransport
 
-pytestmark = pytest.mark.skipif(
-    not models.available(), reason=f"the official models are not at {models.SPECS}"
-)
 MARKET = {"marketplaceIds": "ATVPDKIKX0DER"}
 FEEDS = "/feeds/2021-06-30"
 
