@@ -3,7 +3,16 @@
 adapter.py and bulk.py do the I/O; wire.py, feeds.py and events.py are pure; limits.py rates."""
 
 from omnistock.adapters.amazon.adapter import AmazonAdapter, create_adapter
-from omnistock.adapters.amazon.events import SIGNATURE_HEADER
+from omnistock.adapters.amazon.events import ASIN, SIGNATURE_HEADER
 from omnistock.adapters.amazon.limits import CAPABILITIES
+from omnistock.adapters.amazon.wire import PRODUCT_TYPE, SKU
 
-__all__ = ["CAPABILITIES", "SIGNATURE_HEADER", "AmazonAdapter", "create_adapter"]
+__all__ = [
+    "ASIN",
+    "CAPABILITIES",
+    "PRODUCT_TYPE",
+    "SIGNATURE_HEADER",
+    "SKU",
+    "AmazonAdapter",
+    "create_adapter",
+]
