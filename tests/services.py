@@ -1,4 +1,4 @@
-"""Real services for tests, found as ENGINES.md says: an env var, else a local server, else skip.
+"""Real services for tests: the server an env var names, else one started locally, else skip.
 
 Under CI=true a missing service fails the run instead of skipping."""
 

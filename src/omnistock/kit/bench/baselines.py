@@ -5,7 +5,7 @@ ingestion (webhooks, polling, the ledger) is the same for every system; only the
 to the channels differ.
 
 - `PeriodicSync`: every `period_s`, push every listing's current quantity (Sellbrite every
-  15 min, ERPNext 5-60 min, SkuVault 5-10 min; ../shared/PEERS.md), in the platform's
+  15 min, ERPNext 5-60 min, SkuVault 5-10 min, as their documentation says), in the platform's
   batches.
 - `PerEventSync`: forward each ledger change to each affected listing as its own API
   call, in arrival order: no coalescing, no batching, no priority. A call the platform
