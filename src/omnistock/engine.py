@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from omnistock.adapters.base import ChannelAdapter
 from omnistock.api.app import create_api
 from omnistock.api.common import authorize
+from omnistock.bus.inbox import Incident, IncidentKind
 from omnistock.clock import Clock, Timer, sleep_or_stop
 from omnistock.dispatch.circuit import CircuitState
 from omnistock.dispatch.dispatcher import AccountDispatcher, DispatchSettings
@@ -34,7 +35,6 @@ from omnistock.ingest.pollers import OrderPoller, PollInterval
 from omnistock.ingest.processor import InboxProcessor, ProcessReport
 from omnistock.ingest.webhooks import PREFIX as WEBHOOKS_PREFIX
 from omnistock.ingest.webhooks import webhook_app
-from omnistock.ledger.inbox import Incident, IncidentKind
 from omnistock.ledger.notifications import Topic
 from omnistock.ledger.store import Store
 from omnistock.notify.deliverer import WebhookDeliverer
@@ -99,7 +99,6 @@ class Engine:
             a: OrderPoller(
                 a,
                 adapter,
-                store.inbox,
                 store.inbox,
                 timer=timer,
                 interval=self._settings.poll,

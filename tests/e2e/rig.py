@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 import httpx
 
 from omnistock.adapters.woocommerce import PRODUCT_ID, VARIATION_ID
+from omnistock.bus.inbox import IncidentKind
 from omnistock.domain.allocation import AllocationPolicy
 from omnistock.domain.balance import ZERO, Balance, apply
 from omnistock.domain.catalog import ChannelAccount, Item, Listing, Location
@@ -27,7 +28,6 @@ from omnistock.kit.sandbox.common.faults import FaultSettings
 from omnistock.kit.sandbox.common.truth import TruthBook
 from omnistock.kit.sandbox.woocommerce.app import WooConfig, WooSandbox
 from omnistock.kit.sandbox.woocommerce.store import WooOrder, WooProduct, WooVariation
-from omnistock.ledger.inbox import IncidentKind
 from omnistock.ledger.journal import StoredEvent
 from omnistock.ledger.store import Store
 

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from omnistock.adapters.secrets import Secret
 from omnistock.adapters.woocommerce import create_adapter
 from omnistock.adapters.woocommerce.events import signature
+from omnistock.bus.inbox import IncidentKind
 from omnistock.clock import SystemClock, SystemTimer
 from omnistock.domain.allocation import AllocationPolicy
 from omnistock.domain.catalog import ChannelAccount, Item, Listing, Location
@@ -34,7 +35,6 @@ from omnistock.kit.sandbox.common.truth import OrderLine
 from omnistock.kit.sandbox.woocommerce.app import WooConfig, WooSandbox
 from omnistock.kit.sandbox.woocommerce.hooks import encode_payload
 from omnistock.kit.sandbox.woocommerce.representation import order_json
-from omnistock.ledger.inbox import IncidentKind
 from omnistock.ledger.notifications import Topic
 from omnistock.ledger.reservations import ReservationLine
 from omnistock.ledger.store import Store

@@ -30,6 +30,7 @@ import pytest
 
 from omnistock.adapters.secrets import Secret
 from omnistock.adapters.woocommerce import create_adapter
+from omnistock.bus.inbox import IncidentKind
 from omnistock.clock import SystemClock, SystemTimer
 from omnistock.domain.ids import ListingId, Sku
 from omnistock.engine import Engine, EngineSettings
@@ -37,7 +38,6 @@ from omnistock.engine_config import Catalog, load_config
 from omnistock.ingest.pollers import PollInterval
 from omnistock.ingest.processor import InboxProcessor
 from omnistock.kit.sandbox.common.truth import OrderLine as SandboxLine
-from omnistock.ledger.inbox import IncidentKind
 from omnistock.ledger.notifications import Topic
 from omnistock.ledger.reservations import ReservationLine
 from omnistock.ledger.store import Store

@@ -13,10 +13,10 @@ import msgspec
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 
 from omnistock.adapters.base import ChannelEvent, ChannelEventType, OrderLine
+from omnistock.bus.inbox import InboxKind, InboxMessage
 from omnistock.domain.errors import InvalidInputError
 from omnistock.domain.events import EventRecord, EventType, LedgerEvent, from_record, to_record
 from omnistock.domain.ids import AccountId, LocationId, Sku
-from omnistock.ledger.inbox import InboxKind, InboxMessage
 
 
 class _Doc(BaseModel):

@@ -12,7 +12,6 @@ import logging
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
 from omnistock.adapters.base import ChannelAdapter, OrderPage
 from omnistock.bus.inbox import Inbox
@@ -25,16 +24,6 @@ logger = logging.getLogger(__name__)
 
 MAX_PAGES = 50  # per poll; the rest waits for the next one, which comes sooner (missed > 0)
 SEEN_KEYS = 10_000  # keys a poller remembers, so the overlap it re-reads is counted once
-
-
-class CursorStore(Protocol):
-    async def cursor(self, account: AccountId) -> str | None:
-        """The account's saved polling cursor (None: never saved)."""
-        ...
-
-    async def save_cursor(self, account: AccountId, cursor: str) -> None:
-        """Durably replace the account's cursor."""
-        ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -89,7 +78,6 @@ class OrderPoller:
         account: AccountId,
         adapter: ChannelAdapter,
         inbox: Inbox,
-        cursors: CursorStore,
         *,
         timer: Timer,
         interval: PollInterval | None = None,
@@ -102,7 +90,6 @@ class OrderPoller:
         self._defer = defer
         self._adapter = adapter
         self._inbox = inbox
-        self._cursors = cursors
         self._timer = timer
         self._policy = interval or PollInterval()
         self._interval = self._policy.start_s
@@ -125,7 +112,7 @@ class OrderPoller:
         store failure ends the poll early; the cursor then stays where the inbox is."""
         pages = found = missed = 0
         error: str | None = None
-        cursor = await self._cursors.cursor(self._account)
+        cursor = await self._inbox.cursor(self._account)
         try:
             while pages < MAX_PAGES:
                 page = await self._adapter.poll_orders(cursor)
@@ -134,7 +121,7 @@ class OrderPoller:
                 missed += await self._store(page)
                 if page.cursor is not None:
                     cursor = page.cursor
-                    await self._cursors.save_cursor(self._account, cursor)
+                    await self._inbox.save_cursor(self._account, cursor)
                 if not page.more:
                     break
         except (ChannelError, StorageBusyError) as exc:

@@ -14,11 +14,20 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from omnistock.adapters.base import ChannelEvent
-from omnistock.bus.inbox import Inbox, InboxItem, InboxKind
+from omnistock.bus.inbox import (
+    Inbox,
+    InboxItem,
+    InboxKind,
+    Incident,
+    IncidentKind,
+    KnownKeys,
+    Settled,
+    Step,
+)
 from omnistock.clock import Clock, SystemClock
 from omnistock.domain.balance import RejectionCode
 from omnistock.domain.errors import DomainError, StorageBusyError, UnknownEntityError
-from omnistock.domain.events import LedgerEvent, StockReserved
+from omnistock.domain.events import StockReserved
 from omnistock.domain.ids import AccountId, Sku
 from omnistock.ingest.codec import decode_channel_event, decode_ledger_events
 from omnistock.ingest.orders import (
@@ -32,14 +41,10 @@ from omnistock.ingest.orders import (
     keys_to_check,
     translate,
 )
-from omnistock.ledger.inbox import Incident, IncidentKind
 from omnistock.ledger.store import Store
 
 logger = logging.getLogger(__name__)
 
-# A line needs at most two appends (a fulfilment seen first: reserve, then fulfil) and one
-# mark; more rounds than this mean translation is not converging, a bug worth parking.
-MAX_ROUNDS = 4
 MAX_RETRY_S = 300.0
 
 
@@ -155,30 +160,26 @@ class InboxProcessor:
         tally = _Tally()
         items = await self._inbox.take(limit, self._lease)
         tally.taken = len(items)
-        try:
-            batch: list[_Channel] = []
-            keys: set[str] = set()
-            for item in items:
-                channel = None
-                if item.kind is InboxKind.CHANNEL_EVENT:
-                    channel = await self._channel_of(item, tally)
-                    if channel is None:
-                        continue
-                # Another kind of item, or the same order line again: what came before
-                # is settled first, in inbox order.
-                if channel is None or not keys.isdisjoint(channel.keys):
-                    await self._channel_batch(batch, tally)
-                    batch, keys = [], set()
+        # Each settlement acknowledges its own items with what it writes.
+        batch: list[_Channel] = []
+        keys: set[str] = set()
+        for item in items:
+            channel = None
+            if item.kind is InboxKind.CHANNEL_EVENT:
+                channel = await self._channel_of(item, tally)
                 if channel is None:
-                    await self._process(item, tally)
-                else:
-                    batch.append(channel)
-                    keys.update(channel.keys)
-            await self._channel_batch(batch, tally)
-        finally:
-            # Acknowledge what was done even if a later item raised: it is idempotent anyway.
-            if tally.acked:
-                await self._inbox.ack(tally.acked)
+                    continue
+            # Another kind of item, or the same order line again: what came before
+            # is settled first, in inbox order.
+            if channel is None or not keys.isdisjoint(channel.keys):
+                await self._channel_batch(batch, tally)
+                batch, keys = [], set()
+            if channel is None:
+                await self._process(item, tally)
+            else:
+                batch.append(channel)
+                keys.update(channel.keys)
+        await self._channel_batch(batch, tally)
         return tally.report()
 
     async def run(
@@ -201,19 +202,19 @@ class InboxProcessor:
 
     async def incidents(self, limit: int = 100) -> list[Incident]:
         """Recorded incidents, most recent first."""
-        return await self._store.inbox.incidents(limit)
+        return await self._inbox.incidents(limit)
 
     async def _process(self, item: InboxItem, tally: _Tally) -> None:
         try:
             if item.kind is InboxKind.CHANNEL_EVENT:
-                await self._channel_event(decode_channel_event(item.payload), tally)
+                await self._channel_event(item, decode_channel_event(item.payload), tally)
             else:
                 # Event API batches and import rows arrive already as ledger events.
-                await self._append(decode_ledger_events(item.payload), tally)
+                step = Step(events=decode_ledger_events(item.payload), final=True, ack=[item.id])
+                self._count(await self._inbox.settle((), lambda _: step), tally)
+                tally.acked.append(item.id)
         except (DomainError, StorageBusyError) as error:
             await self._fail(item, error, tally)
-            return
-        tally.acked.append(item.id)
 
     async def _channel_of(self, item: InboxItem, tally: _Tally) -> _Channel | None:
         """The item's event, its account's context and its line keys; None (the item
@@ -228,43 +229,23 @@ class InboxProcessor:
 
     async def _channel_batch(self, batch: list[_Channel], tally: _Tally) -> None:
         """Channel events whose order lines are all different, settled together: one
-        lookup, one append and one incident write per round for the whole batch instead
-        of per event. If the store refuses the batch, each event goes alone."""
+        settlement (one transaction) for the whole batch instead of one per event. If the
+        store refuses the batch, nothing of it was written, and each event goes alone."""
         if len(batch) <= 1:
             for channel in batch:
                 await self._process(channel.item, tally)
             return
         try:
-            translations = await self._settle_together(batch, tally)
+            translations = await self._settle(batch, tally, final=False)
         except (DomainError, StorageBusyError):
-            for channel in batch:  # what did apply is known now: nothing applies twice
+            for channel in batch:
                 await self._process(channel.item, tally)
             return
-        found: list[Incident] = []
         for channel, translation in zip(batch, translations, strict=True):
             if translation.unmapped:
                 await self._process(channel.item, tally)  # looks the catalog up again
-                continue
-            self._note(channel.event, translation, tally)
-            found.extend(_incidents(channel.event, translation))
-            tally.acked.append(channel.item.id)
-        await self._record(found, tally)
-
-    async def _settle_together(self, batch: list[_Channel], tally: _Tally) -> list[Translation]:
-        records = self._store.inbox
-        keys = [key for channel in batch for key in channel.keys]
-        for _ in range(MAX_ROUNDS):
-            known = await records.known(keys) if keys else {}
-            translations = [translate(c.event, c.ctx, known) for c in batch]
-            if all(t.settled for t in translations):
-                return translations
-            marks = [mark for t in translations for mark in t.marks]
-            if marks:
-                await records.mark(marks)
-            events = [event for t in translations for event in t.events]
-            if events:
-                await self._append(events, tally)
-        raise RuntimeError("a batch of channel events did not settle")
+            else:
+                self._note(channel.event, translation, tally)
 
     async def _fail(self, item: InboxItem, error: Exception, tally: _Tally) -> None:
         delay = min(self._retry_s * 2 ** (item.attempts - 1), MAX_RETRY_S)
@@ -276,47 +257,57 @@ class InboxProcessor:
         tally.failed += 1
         tally.parked += int(parked)
 
-    async def _channel_event(self, event: ChannelEvent, tally: _Tally) -> None:
+    async def _channel_event(self, item: InboxItem, event: ChannelEvent, tally: _Tally) -> None:
         ctx = await self._contexts.get(event.account)
-        translation = await self._settle(event, ctx, tally)
+        channel = _Channel(item, event, ctx, frozenset(keys_to_check(event, ctx)))
+        [translation] = await self._settle([channel], tally, final=False)
         if translation.unmapped:
             # A listing may have been added since the contexts were built: look again.
             await self._contexts.refresh()
             ctx = await self._contexts.get(event.account)
-            translation = await self._settle(event, ctx, tally)
+            channel = _Channel(item, event, ctx, frozenset(keys_to_check(event, ctx)))
+            [translation] = await self._settle([channel], tally, final=True)
         self._note(event, translation, tally)
-        await self._record(_incidents(event, translation), tally)
 
     def _note(self, event: ChannelEvent, translation: Translation, tally: _Tally) -> None:
         if translation.observation is not None:
             tally.observations.append(translation.observation)
         tally.verify.update((event.account, sku) for sku in translation.verify)
 
-    async def _record(self, found: list[Incident], tally: _Tally) -> None:
-        # Most events raise none (and a level report never does): no store round trip.
-        new = await self._store.inbox.record_incidents(found) if found else []
-        tally.incidents.extend(i for i, fresh in zip(found, new, strict=True) if fresh)
+    async def _settle(
+        self, batch: Sequence[_Channel], tally: _Tally, *, final: bool
+    ) -> list[Translation]:
+        """Translate and apply until the events ask for nothing more, in one settlement.
+        An event with unmapped lines is finished (its incidents recorded, its item
+        acknowledged) only when `final`: otherwise the caller looks the catalog up again
+        and settles it once more; what did apply is known by then, so nothing applies twice."""
+        keys = [key for channel in batch for key in channel.keys]
+        last: list[Translation] = []
+        found: list[Incident] = []
+
+        def decide(known: KnownKeys) -> Step:
+            translations = [translate(c.event, c.ctx, known) for c in batch]
+            last[:] = translations
+            if not all(t.settled for t in translations):
+                events = [event for t in translations for event in t.events]
+                return Step(events=events, marks=[m for t in translations for m in t.marks])
+            done = [
+                (c, t) for c, t in zip(batch, translations, strict=True) if final or not t.unmapped
+            ]
+            found[:] = [i for c, t in done for i in _incidents(c.event, t)]
+            return Step(final=True, incidents=found, ack=[c.item.id for c, _ in done])
+
+        settled = await self._inbox.settle(keys, decide)
+        self._count(settled, tally)
+        tally.incidents.extend(i for i, new in zip(found, settled.fresh, strict=True) if new)
         tally.skus.update(Sku(i.sku) for i in found if i.sku is not None)
+        tally.acked.extend(
+            c.item.id for c, t in zip(batch, last, strict=True) if final or not t.unmapped
+        )
+        return last
 
-    async def _settle(self, event: ChannelEvent, ctx: AccountContext, tally: _Tally) -> Translation:
-        """Translate and apply until the event asks for nothing more."""
-        records = self._store.inbox
-        keys = keys_to_check(event, ctx)
-        for _ in range(MAX_ROUNDS):
-            # A level report names no order lines: nothing to look up.
-            known = await records.known(keys) if keys else {}
-            translation = translate(event, ctx, known)
-            if translation.settled:
-                return translation
-            if translation.marks:
-                await records.mark(translation.marks)
-            if translation.events:
-                await self._append(translation.events, tally)
-        raise RuntimeError(f"translation of {event.dedupe_key} did not settle")
-
-    async def _append(self, events: Sequence[LedgerEvent], tally: _Tally) -> None:
-        results = await self._store.ledger.append(events)
-        for event, result in zip(events, results, strict=True):
+    def _count(self, settled: Settled, tally: _Tally) -> None:
+        for event, result in settled.appended:
             if result.duplicate:
                 continue
             if isinstance(event, StockReserved) and event.source.startswith(CHANNEL_SOURCE):

@@ -1,101 +1,38 @@
-"""The durable inbox in the ledger database, and the records ingestion keeps beside it.
-
-The inbox is a leased table queue (a taken item not acknowledged in time comes back); the
-records are poll cursors, incidents, order-line marks and the journal's outcomes by key."""
+"""The embedded Inbox (bus.inbox): a leased table queue in the ledger database, with the
+records ingestion keeps beside it (poll cursors, incidents, order-line marks; the journal's
+outcomes by key answer `known`), and the settlement that writes a step's ledger events and
+these records in one transaction of the journal's."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
-from typing import TypeAlias
 
+from omnistock.bus.inbox import (
+    DEFAULT_LEASE_S,
+    DEFAULT_MAX_ATTEMPTS,
+    MAX_ROUNDS,
+    Decide,
+    InboxCounts,
+    InboxItem,
+    InboxKind,
+    InboxMessage,
+    Incident,
+    IncidentKind,
+    KnownKeys,
+    Settled,
+)
 from omnistock.clock import Clock
 from omnistock.domain.balance import Rejection, RejectionCode
 from omnistock.domain.errors import InvalidInputError
-from omnistock.domain.ids import MAX_KEY_LENGTH, AccountId, check_identifier
+from omnistock.domain.ids import AccountId
 from omnistock.ledger.database import Database, Row
+from omnistock.ledger.journal import Journal
 
-MAX_PAYLOAD = 1_000_000  # characters of JSON: a large order, far below any webhook limit
 MAX_ERROR = 2_000
-DEFAULT_LEASE_S = 30.0
-DEFAULT_MAX_ATTEMPTS = 8
 # Dedupe keys are remembered this long; a platform redelivering later gives a duplicate
 # that only the ledger's idempotency keys absorb (still exactly once in effect).
 DEFAULT_RETENTION = timedelta(days=30)
-
-
-class InboxKind(StrEnum):
-    CHANNEL_EVENT = "channel_event"
-    LEDGER_EVENTS = "ledger_events"
-    IMPORT_ROW = "import_row"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class InboxMessage:
-    """What is put into the inbox: `payload` is JSON text, `dedupe_key` stable across
-    redelivery of the same fact."""
-
-    kind: InboxKind
-    account: AccountId | None
-    dedupe_key: str
-    payload: str
-
-    def validate(self) -> None:
-        InboxKind(self.kind)
-        check_identifier("dedupe_key", self.dedupe_key, MAX_KEY_LENGTH)
-        if self.account is not None:
-            check_identifier("account", self.account)
-        if not isinstance(self.payload, str) or len(self.payload) > MAX_PAYLOAD:
-            raise InvalidInputError("payload", f"must be text of at most {MAX_PAYLOAD} chars")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class InboxItem:
-    """A message as taken from the inbox: `attempts` counts deliveries, this one included."""
-
-    id: int
-    kind: InboxKind
-    account: AccountId | None
-    dedupe_key: str
-    payload: str
-    received_at: datetime
-    attempts: int
-    last_error: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class InboxCounts:
-    pending: int  # waiting, leased or scheduled for a retry
-    parked: int  # gave up after the maximum attempts; kept for inspection
-
-
-class IncidentKind(StrEnum):
-    OVERSOLD = "oversold"  # a channel order the ledger could not cover
-    UNMAPPED_LINE = "unmapped_line"  # an order line whose SKU omnistock does not know
-    REJECTED = "rejected"  # another ledger rule refused an order event (nothing reserved…)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Incident:
-    """Something ingestion could not apply as asked; `key` makes recording it idempotent."""
-
-    key: str
-    kind: IncidentKind
-    account: AccountId | None
-    reason: str
-    order_id: str | None = None
-    line_id: str | None = None
-    sku: str | None = None
-    location: str | None = None
-    quantity: int | None = None
-    recorded_at: datetime | None = None  # set by the store
-    position: int | None = None  # set by the store: the order incidents were recorded in
-
-
-# What `IngestRecords.known` answers: per key found, its rejection (None: it happened).
-KnownKeys: TypeAlias = dict[str, Rejection | None]
 
 _INCIDENT_COLUMNS = (
     "key, kind, account, reason, order_id, line_id, sku, location, quantity, recorded_at, position"
@@ -104,12 +41,15 @@ _ITEM_COLUMNS = "id, kind, account, dedupe_key, payload, received_at, attempts, 
 
 
 class SqlInbox:
-    """The inbox as two tables: `inbox` (the queue) and `inbox_keys` (dedupe keys seen)."""
+    """The queue is two tables, `inbox` and `inbox_keys` (dedupe keys seen); beside them
+    `ingest_marks`, `poll_cursors` and `incidents`. Each method is one transaction; the
+    async form (`ledger.store`) runs them on the store's thread."""
 
     def __init__(
         self,
         db: Database,
         clock: Clock,
+        journal: Journal,
         *,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         retention: timedelta = DEFAULT_RETENTION,
@@ -118,6 +58,7 @@ class SqlInbox:
             raise ValueError("max_attempts must be at least 1")
         self._db = db
         self._clock = clock
+        self._journal = journal
         self._max_attempts = max_attempts
         self._retention = retention
 
@@ -179,7 +120,10 @@ class SqlInbox:
     def ack(self, ids: Collection[int]) -> None:
         """Remove processed items; unknown ids (already acknowledged) are ignored."""
         with self._db.transaction():
-            self._db.run_many("DELETE FROM inbox WHERE id = ?", [(i,) for i in ids])
+            self._ack(ids)
+
+    def _ack(self, ids: Collection[int]) -> None:
+        self._db.run_many("DELETE FROM inbox WHERE id = ?", [(i,) for i in ids])
 
     def fail(self, item_id: int, error: str, retry_at: datetime) -> bool:
         """Keep the item with its error, visible again at `retry_at`; once it has been
@@ -223,19 +167,6 @@ class SqlInbox:
         # UTC everywhere, so SQLite's ISO text compares in time order.
         return self._db.encode_time(value.astimezone(UTC))
 
-
-def _spent_error(row: Row) -> str:
-    last = f": last error {row[7]}" if row[7] else ""
-    return f"not acknowledged after {row[6]} deliveries{last}"[:MAX_ERROR]
-
-
-class IngestRecords:
-    """Poll cursors, incidents, marks on order lines, and journal outcomes by key."""
-
-    def __init__(self, db: Database, clock: Clock) -> None:
-        self._db = db
-        self._clock = clock
-
     def known(self, keys: Collection[str]) -> KnownKeys:
         """Which keys already happened: a journal outcome (its rejection, None if applied)
         or a mark (None)."""
@@ -253,15 +184,36 @@ class IngestRecords:
             found[key] = None if code is None else Rejection(RejectionCode(code), message)
         return found
 
-    def mark(self, keys: Collection[str]) -> None:
+    def settle(self, keys: Collection[str], decide: Decide) -> Settled:
+        """See bus.inbox.Inbox.settle: every step's writes commit together, in one
+        transaction of the journal's (retried from the start when contended)."""
+        return self._journal.transact(lambda: self._settle(keys, decide))
+
+    def _settle(self, keys: Collection[str], decide: Decide) -> Settled:
+        settled = Settled()
+        for _ in range(MAX_ROUNDS):
+            # A level report names no order lines: nothing to look up.
+            step = decide(self.known(keys) if keys else {})
+            if step.marks:
+                self._mark(step.marks)
+            if step.events:
+                results = self._journal.append_within(step.events)
+                settled.appended.extend(zip(step.events, results, strict=True))
+            if step.final:
+                if step.incidents:
+                    settled.fresh.extend(self._record_all(step.incidents))
+                if step.ack:
+                    self._ack(step.ack)
+                return settled
+        raise RuntimeError(f"a settlement did not converge in {MAX_ROUNDS} steps")
+
+    def _mark(self, keys: Collection[str]) -> None:
         """Remember that these keys happened (idempotent)."""
         at = self._db.encode_time(self._clock.now())
-        with self._db.transaction():
-            self._db.run_many(
-                "INSERT INTO ingest_marks (key, created_at) VALUES (?, ?)"
-                " ON CONFLICT (key) DO NOTHING",
-                [(key, at) for key in sorted(set(keys))],
-            )
+        self._db.run_many(
+            "INSERT INTO ingest_marks (key, created_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+            [(key, at) for key in sorted(set(keys))],
+        )
 
     def cursor(self, account: AccountId) -> str | None:
         rows = self._db.rows("SELECT cursor FROM poll_cursors WHERE account = ?", (account,))
@@ -277,11 +229,10 @@ class IngestRecords:
                 (account, cursor, at),
             )
 
-    def record_incidents(self, incidents: Sequence[Incident]) -> list[bool]:
+    def _record_all(self, incidents: Sequence[Incident]) -> list[bool]:
         """Record each incident once per key; False for a key already recorded."""
         at = self._db.encode_time(self._clock.now())
-        with self._db.transaction():
-            return [self._record(incident, at) > 0 for incident in incidents]
+        return [self._record(incident, at) > 0 for incident in incidents]
 
     def _record(self, i: Incident, at: object) -> int:
         return self._db.run(
@@ -333,3 +284,8 @@ class IngestRecords:
             recorded_at=self._db.decode_time(row[9]),
             position=row[10],
         )
+
+
+def _spent_error(row: Row) -> str:
+    last = f": last error {row[7]}" if row[7] else ""
+    return f"not acknowledged after {row[6]} deliveries{last}"[:MAX_ERROR]

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from omnistock.clock import Clock
 from omnistock.domain.balance import Balance, Rejection, RejectionCode, ReservationPolicy
@@ -48,6 +48,8 @@ from omnistock.ledger.projection import (
     load_slice,
     refresh_desired,
 )
+
+T = TypeVar("T")
 
 MAX_BATCH = 10_000
 
@@ -170,16 +172,26 @@ class Journal:
         expected_versions: Mapping[Sku, int] | None,
         all_or_none: bool,
     ) -> list[AppendResult]:
+        return self.transact(
+            lambda: self._append_once(events, fingerprints, expected_versions or {}, all_or_none)
+        )
+
+    def transact(self, work: Callable[[], T]) -> T:
+        """Run `work` in one transaction, again from the start while a concurrent writer
+        wins (RetryableError), then StorageBusyError. `work` may call `append_within`."""
         for attempt in range(1, self._max_attempts + 1):
             try:
                 with self._db.transaction():
-                    return self._append_once(
-                        events, fingerprints, expected_versions or {}, all_or_none
-                    )
+                    return work()
             except RetryableError:
                 # Full jitter keeps writers that collided from colliding again in step.
                 time.sleep(random.uniform(0, min(0.0005 * 2**attempt, 0.05)))
         raise StorageBusyError(f"gave up after {self._max_attempts} attempts")
+
+    def append_within(self, events: Sequence[LedgerEvent]) -> list[AppendResult]:
+        """`append` inside the caller's `transact`, so that what the caller writes beside
+        the events commits with them or not at all."""
+        return self._append_once(events, check_batch(events), {}, False)
 
     def read(self, after: int = 0, limit: int = 1000) -> list[StoredEvent]:
         """Events with position > `after`, in log order."""

@@ -7,52 +7,31 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar, overload
 
 from omnistock.clock import Clock, SystemClock
-from omnistock.domain.balance import Balance, ReservationPolicy
-from omnistock.domain.bundles import Bundle
-from omnistock.domain.catalog import ChannelAccount, Item, Listing, Location
+from omnistock.domain.balance import ReservationPolicy
 from omnistock.domain.errors import ConfigError
-from omnistock.domain.events import LedgerEvent
-from omnistock.domain.ids import AccountId, ListingId, LocationId, Sku
 from omnistock.ledger.catalog import CatalogRepo
 from omnistock.ledger.database import Database
-from omnistock.ledger.inbox import (
-    DEFAULT_LEASE_S,
-    InboxCounts,
-    InboxItem,
-    InboxMessage,
-    Incident,
-    IngestRecords,
-    KnownKeys,
-    SqlInbox,
-)
-from omnistock.ledger.journal import AppendResult, Checked, Journal, StoredEvent
+from omnistock.ledger.inbox import SqlInbox
+from omnistock.ledger.journal import AppendResult, Checked, Journal
 from omnistock.ledger.migrations import migrate
 from omnistock.ledger.notifications import (
-    DueDelivery,
-    Feed,
-    Notification,
     NotificationRepo,
-    Subscription,
-    Topic,
 )
-from omnistock.ledger.reservations import Reservation, ReservationLine, ReservationRepo
+from omnistock.ledger.reservations import ReservationRepo
 from omnistock.ledger.sync_state import (
-    DueListing,
-    Listed,
-    ListingSyncState,
-    PushOutcome,
     SyncStateRepo,
 )
-from omnistock.ledger.tokens import StoredToken, TokenRepo
+from omnistock.ledger.tokens import TokenRepo
 from omnistock.ledger.verify import VerifyReport, verify
 
 T = TypeVar("T")
+R = TypeVar("R")
+P = ParamSpec("P")
 
 
 def connect(url: str) -> Database:
@@ -79,288 +58,136 @@ class _Worker:
     def __init__(self) -> None:
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="omnistock-store")
 
-    async def call(self, fn: Callable[..., T], *args: object) -> T:
+    async def call(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(fn, *args))
+        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=True)
 
 
-class Catalog:
-    """Async access to the catalog (see CatalogRepo for each method's contract)."""
+class _Async(Generic[R]):
+    """Async access to a repository whose every method is a transaction script: each
+    `forward(Repo.method)` runs it on the store's thread, with the method's own signature
+    (and contract: see the repository's docstrings)."""
 
-    def __init__(self, worker: _Worker, repo: CatalogRepo) -> None:
+    def __init__(self, worker: _Worker, repo: R) -> None:
         self._worker = worker
         self._repo = repo
 
-    async def put_location(self, location: Location) -> None:
-        await self._worker.call(self._repo.put_location, location)
 
-    async def put_items(self, items: Collection[Item]) -> None:
-        await self._worker.call(self._repo.put_items, items)
+class forward(Generic[R, P, T]):  # noqa: N801 - used as a decorator-like declaration
+    """`name = forward(Repo.method)` in an `_Async[Repo]`: the awaitable twin of
+    `repo.method`, checked by mypy at every call like the method itself."""
 
-    async def put_bundle(self, bundle: Bundle) -> None:
-        await self._worker.call(self._repo.put_bundle, bundle)
+    def __init__(self, method: Callable[Concatenate[R, P], T]) -> None:
+        self._method = method
 
-    async def put_account(self, account: ChannelAccount) -> None:
-        await self._worker.call(self._repo.put_account, account)
+    @overload
+    def __get__(self, instance: None, owner: type) -> Self: ...
+    @overload
+    def __get__(self, instance: _Async[R], owner: type) -> Callable[P, Coroutine[Any, Any, T]]: ...
+    def __get__(
+        self, instance: _Async[R] | None, owner: type
+    ) -> Self | Callable[P, Coroutine[Any, Any, T]]:
+        if instance is None:
+            return self
+        method, worker, repo = self._method, instance._worker, instance._repo
 
-    async def put_listings(self, listings: Collection[Listing]) -> None:
-        await self._worker.call(self._repo.put_listings, listings)
+        async def call(*args: P.args, **kwargs: P.kwargs) -> T:
+            return await worker.call(method, repo, *args, **kwargs)
 
-    async def locations(self) -> list[Location]:
-        return await self._worker.call(self._repo.locations)
-
-    async def items(self) -> list[Item]:
-        return await self._worker.call(self._repo.items)
-
-    async def check_items(self, skus: Collection[Sku]) -> None:
-        await self._worker.call(self._repo.check_items, skus)
-
-    async def bundles(self) -> list[Bundle]:
-        return await self._worker.call(self._repo.bundles)
-
-    async def accounts(self) -> list[ChannelAccount]:
-        return await self._worker.call(self._repo.accounts)
-
-    async def listings(self, account: AccountId | None = None) -> list[Listing]:
-        return await self._worker.call(self._repo.listings, account)
+        return call
 
 
-class Ledger:
-    """Async access to the journal (see Journal for each method's contract)."""
+class Catalog(_Async[CatalogRepo]):
+    put_location = forward(CatalogRepo.put_location)
+    put_items = forward(CatalogRepo.put_items)
+    put_bundle = forward(CatalogRepo.put_bundle)
+    put_account = forward(CatalogRepo.put_account)
+    put_listings = forward(CatalogRepo.put_listings)
+    locations = forward(CatalogRepo.locations)
+    items = forward(CatalogRepo.items)
+    check_items = forward(CatalogRepo.check_items)
+    bundles = forward(CatalogRepo.bundles)
+    accounts = forward(CatalogRepo.accounts)
+    listings = forward(CatalogRepo.listings)
 
-    def __init__(self, worker: _Worker, journal: Journal) -> None:
-        self._worker = worker
-        self._journal = journal
 
-    async def append(
-        self,
-        events: Sequence[LedgerEvent],
-        expected_versions: Mapping[Sku, int] | None = None,
-        *,
-        all_or_none: bool = False,
-    ) -> list[AppendResult]:
-        append = functools.partial(self._journal.append, all_or_none=all_or_none)
-        return await self._worker.call(append, events, expected_versions)
+class Ledger(_Async[Journal]):
+    append = forward(Journal.append)
+    read = forward(Journal.read)
+    balances = forward(Journal.balances)
+    versions = forward(Journal.versions)
 
     async def append_checked(self, items: Sequence[Checked]) -> list[AppendResult]:
-        return await self._worker.call(self._journal.append_checked, items)
-
-    async def read(self, after: int = 0, limit: int = 1000) -> list[StoredEvent]:
-        return await self._worker.call(self._journal.read, after, limit)
-
-    async def balances(self, skus: Collection[Sku]) -> dict[Sku, dict[LocationId, Balance]]:
-        return await self._worker.call(self._journal.balances, skus)
-
-    async def versions(self, skus: Collection[Sku]) -> dict[Sku, int]:
-        return await self._worker.call(self._journal.versions, skus)
-
-
-class SyncStates:
-    """Async access to listing sync state (see SyncStateRepo)."""
-
-    def __init__(self, worker: _Worker, repo: SyncStateRepo) -> None:
-        self._worker = worker
-        self._repo = repo
-
-    async def get(self, listings: Collection[ListingId]) -> dict[ListingId, ListingSyncState]:
-        return await self._worker.call(self._repo.states, listings)
-
-    async def dirty(self, account: AccountId, limit: int = 1000) -> list[ListingSyncState]:
-        return await self._worker.call(self._repo.dirty, account, limit)
-
-    async def due(self, account: AccountId, now: datetime, limit: int = 1000) -> list[DueListing]:
-        return await self._worker.call(self._repo.due, account, now, limit)
-
-    async def next_due(self, account: AccountId, now: datetime) -> datetime | None:
-        return await self._worker.call(self._repo.next_due, account, now)
-
-    async def listed(
-        self, account: AccountId, after: ListingId | None = None, limit: int = 1000
-    ) -> list[DueListing]:
-        return await self._worker.call(self._repo.listed, account, after, limit)
-
-    async def listed_slim(
-        self, account: AccountId, after: ListingId | None = None, limit: int = 1000
-    ) -> list[Listed]:
-        return await self._worker.call(self._repo.listed_slim, account, after, limit)
-
-    async def channel_shows(self, levels: Sequence[tuple[ListingId, int]]) -> None:
-        await self._worker.call(self._repo.channel_shows, levels)
-
-    async def observed_many(self, levels: Sequence[tuple[ListingId, int]]) -> int:
-        return await self._worker.call(self._repo.observed_many, levels)
-
-    async def sold_on_channel(self, sales: Mapping[tuple[AccountId, Sku], int]) -> int:
-        return await self._worker.call(self._repo.sold_on_channel, sales)
-
-    async def of_skus(self, account: AccountId, skus: Collection[Sku]) -> list[DueListing]:
-        return await self._worker.call(self._repo.of_skus, account, skus)
-
-    async def record(self, outcomes: Sequence[PushOutcome]) -> None:
-        await self._worker.call(self._repo.record, outcomes)
-
-    async def resync(self, account: AccountId) -> int:
-        return await self._worker.call(self._repo.resync, account)
-
-    async def observed(self, listing: ListingId, quantity: int) -> bool:
-        return await self._worker.call(self._repo.observed, listing, quantity)
-
-    async def drift(self, account: AccountId) -> list[ListingSyncState]:
-        return await self._worker.call(self._repo.drift, account)
-
-
-class Tokens:
-    """Async access to stored API tokens (see TokenRepo)."""
-
-    def __init__(self, worker: _Worker, repo: TokenRepo) -> None:
-        self._worker = worker
-        self._repo = repo
-
-    async def create(self, name: str, scope: str, digest: str, now: datetime) -> None:
-        await self._worker.call(self._repo.create, name, scope, digest, now)
-
-    async def find(self, digest: str) -> StoredToken | None:
-        return await self._worker.call(self._repo.find, digest)
-
-    async def revoke(self, name: str) -> bool:
-        return await self._worker.call(self._repo.revoke, name)
-
-    async def all(self) -> list[StoredToken]:
-        return await self._worker.call(self._repo.all)
-
-
-class InboxFacade:
-    """Async access to the durable inbox and ingestion's records (see ledger.inbox: SqlInbox
-    and IngestRecords for each method's contract). Leases run on the system clock: they
-    measure how long a processor may be silent, in real time."""
-
-    def __init__(self, worker: _Worker, db: Database) -> None:
-        self._worker = worker
-        self._inbox = SqlInbox(db, SystemClock())
-        self._records = IngestRecords(db, SystemClock())
-
-    async def put(self, messages: Sequence[InboxMessage]) -> list[bool]:
-        return await self._worker.call(self._inbox.put, messages)
-
-    async def take(self, limit: int, lease: float = DEFAULT_LEASE_S) -> list[InboxItem]:
-        return await self._worker.call(self._inbox.take, limit, lease)
-
-    async def ack(self, ids: Collection[int]) -> None:
-        await self._worker.call(self._inbox.ack, ids)
-
-    async def fail(self, item_id: int, error: str, retry_at: datetime) -> bool:
-        return await self._worker.call(self._inbox.fail, item_id, error, retry_at)
-
-    async def parked(self, limit: int = 100) -> list[InboxItem]:
-        return await self._worker.call(self._inbox.parked, limit)
-
-    async def counts(self) -> InboxCounts:
-        return await self._worker.call(self._inbox.counts)
-
-    async def known(self, keys: Collection[str]) -> KnownKeys:
-        return await self._worker.call(self._records.known, keys)
-
-    async def mark(self, keys: Collection[str]) -> None:
-        await self._worker.call(self._records.mark, keys)
-
-    async def cursor(self, account: AccountId) -> str | None:
-        return await self._worker.call(self._records.cursor, account)
-
-    async def save_cursor(self, account: AccountId, cursor: str) -> None:
-        await self._worker.call(self._records.save_cursor, account, cursor)
-
-    async def record_incidents(self, incidents: Sequence[Incident]) -> list[bool]:
-        return await self._worker.call(self._records.record_incidents, incidents)
-
-    async def incidents(self, limit: int = 100) -> list[Incident]:
-        return await self._worker.call(self._records.incidents, limit)
-
-    async def incidents_after(self, position: int, limit: int = 100) -> list[Incident]:
-        return await self._worker.call(self._records.incidents_after, position, limit)
-
-
-class Reservations:
-    """Async access to checkout reservations (see ReservationRepo)."""
-
-    def __init__(self, worker: _Worker, repo: ReservationRepo) -> None:
-        self._worker = worker
-        self._repo = repo
-
-    async def hold(
-        self,
-        rid: str,
-        lines: Sequence[ReservationLine],
-        ttl: timedelta,
-        source: str,
-        now: datetime,
-    ) -> Reservation:
-        return await self._worker.call(self._repo.hold, rid, lines, ttl, source, now)
-
-    async def confirm(self, rid: str) -> Reservation:
-        return await self._worker.call(self._repo.confirm, rid)
-
-    async def release(self, rid: str, now: datetime) -> Reservation:
-        return await self._worker.call(self._repo.release, rid, now)
-
-    async def get(self, rid: str) -> Reservation | None:
-        return await self._worker.call(self._repo.get, rid)
-
-    async def expire_due(self, now: datetime) -> list[str]:
-        return await self._worker.call(self._repo.expire_due, now)
-
-
-class Notifications:
-    """Async access to the notification outbox (see NotificationRepo)."""
-
-    def __init__(self, worker: _Worker, repo: NotificationRepo) -> None:
-        self._worker = worker
-        self._repo = repo
-
-    async def publish(self, topic: Topic, payload: Mapping[str, object], now: datetime) -> int:
-        return await self._worker.call(self._repo.publish, topic, payload, now)
-
-    async def feed_position(self, feed: Feed) -> int:
-        return await self._worker.call(self._repo.feed_position, feed)
-
-    async def publish_feed(
-        self,
-        feed: Feed,
-        after: int,
-        through: int,
-        facts: Sequence[tuple[Topic, Mapping[str, object]]],
-        now: datetime,
-    ) -> bool:
-        return await self._worker.call(self._repo.publish_feed, feed, after, through, facts, now)
-
-    async def subscribe(self, url: str, topics: frozenset[Topic]) -> tuple[Subscription, str]:
-        return await self._worker.call(self._repo.subscribe, url, topics)
-
-    async def unsubscribe(self, sid: str) -> bool:
-        return await self._worker.call(self._repo.unsubscribe, sid)
-
-    async def subscriptions(self) -> list[Subscription]:
-        return await self._worker.call(self._repo.subscriptions)
-
-    async def last_id(self) -> int:
-        return await self._worker.call(self._repo.last_id)
-
-    async def after(self, last_id: int, limit: int = 100) -> list[Notification]:
-        return await self._worker.call(self._repo.after, last_id, limit)
-
-    async def due(self, now: datetime, limit: int = 100) -> list[DueDelivery]:
-        return await self._worker.call(self._repo.due, now, limit)
-
-    async def delivered(self, subscription: str, notification: int) -> None:
-        await self._worker.call(self._repo.delivered, subscription, notification)
-
-    async def retry(self, subscription: str, notification: int, error: str, at: datetime) -> None:
-        await self._worker.call(self._repo.retry, subscription, notification, error, at)
-
-    async def give_up(self, subscription: str, notification: int, error: str) -> None:
-        await self._worker.call(self._repo.give_up, subscription, notification, error)
+        # The event API's hot path: one call less than a forwarder per request.
+        return await self._worker.call(self._repo.append_checked, items)
+
+
+class SyncStates(_Async[SyncStateRepo]):
+    get = forward(SyncStateRepo.states)
+    dirty = forward(SyncStateRepo.dirty)
+    due = forward(SyncStateRepo.due)
+    next_due = forward(SyncStateRepo.next_due)
+    listed = forward(SyncStateRepo.listed)
+    listed_slim = forward(SyncStateRepo.listed_slim)
+    channel_shows = forward(SyncStateRepo.channel_shows)
+    observed_many = forward(SyncStateRepo.observed_many)
+    sold_on_channel = forward(SyncStateRepo.sold_on_channel)
+    of_skus = forward(SyncStateRepo.of_skus)
+    record = forward(SyncStateRepo.record)
+    resync = forward(SyncStateRepo.resync)
+    observed = forward(SyncStateRepo.observed)
+    drift = forward(SyncStateRepo.drift)
+
+
+class Tokens(_Async[TokenRepo]):
+    create = forward(TokenRepo.create)
+    find = forward(TokenRepo.find)
+    revoke = forward(TokenRepo.revoke)
+    all = forward(TokenRepo.all)
+
+
+class EmbeddedInbox(_Async[SqlInbox]):
+    """The Inbox port (bus.inbox) on the ledger database. Leases run on the system clock:
+    they measure how long a processor may be silent, in real time."""
+
+    put = forward(SqlInbox.put)
+    take = forward(SqlInbox.take)
+    ack = forward(SqlInbox.ack)
+    fail = forward(SqlInbox.fail)
+    parked = forward(SqlInbox.parked)
+    counts = forward(SqlInbox.counts)
+    known = forward(SqlInbox.known)
+    settle = forward(SqlInbox.settle)
+    cursor = forward(SqlInbox.cursor)
+    save_cursor = forward(SqlInbox.save_cursor)
+    incidents = forward(SqlInbox.incidents)
+    incidents_after = forward(SqlInbox.incidents_after)
+
+
+class Reservations(_Async[ReservationRepo]):
+    hold = forward(ReservationRepo.hold)
+    confirm = forward(ReservationRepo.confirm)
+    release = forward(ReservationRepo.release)
+    get = forward(ReservationRepo.get)
+    expire_due = forward(ReservationRepo.expire_due)
+
+
+class Notifications(_Async[NotificationRepo]):
+    publish = forward(NotificationRepo.publish)
+    feed_position = forward(NotificationRepo.feed_position)
+    publish_feed = forward(NotificationRepo.publish_feed)
+    subscribe = forward(NotificationRepo.subscribe)
+    unsubscribe = forward(NotificationRepo.unsubscribe)
+    subscriptions = forward(NotificationRepo.subscriptions)
+    last_id = forward(NotificationRepo.last_id)
+    after = forward(NotificationRepo.after)
+    due = forward(NotificationRepo.due)
+    delivered = forward(NotificationRepo.delivered)
+    retry = forward(NotificationRepo.retry)
+    give_up = forward(NotificationRepo.give_up)
 
 
 class Store:
@@ -376,7 +203,7 @@ class Store:
         self.tokens = Tokens(worker, TokenRepo(db))
         self.reservations = Reservations(worker, ReservationRepo(db, journal))
         self.notifications = Notifications(worker, NotificationRepo(db))
-        self.inbox = InboxFacade(worker, db)
+        self.inbox = EmbeddedInbox(worker, SqlInbox(db, SystemClock(), journal))
 
     @classmethod
     async def open(

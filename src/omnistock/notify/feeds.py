@@ -12,8 +12,8 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 
+from omnistock.bus.inbox import Incident, IncidentKind
 from omnistock.clock import Clock
-from omnistock.ledger.inbox import Incident, IncidentKind
 from omnistock.ledger.notifications import Feed, Topic
 from omnistock.ledger.store import Store
 

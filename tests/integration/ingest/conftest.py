@@ -3,8 +3,9 @@ an adapter talking to it in process, plus the catalog that links the two."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -14,6 +15,16 @@ from omnistock.adapters.base import ChannelEvent, ListingRef
 from omnistock.adapters.http import account_client
 from omnistock.adapters.secrets import Secret
 from omnistock.adapters.woocommerce import WooCommerceAdapter
+from omnistock.bus.inbox import (
+    Decide,
+    Inbox,
+    InboxCounts,
+    InboxItem,
+    InboxMessage,
+    Incident,
+    KnownKeys,
+    Settled,
+)
 from omnistock.domain.catalog import ChannelAccount, Item, Listing, Location
 from omnistock.domain.events import StockReceived
 from omnistock.domain.ids import AccountId, ListingId, LocationId
@@ -26,6 +37,49 @@ WEBHOOK_SECRET = "ingest-webhook-secret"  # noqa: S105 - test key
 ACCOUNT = AccountId("woo-1")
 WH = LocationId("wh1")
 ORDER_TOPICS = ("order.created", "order.updated")
+
+
+class DelegatingInbox:
+    """An Inbox passing every call to a real one; a test overrides the call it breaks."""
+
+    def __init__(self, inner: Inbox) -> None:
+        self.inner = inner
+
+    async def put(self, messages: Sequence[InboxMessage]) -> list[bool]:
+        return await self.inner.put(messages)
+
+    async def take(self, limit: int, lease: float = 30.0) -> list[InboxItem]:
+        return await self.inner.take(limit, lease)
+
+    async def ack(self, ids: Collection[int]) -> None:
+        await self.inner.ack(ids)
+
+    async def fail(self, item_id: int, error: str, retry_at: datetime) -> bool:
+        return await self.inner.fail(item_id, error, retry_at)
+
+    async def parked(self, limit: int = 100) -> list[InboxItem]:
+        return await self.inner.parked(limit)
+
+    async def counts(self) -> InboxCounts:
+        return await self.inner.counts()
+
+    async def known(self, keys: Collection[str]) -> KnownKeys:
+        return await self.inner.known(keys)
+
+    async def settle(self, keys: Collection[str], decide: Decide) -> Settled:
+        return await self.inner.settle(keys, decide)
+
+    async def cursor(self, account: AccountId) -> str | None:
+        return await self.inner.cursor(account)
+
+    async def save_cursor(self, account: AccountId, cursor: str) -> None:
+        await self.inner.save_cursor(account, cursor)
+
+    async def incidents(self, limit: int = 100) -> list[Incident]:
+        return await self.inner.incidents(limit)
+
+    async def incidents_after(self, position: int, limit: int = 100) -> list[Incident]:
+        return await self.inner.incidents_after(position, limit)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -18,9 +18,7 @@ PACE = PollInterval(min_s=5, max_s=300, start_s=30, faster=0.5, slower=1.5)
 
 
 def poller(store: Store, woo: Woo) -> OrderPoller:
-    return OrderPoller(
-        ACCOUNT, woo.adapter, store.inbox, store.inbox, timer=woo.harness.timer, interval=PACE
-    )
+    return OrderPoller(ACCOUNT, woo.adapter, store.inbox, timer=woo.harness.timer, interval=PACE)
 
 
 async def test_the_poller_finds_what_the_webhooks_dropped(store: Store, woo: Woo) -> None:
@@ -98,7 +96,6 @@ async def test_a_deferring_poller_does_not_call_the_channel(store: Store, woo: W
     polling = OrderPoller(
         ACCOUNT,
         woo.adapter,
-        store.inbox,
         store.inbox,
         timer=woo.harness.timer,
         interval=PACE,

@@ -3,8 +3,7 @@ error path (never a 500 for bad input, nothing stored), and over a socket with u
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Mapping, Sequence
-from datetime import datetime
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 
 import httpx
@@ -12,14 +11,20 @@ import pytest
 
 from omnistock.adapters.base import ChannelEventType
 from omnistock.adapters.woocommerce.events import SIGNATURE_HEADER, signature
-from omnistock.bus.inbox import Inbox, InboxCounts, InboxItem, InboxMessage
+from omnistock.bus.inbox import InboxCounts, InboxMessage
 from omnistock.domain.errors import StorageBusyError
 from omnistock.ingest.codec import decode_channel_event
 from omnistock.ingest.webhooks import webhook_app
 from omnistock.kit.sandbox.common.harness_records import Delivery
 from omnistock.ledger.store import Store
 from tests.contract.adapter_suite import forged, unsigned, updates_for
-from tests.integration.ingest.conftest import ACCOUNT, ORDER_TOPICS, WEBHOOK_SECRET, Woo
+from tests.integration.ingest.conftest import (
+    ACCOUNT,
+    ORDER_TOPICS,
+    WEBHOOK_SECRET,
+    DelegatingInbox,
+    Woo,
+)
 
 URL = f"/webhooks/{ACCOUNT}"
 
@@ -185,29 +190,11 @@ async def test_echoes_of_our_own_writes_are_dropped(
     assert decode_channel_event(item.payload).quantity == 3
 
 
-class _BusyInbox:
+class _BusyInbox(DelegatingInbox):
     """The real inbox, except that the store stays contended on put."""
-
-    def __init__(self, inner: Inbox) -> None:
-        self._inner = inner
 
     async def put(self, messages: Sequence[InboxMessage]) -> list[bool]:
         raise StorageBusyError("gave up after 30 attempts")
-
-    async def take(self, limit: int, lease: float = 30.0) -> list[InboxItem]:
-        return await self._inner.take(limit, lease)
-
-    async def ack(self, ids: Collection[int]) -> None:
-        await self._inner.ack(ids)
-
-    async def fail(self, item_id: int, error: str, retry_at: datetime) -> bool:
-        return await self._inner.fail(item_id, error, retry_at)
-
-    async def parked(self, limit: int = 100) -> list[InboxItem]:
-        return await self._inner.parked(limit)
-
-    async def counts(self) -> InboxCounts:
-        return await self._inner.counts()
 
 
 async def test_a_busy_store_answers_503_so_the_platform_retries(store: Store, woo: Woo) -> None:

@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from omnistock.bus.inbox import Incident, IncidentKind
 from omnistock.clock import ManualClock
 from omnistock.domain.ids import AccountId
-from omnistock.ledger.inbox import Incident, IncidentKind
 from omnistock.ledger.notifications import Topic
 from omnistock.ledger.store import Store
 from omnistock.notify.feeds import FeedPublisher
 from tests.contract.builders import received, reserved, seed
+from tests.contract.inbox_suite import record
 
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
 
@@ -73,7 +74,7 @@ async def test_an_oversell_is_settled_then_published_once_and_others_are_not(
     settler = Settler()
     publisher = FeedPublisher(store, ManualClock(NOW), settler)
     unmapped = Incident(key="unmapped:x", kind=IncidentKind.UNMAPPED_LINE, account=None, reason="?")
-    await store.inbox.record_incidents([oversold(1), unmapped, oversold(2)])
+    await record(store.inbox, [oversold(1), unmapped, oversold(2)])
     assert await publisher.publish_pending() == 2
     assert await publisher.publish_pending() == 0
     assert settler.settled == ["oversold:shop:1:1", "oversold:shop:2:1"]

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from omnistock.adapters.base import ChannelEvent, ChannelEventType, OrderLine
+from omnistock.bus.inbox import InboxKind
 from omnistock.domain.errors import InvalidInputError
 from omnistock.domain.events import LedgerEvent, StockAdjusted, StockReserved, StockReturned
 from omnistock.domain.ids import AccountId, LocationId, Sku
@@ -18,7 +19,6 @@ from omnistock.ingest.codec import (
     encode_channel_event,
     encode_ledger_events,
 )
-from omnistock.ledger.inbox import InboxKind
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=timezone(timedelta(hours=2)))
 
