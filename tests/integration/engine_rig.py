@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 from omnistock.clock import SystemClock, SystemTimer
 from omnistock.engine import Engine, EngineSettings
-from omnistock.kit.merchant import (
-    Merchant,
-    build_merchant,
-    opening_stock,
-    seed_catalog,
-    subscribe_webhooks,
-)
+from omnistock.kit.merchant import Merchant, build_merchant, opening_stock, subscribe_webhooks
+from omnistock.kit.rig import Subscribe, open_shop
 from omnistock.ledger.store import Store
-
-Subscribe = Callable[[Merchant], Awaitable[None]]
 
 
 @contextlib.asynccontextmanager
@@ -26,24 +19,13 @@ async def engine_rig(
 ) -> AsyncIterator[tuple[Store, Merchant, Engine]]:
     """A store per platform (6 SKUs, seed 11), the ledger stocked, the engine not polling
     and first-synced; `subscribe` connects the stores' notifications to it."""
-    shop = build_merchant(platforms, skus=6, seed=11)
-    store = await Store.open(f"sqlite:///{tmp_path / 'engine.db'}")
-    await seed_catalog(store, shop.infos())
-    await store.ledger.append(opening_stock(shop, 11, SystemClock().now()))
-    async with contextlib.AsyncExitStack() as stack:
-        for s in shop.stores:
-            await stack.enter_async_context(s.sandbox.running())
-        engine = Engine(
-            store,
-            shop.adapters(SystemTimer()),
-            clock=SystemClock(),
-            timer=SystemTimer(),
-            notify_client=shop.webhook_client,
-            settings=EngineSettings(polling=False),
-        )
-        shop.engine_app.app = engine.http_app()
-        await subscribe(shop)
-        await engine.first_sync(dry_run=False)
-        yield store, shop, engine
-    await store.close()
-    await shop.webhook_client.aclose()
+    async with open_shop(
+        build_merchant(platforms, skus=6, seed=11),
+        f"sqlite:///{tmp_path / 'engine.db'}",
+        clock=SystemClock(),
+        timer=SystemTimer(),
+        settings=EngineSettings(polling=False),
+        opening=lambda shop: opening_stock(shop, 11, SystemClock().now()),
+        subscribe=subscribe,
+    ) as shop:
+        yield shop.store, shop.merchant, shop.engine

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -18,18 +18,12 @@ from pathlib import Path
 from omnistock.clock import ScaledTime
 from omnistock.domain.allocation import AllocationPolicy
 from omnistock.domain.catalog import Listing
-from omnistock.domain.events import LedgerEvent
 from omnistock.domain.ids import AccountId
 from omnistock.engine import Engine, EngineSettings
 from omnistock.ingest.pollers import PollInterval
 from omnistock.kit.bench.baselines import PerEventSync, PeriodicSync
-from omnistock.kit.merchant import (
-    PLATFORM_ORDER,
-    Merchant,
-    build_merchant,
-    seed_catalog,
-    subscribe_webhooks,
-)
+from omnistock.kit.merchant import PLATFORM_ORDER, Merchant, build_merchant
+from omnistock.kit.rig import Opening, open_shop
 from omnistock.ledger.store import Store
 
 
@@ -119,7 +113,7 @@ class Rig:
 async def running(
     options: RigOptions,
     workdir: Path,
-    opening: Callable[[Merchant], Sequence[LedgerEvent]] | None = None,
+    opening: Opening | None = None,
 ) -> AsyncIterator[Rig]:
     """The rig, synced once and running until the block ends; call records start empty.
     `opening` gives the opening stock (and tells the merchant's truth book)."""
@@ -127,49 +121,35 @@ async def running(
         options.platforms, options.skus, options.seed, time_scale=options.time_scale
     )
     time = ScaledTime(options.time_scale)
-    store = await Store.open(f"sqlite:///{workdir / f'bench-{options.system}.db'}")
-    try:
-        await seed_catalog(store, merchant.infos(), options.policy)
-        if opening is not None:
-            await store.ledger.append(opening(merchant))
-        async with contextlib.AsyncExitStack() as stack:
-            for s in merchant.stores:
-                await stack.enter_async_context(s.sandbox.running())
-            adapters = merchant.adapters(time)
-            for adapter in adapters.values():
-                stack.push_async_callback(adapter.aclose)
-            settings = EngineSettings(
-                poll=PollInterval(min_s=1.0, max_s=10.0, start_s=2.0),
-                polling=options.polling,
-                pushing=options.system is System.OMNISTOCK,
-            )
-            engine = Engine(
-                store,
-                adapters,
-                clock=time,
-                timer=time,
-                notify_client=merchant.webhook_client,
-                settings=settings,
-            )
-            merchant.engine_app.app = engine.http_app()
-            await subscribe_webhooks(merchant)
-            await engine.first_sync(dry_run=False)
-            merchant.clear_calls()
-            rig = Rig(merchant, store, engine, time, None, None)
-            stop = asyncio.Event()
-            async with asyncio.TaskGroup() as tg:
-                tg.create_task(engine.run(stop))
-                if options.system is System.PERIODIC:
-                    rig.periodic = PeriodicSync(store, adapters, time, period_s=options.period_s)
-                    tg.create_task(rig.periodic.run(stop))
-                elif options.system is System.PER_EVENT:
-                    rig.per_event = PerEventSync(store, adapters, time)
-                    await rig.per_event.start_at_end()
-                    tg.create_task(rig.per_event.run(stop))
-                try:
-                    yield rig
-                finally:
-                    stop.set()
-    finally:
-        await store.close()
-        await merchant.webhook_client.aclose()
+    settings = EngineSettings(
+        poll=PollInterval(min_s=1.0, max_s=10.0, start_s=2.0),
+        polling=options.polling,
+        pushing=options.system is System.OMNISTOCK,
+    )
+    async with open_shop(
+        merchant,
+        f"sqlite:///{workdir / f'bench-{options.system}.db'}",
+        clock=time,
+        timer=time,
+        settings=settings,
+        policy=options.policy,
+        opening=opening,
+    ) as shop:
+        merchant.clear_calls()
+        rig = Rig(merchant, shop.store, shop.engine, time, None, None)
+        stop = asyncio.Event()
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(shop.engine.run(stop))
+            if options.system is System.PERIODIC:
+                rig.periodic = PeriodicSync(
+                    shop.store, shop.adapters, time, period_s=options.period_s
+                )
+                tg.create_task(rig.periodic.run(stop))
+            elif options.system is System.PER_EVENT:
+                rig.per_event = PerEventSync(shop.store, shop.adapters, time)
+                await rig.per_event.start_at_end()
+                tg.create_task(rig.per_event.run(stop))
+            try:
+                yield rig
+            finally:
+                stop.set()

@@ -4,10 +4,9 @@ snapshot every half second, then draining and a summary of what was measured."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,9 +20,8 @@ from omnistock.kit.merchant import (
     build_merchant,
     opening_stock,
     restock,
-    seed_catalog,
-    subscribe_webhooks,
 )
+from omnistock.kit.rig import open_shop
 from omnistock.ledger.store import Store
 
 
@@ -81,47 +79,22 @@ async def run_demo(
     options: DemoOptions, workdir: Path, on_snapshot: Callable[[Snapshot], None] | None = None
 ) -> DemoSummary:
     started = time.perf_counter()
-    shop = build_merchant(options.platforms, options.skus, options.seed)
-    store = await Store.open(f"sqlite:///{workdir / 'demo.db'}")
-    try:
-        async with _engine(store, shop, options) as engine:
-            probe = PropagationProbe(shop, store)
-            probe.watch()
-            snapshots = await _trade(store, shop, engine, probe, options, on_snapshot)
-            converged = await _drain(store, shop, probe, options.drain_timeout_s)
-            return await _summary(store, shop, engine, probe, converged, started, snapshots)
-    finally:
-        await store.close()
-        await shop.webhook_client.aclose()
-
-
-@contextlib.asynccontextmanager
-async def _engine(store: Store, shop: Merchant, options: DemoOptions) -> AsyncIterator[Engine]:
-    clock, timer = SystemClock(), SystemTimer()
-    await seed_catalog(store, shop.infos())
-    await store.ledger.append(opening_stock(shop, options.seed, clock.now()))
-    settings = EngineSettings(poll=PollInterval(min_s=1.0, max_s=10.0, start_s=2.0))
-    async with contextlib.AsyncExitStack() as stack:
-        for s in shop.stores:
-            await stack.enter_async_context(s.sandbox.running())
-        engine = Engine(
-            store,
-            shop.adapters(timer),
-            clock=clock,
-            timer=timer,
-            notify_client=shop.webhook_client,
-            settings=settings,
-        )
-        shop.engine_app.app = engine.http_app()
-        await subscribe_webhooks(shop)
-        await engine.first_sync(dry_run=False)
-        stop = asyncio.Event()
-        task = asyncio.create_task(engine.run(stop))
-        try:
-            yield engine
-        finally:
-            stop.set()
-            await task
+    clock = SystemClock()
+    async with open_shop(
+        build_merchant(options.platforms, options.skus, options.seed),
+        f"sqlite:///{workdir / 'demo.db'}",
+        clock=clock,
+        timer=SystemTimer(),
+        settings=EngineSettings(poll=PollInterval(min_s=1.0, max_s=10.0, start_s=2.0)),
+        opening=lambda shop: opening_stock(shop, options.seed, clock.now()),
+        run=True,
+    ) as opened:
+        store, shop, engine = opened.store, opened.merchant, opened.engine
+        probe = PropagationProbe(shop, store)
+        probe.watch()
+        snapshots = await _trade(store, shop, engine, probe, options, on_snapshot)
+        converged = await _drain(store, shop, probe, options.drain_timeout_s)
+        return await _summary(store, shop, engine, probe, converged, started, snapshots)
 
 
 async def _trade(

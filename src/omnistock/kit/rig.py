@@ -1,0 +1,91 @@
+"""The one rig: a merchant's sandbox stores, the ledger that knows their catalog, and the
+engine over them, composed the same way for the demo, the benchmarks and the tests.
+
+`open_shop` seeds the catalog (and the opening stock), runs the stores (their shoppers and
+notification delivery), builds an adapter per store through the adapters' registry, serves
+the engine's HTTP app where the stores send their notifications, subscribes them, runs the
+first sync and, when asked, the engine. What differs between users is a parameter: the
+time (system or scaled), the engine's settings, the opening stock, how the stores are
+subscribed, and whether the engine runs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from omnistock.adapters.base import ChannelAdapter
+from omnistock.clock import Clock, Timer
+from omnistock.domain.allocation import AllocationPolicy
+from omnistock.domain.events import LedgerEvent
+from omnistock.domain.ids import AccountId
+from omnistock.engine import Engine, EngineSettings
+from omnistock.kit.merchant import Merchant, seed_catalog, subscribe_webhooks
+from omnistock.ledger.store import Store
+
+Subscribe = Callable[[Merchant], Awaitable[None]]
+Opening = Callable[[Merchant], Sequence[LedgerEvent]]
+
+
+@dataclass(frozen=True, slots=True)
+class Shop:
+    """A merchant set up: its stores running, the engine composed over them."""
+
+    merchant: Merchant
+    store: Store
+    engine: Engine
+    adapters: dict[AccountId, ChannelAdapter]
+
+
+@contextlib.asynccontextmanager
+async def open_shop(
+    merchant: Merchant,
+    database_url: str,
+    *,
+    clock: Clock,
+    timer: Timer,
+    settings: EngineSettings | None = None,
+    policy: AllocationPolicy | None = None,
+    opening: Opening | None = None,
+    subscribe: Subscribe = subscribe_webhooks,
+    run: bool = False,
+) -> AsyncIterator[Shop]:
+    """The shop, first-synced (and, with `run`, the engine running until the block ends).
+    The store, the adapters and the merchant's notification client are closed after."""
+    store = await Store.open(database_url)
+    try:
+        await seed_catalog(store, merchant.infos(), policy)
+        if opening is not None:
+            await store.ledger.append(opening(merchant))
+        async with contextlib.AsyncExitStack() as stack:
+            for s in merchant.stores:
+                await stack.enter_async_context(s.sandbox.running())
+            adapters = merchant.adapters(timer)
+            for adapter in adapters.values():
+                stack.push_async_callback(adapter.aclose)
+            engine = Engine(
+                store,
+                adapters,
+                clock=clock,
+                timer=timer,
+                notify_client=merchant.webhook_client,
+                settings=settings,
+            )
+            merchant.engine_app.app = engine.http_app()
+            await subscribe(merchant)
+            await engine.first_sync(dry_run=False)
+            shop = Shop(merchant, store, engine, adapters)
+            if not run:
+                yield shop
+                return
+            stop = asyncio.Event()
+            task = asyncio.create_task(engine.run(stop))
+            try:
+                yield shop
+            finally:
+                stop.set()
+                await task
+    finally:
+        await store.close()
+        await merchant.webhook_client.aclose()
