@@ -1,7 +1,7 @@
-"""The contract every channel adapter passes against its sandbox (STYLE.md §7).
+"""The contract every channel adapter passes against its sandbox.
 
-A platform subclasses AdapterContract and provides `pair`: (adapter, harness). The harness
-gives the suite what it needs from the sandbox in platform-neutral terms (SandboxHarness).
+A platform subclasses AdapterContract and provides `pair`: (adapter, sandbox). The
+sandbox's face gives the suite what it needs in platform-neutral terms (SandboxFace).
 `open_transport` runs the sandbox in-process (ASGI) or on a loopback socket (uvicorn)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import random
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal
 
 import httpx
 import pytest
@@ -37,80 +37,13 @@ from omnistock.domain.errors import (
     WebhookRejectedError,
 )
 from omnistock.domain.ids import ListingId
+from omnistock.kit.sandbox.common.face import Delivery, SandboxFace
 from tests.serving import served
 
 TransportKind = Literal["asgi", "socket"]
 
 
-class Call(Protocol):
-    @property
-    def write(self) -> bool:
-        """The call sets stock."""
-        ...
-
-    @property
-    def items(self) -> int:
-        """Listings it handled."""
-        ...
-
-    @property
-    def status(self) -> int:
-        """The HTTP status the client was given (0: none)."""
-        ...
-
-    @property
-    def faulted(self) -> bool:
-        """The sandbox injected a fault instead of answering normally."""
-        ...
-
-
-class Delivery(Protocol):
-    @property
-    def headers(self) -> dict[str, str]: ...
-    @property
-    def body(self) -> bytes: ...
-    @property
-    def signature_header(self) -> str:
-        """The header carrying the platform's signature of the body."""
-        ...
-
-
-class SandboxHarness(Protocol):
-    """What the suite needs from a platform's sandbox."""
-
-    @property
-    def timer(self) -> Timer:
-        """The adapter's timer: sleeping on it moves the sandbox's clock."""
-        ...
-
-    async def seed(
-        self, count: int, *, variants: bool = False, quantity: int = 5
-    ) -> list[ListingRef]: ...
-    def unknown_listing(self) -> ListingRef: ...
-    async def shown(self, ref: ListingRef) -> int | None: ...
-    async def change_externally(self, ref: ListingRef, quantity: int) -> None: ...
-    def fail_item_writes(self, ref: ListingRef, times: int = 1) -> None: ...
-    def fail_next(self, status: int, retry_after: float | None = None) -> None: ...
-    def storm_429(self, seconds: float, retry_after: float) -> None: ...
-    def error_rate(self, status: int, rate: float) -> None: ...
-    def timeouts(self, rate: float) -> None: ...
-    def outage(self, seconds: float) -> None: ...
-    def duplicate_webhooks(self) -> None: ...
-    def clear_faults(self) -> None: ...
-    def calls(self) -> Sequence[Call]: ...
-    def reset_calls(self) -> None: ...
-    def expire_token(self) -> bool:
-        """Invalidate the adapter's access token; False when the platform has none."""
-        ...
-
-    async def subscribe_webhooks(self, topics: Sequence[str] = ...) -> None: ...
-    async def deliveries(self) -> Sequence[Delivery]: ...
-    async def place_orders(
-        self, refs: Sequence[ListingRef], count: int, *, per_second: int
-    ) -> list[str]: ...
-
-
-Pair = tuple[ChannelAdapter, SandboxHarness]
+Pair = tuple[ChannelAdapter, SandboxFace]
 
 
 # --- transports ------------------------------------------------------------------------
@@ -200,13 +133,13 @@ def _retryable(result: ItemResult) -> bool:
     return result.status is ItemStatus.FAILED_RETRYABLE
 
 
-def written(harness: SandboxHarness) -> int:
+def written(harness: SandboxFace) -> int:
     """Listings carried by write calls that the sandbox answered with success."""
     return sum(c.items for c in harness.calls() if c.write and 200 <= c.status < 300)
 
 
-async def assert_shown(harness: SandboxHarness, updates: Sequence[StockUpdate]) -> None:
-    shown = [await harness.shown(u.ref) for u in updates]
+async def assert_shown(harness: SandboxFace, updates: Sequence[StockUpdate]) -> None:
+    shown = [await harness.held(u.ref) for u in updates]
     assert shown == [u.quantity for u in updates]
 
 
@@ -271,7 +204,7 @@ class AdapterContract:
         twice = [StockUpdate(ref=ref, quantity=q, sequence=q) for q in (3, 8)]
         results = await adapter.push(twice)
         assert [r.status for r in results] == [ItemStatus.SUCCEEDED] * 2
-        assert (written(harness), await harness.shown(ref)) == (1, 8)
+        assert (written(harness), await harness.held(ref)) == (1, 8)
 
     async def test_half_failed_batch_fails_only_its_items(self, pair: Pair) -> None:
         adapter, harness = pair
@@ -350,7 +283,7 @@ class AdapterContract:
         refs.append(harness.unknown_listing())
         levels = await adapter.read(refs)
         assert [lv.listing for lv in levels] == [r.listing for r in refs]
-        assert [lv.quantity for lv in levels] == [await harness.shown(r) for r in refs]
+        assert [lv.quantity for lv in levels] == [await harness.held(r) for r in refs]
         assert (levels[1].quantity, levels[5].quantity, levels[-1].quantity) == (17, 2, None)
 
     # webhooks --------------------------------------------------------------------------
@@ -424,7 +357,7 @@ class AdapterContract:
         assert dict(line.external_ids).items() >= dict(refs[0].external_ids).items()
 
 
-def _inject(harness: SandboxHarness, fault: str, updates: Sequence[StockUpdate]) -> None:
+def _inject(harness: SandboxFace, fault: str, updates: Sequence[StockUpdate]) -> None:
     if fault == "storm_429":
         harness.storm_429(seconds=30, retry_after=5)
     elif fault == "5xx":
@@ -436,7 +369,7 @@ def _inject(harness: SandboxHarness, fault: str, updates: Sequence[StockUpdate])
             harness.fail_item_writes(update.ref, times=2)
 
 
-async def _quantity_events(adapter: ChannelAdapter, harness: SandboxHarness) -> list[ChannelEvent]:
+async def _quantity_events(adapter: ChannelAdapter, harness: SandboxFace) -> list[ChannelEvent]:
     deliveries = await harness.deliveries()
     events = [e for d in deliveries for e in adapter.parse_webhook(d.headers, d.body)]
     return [e for e in events if e.kind is ChannelEventType.QUANTITY_CHANGED]

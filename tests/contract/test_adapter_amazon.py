@@ -31,7 +31,7 @@ from omnistock.adapters.base import (
 from omnistock.adapters.http import account_client
 from omnistock.adapters.secrets import Secret
 from omnistock.domain.ids import AccountId, ListingId, Sku
-from omnistock.kit.sandbox.amazon.harness import AmazonHarness
+from omnistock.kit.sandbox.amazon import AmazonSandbox
 from omnistock.kit.sandbox.amazon.orders_api import VISIBILITY_LAG_S
 from tests.contract.adapter_suite import (
     AdapterContract,
@@ -48,7 +48,7 @@ APPLY_DELAY_S = 5.0  # the harness's (and the sandbox's default) ACCEPTED → ap
 
 
 def amazon_adapter(
-    harness: AmazonHarness,
+    harness: AmazonSandbox,
     client: httpx.AsyncClient,
     base_url: str,
     *,
@@ -81,7 +81,7 @@ class ConfirmedWrites:
     after `confirm_after_s` on the platform clock each accepted SKU must show its last
     pushed quantity (else the test fails), and is then reported SUCCEEDED."""
 
-    def __init__(self, inner: AmazonAdapter, harness: AmazonHarness) -> None:
+    def __init__(self, inner: AmazonAdapter, harness: AmazonSandbox) -> None:
         self.inner = inner
         self._harness = harness
 
@@ -110,7 +110,7 @@ class ConfirmedWrites:
         delay = self.capabilities.confirm_after_s
         assert delay is not None
         await self._harness.timer.sleep(delay)
-        store = self._harness.sandbox.store
+        store = self._harness.store
         store.catch_up()  # what any API call would do first
         shown = {sku: store.listings[sku].quantity for sku in accepted}
         assert shown == dict(accepted), "an ACCEPTED write did not show after confirm_after_s"
@@ -139,7 +139,7 @@ class AmazonContract(AdapterContract):
 
     @pytest.fixture
     async def pair(self) -> AsyncIterator[Pair]:
-        harness = AmazonHarness(apply_delay_s=APPLY_DELAY_S)
+        harness = AmazonSandbox.on_manual_clock(apply_delay_s=APPLY_DELAY_S)
         async with harness.running(), open_transport(harness.app, self.transport) as conn:
             base_url = harness.api_url(conn.server_url)
             transport = self.wrap(conn.transport)
@@ -157,19 +157,19 @@ class AmazonContract(AdapterContract):
     async def test_patches_are_accepted_and_show_only_after_the_delay(self, pair: Pair) -> None:
         adapter, harness = pair
         assert isinstance(adapter, ConfirmedWrites)
-        assert isinstance(harness, AmazonHarness)
+        assert isinstance(harness, AmazonSandbox)
         updates = updates_for(await harness.seed(3, quantity=1), base=20)
         results = await adapter.inner.push(updates)
         assert [r.status for r in results] == [ItemStatus.ACCEPTED] * 3
         assert all(r.observed is None for r in results)
-        store = harness.sandbox.store
+        store = harness.store
         assert [store.listings[str(u.ref.sku)].quantity for u in updates] == [1, 1, 1]
         await adapter.confirm({str(u.ref.sku): u.quantity for u in updates})
 
     async def test_feed_messages_are_accepted_then_applied(self, pair: Pair) -> None:
         adapter, harness = pair
         assert isinstance(adapter, ConfirmedWrites)
-        assert isinstance(harness, AmazonHarness)
+        assert isinstance(harness, AmazonSandbox)
         updates = updates_for(await harness.seed(CONTRACT_FEED_FROM + 5), base=40)
         bad = updates[4].ref
         harness.fail_item_writes(bad)
@@ -188,9 +188,9 @@ class AmazonContract(AdapterContract):
 
     async def test_45_listings_are_read_by_3_searches_in_order(self, pair: Pair) -> None:
         adapter, harness = pair
-        assert isinstance(harness, AmazonHarness)
+        assert isinstance(harness, AmazonSandbox)
         refs = await harness.seed(43)
-        store = harness.sandbox.store
+        store = harness.store
         for n, ref in enumerate(refs):
             store.set_quantity(str(ref.sku), n)
         store.add_listing("CT-NO-OFFER", None)
@@ -199,25 +199,25 @@ class AmazonContract(AdapterContract):
         levels = await adapter.read([*refs, refs[0]])  # a ref named twice is searched once
         assert [lv.listing for lv in levels] == [r.listing for r in [*refs, refs[0]]]
         assert [lv.quantity for lv in levels] == [*range(43), None, None, 0]
-        calls = harness.sandbox.core.calls
+        calls = harness.core.calls
         # getListingsItem per SKU took 45 calls; 20 SKUs a search take 3.
         assert (calls.count("searchListingsItems"), calls.count("getListingsItem")) == (3, 0)
 
     async def test_a_large_read_is_paced_to_the_search_bucket(self, pair: Pair) -> None:
         adapter, harness = pair
-        assert isinstance(harness, AmazonHarness)
+        assert isinstance(harness, AmazonSandbox)
         refs = await harness.seed(200)
         harness.reset_calls()
         started = harness.timer.monotonic()
         assert [lv.quantity for lv in await adapter.read(refs)] == [5] * 200
-        reads = [c for c in harness.sandbox.core.calls.records() if c.operation != "lwa.token"]
+        reads = [c for c in harness.core.calls.records() if c.operation != "lwa.token"]
         assert [(c.operation, c.status) for c in reads] == [("searchListingsItems", 200)] * 10
         # Burst 5, then 5/s: the last 5 calls take a second, and none is refused.
         assert harness.timer.monotonic() - started >= 1.0 - 1e-6
 
     async def test_a_search_answered_404_reads_none(self, pair: Pair) -> None:
         adapter, harness = pair
-        assert isinstance(harness, AmazonHarness)
+        assert isinstance(harness, AmazonSandbox)
         refs = await harness.seed(2)
         await adapter.read(refs[:1])  # the LWA grant, so that the fault hits the search
         harness.fail_next(404)
@@ -225,47 +225,47 @@ class AmazonContract(AdapterContract):
 
     async def test_a_sku_with_a_comma_is_fetched_not_searched(self, pair: Pair) -> None:
         adapter, harness = pair
-        assert isinstance(harness, AmazonHarness)
-        harness.sandbox.store.add_listing("CT,COMMA", 7)
+        assert isinstance(harness, AmazonSandbox)
+        harness.store.add_listing("CT,COMMA", 7)
         refs = [*await harness.seed(2), listing_ref("CT,COMMA"), listing_ref("CT,UNKNOWN")]
         harness.reset_calls()
         assert [lv.quantity for lv in await adapter.read(refs)] == [5, 5, 7, None]
-        calls = harness.sandbox.core.calls
+        calls = harness.core.calls
         assert (calls.count("searchListingsItems"), calls.count("getListingsItem")) == (1, 2)
 
     # Amazon-specific: Orders 2026-01-01 first, v0 when the application may not use it ----
 
     async def test_orders_are_searched_with_their_items_inline(self, pair: Pair) -> None:
         adapter, harness = pair
-        assert isinstance(harness, AmazonHarness)
+        assert isinstance(harness, AmazonSandbox)
         refs = await harness.seed(2, quantity=50)
         placed = await harness.place_orders(refs, 3, per_second=3)
-        store = harness.sandbox.store
+        store = harness.store
         store.cancel(store.orders[placed[0]])
-        harness.clock.advance(VISIBILITY_LAG_S + 1)
+        harness.manual_clock.advance(VISIBILITY_LAG_S + 1)
         page = await adapter.poll_orders(None)
         kinds = {(e.order_id, e.kind) for e in page.events}
         assert {(o, ChannelEventType.ORDER_PLACED) for o in placed[1:]} <= kinds
         assert (placed[0], ChannelEventType.ORDER_CANCELLED) in kinds
-        calls = harness.sandbox.core.calls
+        calls = harness.core.calls
         assert (calls.count("searchOrders"), calls.count("getOrders")) == (1, 0)
         assert calls.count("getOrderItems") == 0
 
     async def test_orders_fall_back_to_v0_while_search_is_refused(self, pair: Pair) -> None:
         adapter, harness = pair
-        assert isinstance(harness, AmazonHarness)
+        assert isinstance(harness, AmazonSandbox)
         refs = await harness.seed(1, quantity=50)
-        harness.sandbox.orders_2026.enabled = False  # the application lacks the new API
+        harness.orders_2026.enabled = False  # the application lacks the new API
         (first,) = await harness.place_orders(refs, 1, per_second=1)
         page = await adapter.poll_orders(None)
         assert [e.order_id for e in page.events] == [first]
-        calls = harness.sandbox.core.calls
+        calls = harness.core.calls
         assert (calls.count("searchOrders"), calls.count("getOrders")) == (1, 1)
         (second,) = await harness.place_orders(refs, 1, per_second=1)
         page = await adapter.poll_orders(page.cursor)
         assert second in {e.order_id for e in page.events}
         assert (calls.count("searchOrders"), calls.count("getOrders")) == (1, 2)  # stuck to v0
-        harness.sandbox.orders_2026.enabled = True
+        harness.orders_2026.enabled = True
         await harness.timer.sleep(V0_FALLBACK_S)
         (third,) = await harness.place_orders(refs, 1, per_second=1)
         page = await adapter.poll_orders(page.cursor)

@@ -16,7 +16,7 @@ from omnistock.adapters.secrets import Secret
 from omnistock.domain.errors import ConfigError, PermanentError, WebhookRejectedError
 from omnistock.domain.ids import AccountId
 from omnistock.kit.sandbox.common.serve import SandboxOptions
-from omnistock.kit.sandbox.ebay.harness import EbayHarness
+from omnistock.kit.sandbox.ebay import EbaySandbox
 from omnistock.kit.sandbox.registry import SANDBOXES
 from tests.contract.adapter_suite import (
     AdapterContract,
@@ -28,7 +28,7 @@ from tests.contract.adapter_suite import (
 )
 
 
-def ebay_adapter(harness: EbayHarness, client: httpx.AsyncClient) -> EbayAdapter:
+def ebay_adapter(harness: EbaySandbox, client: httpx.AsyncClient) -> EbayAdapter:
     creds = harness.credentials()
     session = EbaySession(
         AccountId("ebay-contract"),
@@ -46,7 +46,7 @@ class EbayContract(AdapterContract):
 
     @pytest.fixture
     async def pair(self) -> AsyncIterator[Pair]:
-        harness = EbayHarness()
+        harness = EbaySandbox.on_manual_clock()
         async with harness.running(), open_transport(harness.app, self.transport) as conn:
             client = account_client(
                 harness.api_url(conn.server_url), transport=conn.transport, timeout=conn.timeout
@@ -61,7 +61,7 @@ class EbayContract(AdapterContract):
     async def test_forged_unsigned_and_tampered_webhooks_are_rejected(self, pair: Pair) -> None:
         adapter, harness = pair
         assert isinstance(adapter, EbayAdapter)
-        assert isinstance(harness, EbayHarness)
+        assert isinstance(harness, EbaySandbox)
         refs = await harness.seed(1)
         await harness.subscribe_webhooks()
         (order_id,) = await harness.place_orders(refs, 1, per_second=1)
@@ -84,7 +84,7 @@ class EbayContract(AdapterContract):
     async def test_duplicate_webhooks_give_one_canonical_event(self, pair: Pair) -> None:
         adapter, harness = pair
         assert isinstance(adapter, EbayAdapter)
-        assert isinstance(harness, EbayHarness)
+        assert isinstance(harness, EbaySandbox)
         refs = await harness.seed(1)
         await harness.subscribe_webhooks()
         harness.duplicate_webhooks()
@@ -107,7 +107,7 @@ class TestEbayInProcess(EbayContract):
 
 async def test_the_registry_builds_a_working_adapter() -> None:
     platform = PLATFORMS["ebay"]
-    harness = EbayHarness()
+    harness = EbaySandbox.on_manual_clock()
     secrets = {k: Secret(v) for k, v in harness.credentials().items() if k != "refresh_token"}
     with pytest.raises(ConfigError, match="refresh_token"):
         platform.create_adapter(AccountId("a"), harness.api_url(), secrets, timer=harness.timer)
@@ -121,21 +121,21 @@ async def test_the_registry_builds_a_working_adapter() -> None:
     )
     (ref,) = await harness.seed(1)
     (result,) = await adapter.push([StockUpdate(ref=ref, quantity=4, sequence=1)])
-    assert (result.status, await harness.shown(ref)) == (ItemStatus.SUCCEEDED, 4)
+    assert (result.status, await harness.held(ref)) == (ItemStatus.SUCCEEDED, 4)
     await adapter.aclose()
     assert SANDBOXES[platform.name](SandboxOptions(base_url="http://x")).platform == "ebay"
 
 
 async def test_cancel_order_cancels_and_restores_the_quantity() -> None:
-    harness = EbayHarness()
+    harness = EbaySandbox.on_manual_clock()
     client = account_client(harness.api_url(), transport=httpx.ASGITransport(app=harness.app))
     adapter = ebay_adapter(harness, client)
     (ref,) = await harness.seed(1, quantity=5)
     [order_id] = await harness.place_orders([ref], 1, per_second=1)
-    assert await harness.shown(ref) == 4
+    assert await harness.held(ref) == 4
     assert await adapter.cancel_order(order_id, "oversold") is True
     assert await adapter.cancel_order(order_id, "oversold") is True  # idempotent
-    assert await harness.shown(ref) == 5
+    assert await harness.held(ref) == 5
     page = await adapter.poll_orders(None)
     kinds = {e.kind for e in page.events if e.order_id == order_id}
     assert kinds == {ChannelEventType.ORDER_PLACED, ChannelEventType.ORDER_CANCELLED}
@@ -148,7 +148,7 @@ async def test_the_challenge_is_answered_with_the_accounts_endpoint_and_token() 
     """eBay's createDestination sends `GET endpoint?challenge_code=…`; the adapter built
     from the account's credentials answers it, and only with the registered endpoint."""
     endpoint = "https://omnistock.example/webhooks/ebay-main"
-    harness = EbayHarness()
+    harness = EbaySandbox.on_manual_clock()
     creds = {
         **{k: Secret(v) for k, v in harness.credentials().items()},
         "verification_token": Secret("v" * 40),
@@ -164,7 +164,7 @@ async def test_the_challenge_is_answered_with_the_accounts_endpoint_and_token() 
             200, json=adapter.answer_challenge(request.url.params["challenge_code"])
         )
 
-    notes = harness.sandbox.notifications
+    notes = harness.notifications
     async with httpx.AsyncClient(transport=httpx.MockTransport(engine)) as hooks:
         notes._client = hooks
         assert await notes._challenge(endpoint, "v" * 40)

@@ -22,13 +22,13 @@ from omnistock.domain.errors import ConfigError
 from omnistock.domain.ids import AccountId
 from omnistock.kit.sandbox.common.serve import SandboxOptions
 from omnistock.kit.sandbox.registry import SANDBOXES
-from omnistock.kit.sandbox.shopify.harness import ShopifyHarness
+from omnistock.kit.sandbox.shopify import ShopifySandbox
 from omnistock.kit.sandbox.shopify.schema import admin_schema
 from tests.contract.adapter_suite import AdapterContract, Pair, TransportKind, open_transport
 
 
 def _adapter(
-    harness: ShopifyHarness,
+    harness: ShopifySandbox,
     client: httpx.AsyncClient,
     timer: Timer | None = None,
     limiter: RateLimiter | None = None,
@@ -49,10 +49,10 @@ class ShopifyContract(AdapterContract):
 
     @pytest.fixture
     async def pair(self) -> AsyncIterator[Pair]:
-        harness = ShopifyHarness()
+        harness = ShopifySandbox.on_manual_clock()
         async with harness.running(), open_transport(harness.app, self.transport) as conn:
             client = account_client(
-                harness.shop_url(conn.server_url), transport=conn.transport, timeout=conn.timeout
+                harness.api_url(conn.server_url), transport=conn.transport, timeout=conn.timeout
             )
             adapter = _adapter(harness, client)
             yield adapter, harness
@@ -70,28 +70,28 @@ def test_every_document_the_adapter_sends_validates(document: str) -> None:
 
 async def test_the_registry_builds_a_working_adapter() -> None:
     platform = PLATFORMS["shopify"]
-    harness = ShopifyHarness()
+    harness = ShopifySandbox.on_manual_clock()
     secrets = {k: Secret(v) for k, v in harness.credentials().items() if k == "client_id"}
     with pytest.raises(ConfigError, match="client_secret"):
-        platform.create_adapter(AccountId("a"), harness.shop_url(), secrets, timer=harness.timer)
+        platform.create_adapter(AccountId("a"), harness.api_url(), secrets, timer=harness.timer)
     secrets["client_secret"] = Secret(harness.credentials()["client_secret"])
     adapter = platform.create_adapter(
         AccountId("a"),
-        harness.shop_url(),
+        harness.api_url(),
         secrets,
         timer=harness.timer,
         transport=httpx.ASGITransport(app=harness.app),
     )
     (ref,) = await harness.seed(1)
     (result,) = await adapter.push([StockUpdate(ref=ref, quantity=4, sequence=1)])
-    assert (result.status, await harness.shown(ref)) == (ItemStatus.SUCCEEDED, 4)
+    assert (result.status, await harness.held(ref)) == (ItemStatus.SUCCEEDED, 4)
     await adapter.aclose()
     assert SANDBOXES[platform.name](SandboxOptions(base_url="http://x")).platform == "shopify"
 
 
 async def test_a_raced_sale_is_never_overwritten() -> None:
-    harness = ShopifyHarness()
-    client = account_client(harness.shop_url(), transport=httpx.ASGITransport(app=harness.app))
+    harness = ShopifySandbox.on_manual_clock()
+    client = account_client(harness.api_url(), transport=httpx.ASGITransport(app=harness.app))
     adapter = _adapter(harness, client)
     (ref,) = await harness.seed(1, quantity=5)
     await harness.place_orders([ref], 1, per_second=1)  # the level is 4; omnistock saw 5
@@ -99,25 +99,25 @@ async def test_a_raced_sale_is_never_overwritten() -> None:
     assert (result.status, result.observed) == (ItemStatus.FAILED_RETRYABLE, 4)
     assert result.reason is not None
     assert wire.STALE in result.reason
-    assert await harness.shown(ref) == 4
+    assert await harness.held(ref) == 4
     await adapter.aclose()
 
 
 async def test_cancel_order_cancels_and_restocks() -> None:
-    harness = ShopifyHarness()
-    client = account_client(harness.shop_url(), transport=httpx.ASGITransport(app=harness.app))
+    harness = ShopifySandbox.on_manual_clock()
+    client = account_client(harness.api_url(), transport=httpx.ASGITransport(app=harness.app))
     adapter = _adapter(harness, client)
     (ref,) = await harness.seed(1, quantity=5)
     [order_id] = await harness.place_orders([ref], 1, per_second=1)
     assert await adapter.cancel_order(order_id, "oversold") is True
     assert await adapter.cancel_order(order_id, "oversold") is True  # idempotent
-    assert await harness.shown(ref) == 5
+    assert await harness.held(ref) == 5
     await adapter.aclose()
 
 
 async def test_a_poll_waits_for_spare_points_and_a_write_does_not() -> None:
-    harness = ShopifyHarness()
-    client = account_client(harness.shop_url(), transport=httpx.ASGITransport(app=harness.app))
+    harness = ShopifySandbox.on_manual_clock()
+    client = account_client(harness.api_url(), transport=httpx.ASGITransport(app=harness.app))
     timer = ManualTimer()
     limiter = limiter_for(CAPABILITIES.rate, timer)
     adapter = _adapter(harness, client, timer, limiter)

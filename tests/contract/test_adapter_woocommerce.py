@@ -17,7 +17,7 @@ from omnistock.domain.errors import AuthFailedError, ConfigError, PermanentError
 from omnistock.domain.ids import AccountId
 from omnistock.kit.sandbox.common.serve import SandboxOptions
 from omnistock.kit.sandbox.registry import SANDBOXES
-from omnistock.kit.sandbox.woocommerce.harness import WooHarness
+from omnistock.kit.sandbox.woocommerce import WooSandbox
 from tests.contract.adapter_suite import AdapterContract, Pair, TransportKind, open_transport
 
 WEBHOOK_SECRET = "contract-webhook-secret"  # noqa: S105 - test key
@@ -28,7 +28,7 @@ class WooCommerceContract(AdapterContract):
 
     @pytest.fixture
     async def pair(self) -> AsyncIterator[Pair]:
-        harness = WooHarness(webhook_secret=WEBHOOK_SECRET)
+        harness = WooSandbox.on_manual_clock(webhook_secret=WEBHOOK_SECRET)
         creds = harness.credentials()
         async with harness.running(), open_transport(harness.app, self.transport) as conn:
             client = account_client(
@@ -52,7 +52,7 @@ class TestWooCommerceInProcess(WooCommerceContract):
 
 async def test_the_registry_builds_a_working_adapter() -> None:
     platform = PLATFORMS["woocommerce"]
-    harness = WooHarness(webhook_secret=WEBHOOK_SECRET)
+    harness = WooSandbox.on_manual_clock(webhook_secret=WEBHOOK_SECRET)
     secrets = {k: Secret(v) for k, v in harness.credentials().items()}
     with pytest.raises(ConfigError, match="webhook_secret"):
         platform.create_adapter(AccountId("a"), harness.api_url(), secrets, timer=harness.timer)
@@ -66,13 +66,13 @@ async def test_the_registry_builds_a_working_adapter() -> None:
     )
     (ref,) = await harness.seed(1)
     (result,) = await adapter.push([StockUpdate(ref=ref, quantity=4, sequence=1)])
-    assert (result.status, await harness.shown(ref)) == (ItemStatus.SUCCEEDED, 4)
+    assert (result.status, await harness.held(ref)) == (ItemStatus.SUCCEEDED, 4)
     await adapter.aclose()
     assert SANDBOXES[platform.name](SandboxOptions(base_url="http://x")).platform == "woocommerce"
 
 
 async def test_credentials_stay_out_of_reprs_and_errors() -> None:
-    harness = WooHarness(webhook_secret=WEBHOOK_SECRET)
+    harness = WooSandbox.on_manual_clock(webhook_secret=WEBHOOK_SECRET)
     creds = harness.credentials()
     transport = httpx.ASGITransport(app=harness.app)
     adapter = WooCommerceAdapter(
@@ -93,7 +93,7 @@ async def test_credentials_stay_out_of_reprs_and_errors() -> None:
 
 
 async def test_cancel_order_cancels_it_and_the_site_restores_its_stock() -> None:
-    harness = WooHarness(webhook_secret=WEBHOOK_SECRET)
+    harness = WooSandbox.on_manual_clock(webhook_secret=WEBHOOK_SECRET)
     creds = harness.credentials()
     adapter = WooCommerceAdapter(
         AccountId("a"),
@@ -105,11 +105,11 @@ async def test_cancel_order_cancels_it_and_the_site_restores_its_stock() -> None
     )
     (ref,) = await harness.seed(1, quantity=5)
     [order_id] = await harness.place_orders([ref], 1, per_second=1)
-    assert await harness.shown(ref) == 4
+    assert await harness.held(ref) == 4
     assert await adapter.cancel_order(order_id, "oversold") is True
     assert await adapter.cancel_order(order_id, "oversold") is True  # idempotent
-    assert harness.sandbox.store.orders[int(order_id)].status == "cancelled"
-    assert await harness.shown(ref) == 5
+    assert harness.store.orders[int(order_id)].status == "cancelled"
+    assert await harness.held(ref) == 5
     with pytest.raises(PermanentError):
         await adapter.cancel_order("not-a-number", "oversold")
     with pytest.raises(PermanentError):

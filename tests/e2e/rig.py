@@ -26,7 +26,7 @@ from omnistock.domain.events import EventType, StockReceived
 from omnistock.domain.ids import AccountId, ListingId, LocationId, Sku
 from omnistock.kit.sandbox.common.faults import FaultSettings
 from omnistock.kit.sandbox.common.truth import TruthBook
-from omnistock.kit.sandbox.woocommerce.app import WooConfig, WooSandbox
+from omnistock.kit.sandbox.woocommerce import WooConfig, WooSandbox
 from omnistock.kit.sandbox.woocommerce.store import WooOrder, WooProduct, WooVariation
 from omnistock.ledger.journal import StoredEvent
 from omnistock.ledger.store import Store

@@ -32,7 +32,7 @@ from omnistock.domain.ids import AccountId, ListingId, Sku
 from omnistock.engine import Engine
 from omnistock.ingest.processor import InboxProcessor
 from omnistock.kit.sandbox.common.truth import OrderLine
-from omnistock.kit.sandbox.woocommerce.app import WooConfig, WooSandbox
+from omnistock.kit.sandbox.woocommerce import WooConfig, WooSandbox
 from omnistock.kit.sandbox.woocommerce.hooks import encode_payload
 from omnistock.kit.sandbox.woocommerce.representation import order_json
 from omnistock.ledger.notifications import Topic

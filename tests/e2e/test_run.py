@@ -14,7 +14,7 @@ import pytest
 
 from omnistock.engine_config import load_config
 from omnistock.kit.sandbox.common.truth import OrderLine
-from omnistock.kit.sandbox.woocommerce.app import WooConfig, WooSandbox
+from omnistock.kit.sandbox.woocommerce import WooConfig, WooSandbox
 from omnistock.kit.sandbox.woocommerce.store import Item
 from omnistock.ledger.store import Store
 from omnistock.runner import run_engine

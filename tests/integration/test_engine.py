@@ -20,7 +20,7 @@ from omnistock.kit.merchant import (
 )
 from omnistock.kit.sandbox.common.faults import FaultSettings
 from omnistock.kit.sandbox.common.truth import OrderLine
-from omnistock.kit.sandbox.woocommerce.app import WooSandbox
+from omnistock.kit.sandbox.woocommerce import WooSandbox
 from omnistock.kit.sandbox.woocommerce.store import WooProduct
 from omnistock.ledger.store import Store
 from tests.integration.engine_rig import engine_rig

@@ -16,7 +16,7 @@ from omnistock.domain.ids import AccountId, ListingId, Sku
 from omnistock.engine import Engine
 from omnistock.kit.merchant import MAIN, Merchant
 from omnistock.kit.sandbox.common.truth import OrderLine
-from omnistock.kit.sandbox.shopify.app import ShopifySandbox
+from omnistock.kit.sandbox.shopify import ShopifySandbox
 from omnistock.ledger.store import Store
 from tests.integration.engine_rig import engine_rig
 

@@ -11,7 +11,7 @@ import pytest
 
 from omnistock.adapters.base import ItemStatus, StockUpdate
 from omnistock.domain.errors import RateLimitedError
-from omnistock.kit.sandbox.amazon.harness import AmazonHarness
+from omnistock.kit.sandbox.amazon import AmazonSandbox
 from tests.contract.adapter_suite import Pair, updates_for
 from tests.contract.test_adapter_amazon import (
     CONTRACT_FEED_FROM,
@@ -45,7 +45,7 @@ class TestAmazonAgainstTheModels(AmazonContract):
         expired token."""
         adapter, harness = pair
         assert isinstance(adapter, ConfirmedWrites)
-        assert isinstance(harness, AmazonHarness)
+        assert isinstance(harness, AmazonSandbox)
         refs = await harness.seed(CONTRACT_FEED_FROM)
         await adapter.push(updates_for(refs))  # one feed
         await adapter.push(updates_for(refs[:2]))  # two patches
@@ -55,13 +55,13 @@ class TestAmazonAgainstTheModels(AmazonContract):
             ItemStatus.FAILED_PERMANENT
         }
         await adapter.read([refs[0], harness.unknown_listing()])  # one search
-        harness.sandbox.store.add_listing("CT,COMMA", 3)  # a comma: getListingsItem
+        harness.store.add_listing("CT,COMMA", 3)  # a comma: getListingsItem
         await adapter.read([listing_ref("CT,COMMA"), listing_ref("CT,UNKNOWN")])
         await harness.place_orders(refs, 3, per_second=3)
         await adapter.poll_orders(None)
-        harness.sandbox.orders_2026.enabled = False
+        harness.orders_2026.enabled = False
         await adapter.poll_orders(None)
-        tokens = harness.sandbox.tokens.expiry
+        tokens = harness.tokens.expiry
         for token in tokens:  # Amazon ends the token before the adapter expected
             tokens[token] = harness.clock.now() - 1
         await adapter.read([refs[0]])  # 403 "expired", renewed, sent again

@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from omnistock.kit.sandbox.amazon import AmazonSandbox
 from omnistock.kit.sandbox.amazon.feeds_api import FeedTiming
-from omnistock.kit.sandbox.amazon.harness import AmazonHarness
 from omnistock.kit.sandbox.amazon.listings_api import PREFIX
 from omnistock.kit.sandbox.amazon.orders_v2026 import ORDERS_PATH
 from omnistock.kit.sandbox.common.truth import OrderLine
@@ -23,10 +23,10 @@ FEEDS = "/feeds/2021-06-30"
 
 
 class Session:
-    def __init__(self, harness: AmazonHarness, recorder: RecordingTransport) -> None:
+    def __init__(self, harness: AmazonSandbox, recorder: RecordingTransport) -> None:
         self.harness = harness
         self.recorder = recorder
-        self.client = httpx.AsyncClient(transport=recorder, base_url=harness.sandbox.base_url)
+        self.client = httpx.AsyncClient(transport=recorder, base_url=harness.base_url)
         self.auth: dict[str, str] = {}
         self.seller = harness.credentials()["seller_id"]
 
@@ -48,7 +48,7 @@ class Session:
 
 @pytest.fixture
 async def session() -> AsyncIterator[Session]:
-    harness = AmazonHarness()
+    harness = AmazonSandbox.on_manual_clock()
     recorder = RecordingTransport(httpx.ASGITransport(app=harness.app))
     opened = Session(harness, recorder)
     await opened.login()
@@ -110,10 +110,10 @@ async def test_listings_put_delete_search_and_refusals(session: Session) -> None
 
 async def test_orders_search_get_and_refusals(session: Session) -> None:
     (ref,) = await session.harness.seed(1, quantity=9)
-    store = session.harness.sandbox.store
+    store = session.harness.store
     order_id = store.place_order([OrderLine(sku=ref.sku, quantity=2)])
     store.cancel(store.orders[order_id])
-    session.harness.clock.advance(121)
+    session.harness.manual_clock.advance(121)
     since = MARKET | {"lastUpdatedAfter": "2025-01-01T00:00:00Z"}
     full = since | {"includedData": "FULFILLMENT,BUYER", "fulfillmentStatuses": "CANCELLED"}
     assert len((await session.call("GET", ORDERS_PATH, params=full)).json()["orders"]) == 1
@@ -137,13 +137,13 @@ async def test_orders_search_get_and_refusals(session: Session) -> None:
     assert (
         await session.call("GET", f"/orders/v0/orders/{order_id}/orderItems")
     ).status_code == 200
-    session.harness.sandbox.orders_2026.enabled = False
+    session.harness.orders_2026.enabled = False
     assert (await session.call("GET", ORDERS_PATH, params=since)).status_code == 403
     assert session.problems() == []
 
 
 async def test_feeds_fatal_throttled_and_unknown(session: Session) -> None:
-    session.harness.sandbox.feeds._timing = FeedTiming(queue_s=1, base_s=1, per_message_s=0)
+    session.harness.feeds._timing = FeedTiming(queue_s=1, base_s=1, per_message_s=0)
     ids = []
     for n in range(6):  # JSON_LISTINGS_FEED: 5 per 5 minutes
         doc = (
@@ -172,7 +172,7 @@ async def test_feeds_fatal_throttled_and_unknown(session: Session) -> None:
         created = await session.call("POST", f"{FEEDS}/feeds", json=body)
         ids.append(created.json().get("feedId"))
     assert created.status_code == 429
-    session.harness.clock.advance(30)
+    session.harness.manual_clock.advance(30)
     fatal = (await session.call("GET", f"{FEEDS}/feeds/{ids[0]}")).json()
     assert fatal["processingStatus"] == "FATAL"
     report = (

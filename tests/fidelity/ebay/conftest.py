@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from omnistock.kit.sandbox.ebay.harness import EbayHarness
+from omnistock.kit.sandbox.ebay import EbaySandbox
 from tests.fidelity.ebay.contracts import EbayContracts, Report, load_contracts
 from tests.fidelity.ebay.recording import RecordingTransport
 
@@ -31,7 +31,7 @@ class Recorded:
     """A harness, a raw client on it through `recorder`, and one checker for the session
     (it learns token scopes from the grants it sees)."""
 
-    harness: EbayHarness
+    harness: EbaySandbox
     http: httpx.AsyncClient
     recorder: RecordingTransport
     contracts: EbayContracts
@@ -61,7 +61,7 @@ class Recorded:
 @pytest.fixture
 async def recorded() -> AsyncIterator[Recorded]:
     load_contracts()  # skips here, before the sandbox starts, when the specs are absent
-    harness = EbayHarness(write_hold_s=0.02)
+    harness = EbaySandbox.on_manual_clock(write_hold_s=0.02)
     recorder = RecordingTransport(httpx.ASGITransport(app=harness.app))
     async with (
         harness.running(),

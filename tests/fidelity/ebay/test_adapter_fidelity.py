@@ -18,7 +18,7 @@ from omnistock.adapters.http import account_client
 from omnistock.adapters.secrets import Secret
 from omnistock.domain.errors import RateLimitedError
 from omnistock.domain.ids import AccountId
-from omnistock.kit.sandbox.ebay.harness import EbayHarness
+from omnistock.kit.sandbox.ebay import EbaySandbox
 from omnistock.kit.sandbox.ebay.store import REVISIONS_PER_DAY
 from tests.contract.adapter_suite import Pair, TransportKind, open_transport
 from tests.contract.test_adapter_ebay import EbayContract, ebay_adapter
@@ -33,7 +33,7 @@ class TestEbayContractSuiteMatchesTheSpecs(EbayContract):
 
     @pytest.fixture
     async def pair(self) -> AsyncIterator[Pair]:
-        harness = EbayHarness()
+        harness = EbaySandbox.on_manual_clock()
         async with harness.running(), open_transport(harness.app, self.transport) as conn:
             assert conn.transport is not None
             recorder = RecordingTransport(conn.transport)
@@ -45,7 +45,7 @@ class TestEbayContractSuiteMatchesTheSpecs(EbayContract):
 
 
 def recorded_adapter(
-    harness: EbayHarness, revisions: RevisionBudget | None = None
+    harness: EbaySandbox, revisions: RevisionBudget | None = None
 ) -> tuple[EbayAdapter, RecordingTransport]:
     recorder = RecordingTransport(httpx.ASGITransport(app=harness.app))
     client = account_client(harness.api_url(), transport=recorder)
@@ -66,7 +66,7 @@ async def test_every_operation_the_adapter_uses_matches_the_specs() -> None:
     """Push, read, poll, a notification key, a spent quota (rate_limit read) and a
     cancellation: each call the adapter makes is one of the specs' operations, well formed,
     with a token of the right scope, and each answer is eBay's."""
-    harness = EbayHarness(quotas={"sell.inventory": 4})
+    harness = EbaySandbox.on_manual_clock(quotas={"sell.inventory": 4})
     adapter, recorder = recorded_adapter(harness)
     async with harness.running():
         refs = await harness.seed(30)
@@ -99,17 +99,17 @@ async def test_every_operation_the_adapter_uses_matches_the_specs() -> None:
 async def test_contention_and_the_revision_limit_stay_within_the_specs() -> None:
     """25025 (another writer holds a SKU: re-sent) and eBay's own revision refusal (another
     app spent the listing's day) come back as 207 items, in eBay's terms."""
-    harness = EbayHarness()
+    harness = EbaySandbox.on_manual_clock()
     adapter, recorder = recorded_adapter(harness)
     busy, spent = await harness.seed(2, quantity=500)
-    harness.sandbox.store.writing.add(busy.sku)
+    harness.store.writing.add(busy.sku)
     for _ in range(REVISIONS_PER_DAY):
-        assert harness.sandbox.store.revise(spent.sku)
+        assert harness.store.revise(spent.sku)
 
     async def release() -> None:
         await asyncio.sleep(0)
         await asyncio.sleep(0)
-        harness.sandbox.store.writing.discard(busy.sku)
+        harness.store.writing.discard(busy.sku)
 
     updates = [StockUpdate(ref=r, quantity=400, sequence=0) for r in (busy, spent)]
     results, _ = await asyncio.gather(adapter.push(updates), release())

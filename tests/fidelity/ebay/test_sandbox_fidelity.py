@@ -9,7 +9,7 @@ import asyncio
 import httpx
 
 from omnistock.kit.sandbox.common.clock import ManualClock
-from omnistock.kit.sandbox.ebay.app import EbayConfig, EbaySandbox
+from omnistock.kit.sandbox.ebay import EbayConfig, EbaySandbox
 from omnistock.kit.sandbox.ebay.notifications import challenge_response
 from omnistock.kit.sandbox.ebay.quota import iso
 from omnistock.kit.sandbox.ebay.store import REVISIONS_PER_DAY
@@ -72,12 +72,12 @@ async def test_per_item_refusals_of_bulk_update(recorded: Recorded) -> None:
     await recorded.as_user()
     busy, failing, spent = await harness.seed(3)
     harness.fail_item_writes(failing)
-    harness.sandbox.store.revisions[harness.sandbox.store.listing_of(spent.sku) or ""] = (
+    harness.store.revisions[harness.store.listing_of(spent.sku) or ""] = (
         "9999-12-31",
         0,
     )
     for _ in range(REVISIONS_PER_DAY):
-        harness.sandbox.store.revise(spent.sku)
+        harness.store.revise(spent.sku)
     body = {"requests": [quantity(r.sku, 9) for r in (busy, failing, spent)]}
     path = f"{INV}/bulk_update_price_quantity"
     first, second = await asyncio.gather(http.post(path, json=body), http.post(path, json=body))
@@ -98,7 +98,7 @@ async def test_offers_and_item_groups(recorded: Recorded) -> None:
     variants = await harness.seed(2, variants=True)
     offers = await http.get(f"{INV}/offer", params={"sku": ref.sku})
     offer_id = offers.json()["offers"][0]["offerId"]
-    group_key = harness.sandbox.store.items[variants[0].sku].group_keys[0]
+    group_key = harness.store.items[variants[0].sku].group_keys[0]
     group = {
         "title": "Shirt",
         "variantSKUs": [v.sku for v in variants],
@@ -164,7 +164,7 @@ async def test_analytics_and_gateway_refusals(recorded: Recorded) -> None:
     http, harness = recorded.http, recorded.harness
     app = {"Authorization": f"Bearer {await recorded.token('client_credentials')}"}
     await recorded.as_user()
-    harness.sandbox.quotas.set_limit("sell.inventory", 1)
+    harness.quotas.set_limit("sell.inventory", 1)
     answers = [
         await http.get(f"{ANALYTICS}/rate_limit/", params={"api_context": "sell"}, headers=app),
         await http.get(f"{ANALYTICS}/user_rate_limit/"),

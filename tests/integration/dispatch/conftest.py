@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from omnistock.kit.sandbox.woocommerce.harness import WooHarness
+from omnistock.kit.sandbox.woocommerce import WooSandbox
 from omnistock.ledger.store import Store
 from tests.integration.dispatch.rig import WEBHOOK_SECRET, Rig, open_rig
 
@@ -22,7 +22,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 async def rig(store_url: str) -> AsyncIterator[Rig]:
-    harness = WooHarness(webhook_secret=WEBHOOK_SECRET)
+    harness = WooSandbox.on_manual_clock(webhook_secret=WEBHOOK_SECRET)
     store = await Store.open(store_url)
     async with harness.running():
         opened = await open_rig(harness, store)

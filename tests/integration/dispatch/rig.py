@@ -32,7 +32,7 @@ from omnistock.clock import Timer
 from omnistock.dispatch import AccountDispatcher, DispatchSettings
 from omnistock.domain.catalog import ChannelAccount, Item, Listing, Location
 from omnistock.domain.ids import AccountId, ListingId, Sku
-from omnistock.kit.sandbox.woocommerce.harness import WooHarness
+from omnistock.kit.sandbox.woocommerce import WooSandbox
 from omnistock.ledger.store import Store
 from tests.contract.builders import WH, counted
 
@@ -105,7 +105,7 @@ class GroupedRecordingAdapter(RecordingAdapter):
 
 @dataclass
 class Rig:
-    harness: WooHarness
+    harness: WooSandbox
     store: Store
     adapter: GroupedRecordingAdapter
     limiter: RateLimiter
@@ -147,7 +147,7 @@ class Rig:
         return {listing: s.desired_qty for listing, s in states.items()}
 
     async def shown(self) -> dict[ListingId, int | None]:
-        return {r.listing: await self.harness.shown(r) for r in self.refs}
+        return {r.listing: await self.harness.held(r) for r in self.refs}
 
     async def converged(self) -> bool:
         clean = not await self.store.sync.dirty(ACCOUNT)
@@ -171,7 +171,7 @@ def listing_of(ref: ListingRef) -> Listing:
     return Listing(id=ref.listing, account=ACCOUNT, sku=ref.sku, external_ids=ref.external_ids)
 
 
-async def open_rig(harness: WooHarness, store: Store) -> Rig:
+async def open_rig(harness: WooSandbox, store: Store) -> Rig:
     creds = harness.credentials()
     limiter = limiter_for(CAPABILITIES.rate, harness.timer)
     client = account_client(harness.api_url(), transport=httpx.ASGITransport(app=harness.app))

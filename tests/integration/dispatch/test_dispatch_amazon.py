@@ -24,7 +24,7 @@ from omnistock.adapters.http import account_client
 from omnistock.dispatch import AccountDispatcher
 from omnistock.domain.catalog import ChannelAccount, Item, Listing, Location
 from omnistock.domain.ids import AccountId
-from omnistock.kit.sandbox.amazon.harness import AmazonHarness
+from omnistock.kit.sandbox.amazon import AmazonSandbox
 from omnistock.ledger.store import Store
 from tests.contract.builders import WH, adjusted, counted
 from tests.contract.test_adapter_amazon import amazon_adapter
@@ -35,8 +35,8 @@ ACCOUNT = AccountId("amazon")
 
 @contextlib.asynccontextmanager
 async def _amazon(
-    tmp_path: Path, harness: AmazonHarness
-) -> AsyncIterator[tuple[AmazonHarness, Store, ChannelAdapter]]:
+    tmp_path: Path, harness: AmazonSandbox
+) -> AsyncIterator[tuple[AmazonSandbox, Store, ChannelAdapter]]:
     """The running sandbox, a store on SQLite and the adapter reaching the sandbox."""
     store = await Store.open(f"sqlite:///{tmp_path / 'amazon.db'}")
     async with harness.running():
@@ -64,7 +64,11 @@ async def _list(store: Store, refs: Sequence[ListingRef]) -> None:
 
 async def test_an_accepted_write_not_applied_yet_is_no_drift(tmp_path: Path) -> None:
     # A feed's minutes, not a patch's seconds.
-    async with _amazon(tmp_path, AmazonHarness(apply_delay_s=600.0)) as (harness, store, adapter):
+    async with _amazon(tmp_path, AmazonSandbox.on_manual_clock(apply_delay_s=600.0)) as (
+        harness,
+        store,
+        adapter,
+    ):
         refs = await harness.seed(3, quantity=5)
         await _list(store, refs)
         await store.ledger.append([counted(r.sku, 5) for r in refs])
@@ -75,11 +79,11 @@ async def test_an_accepted_write_not_applied_yet_is_no_drift(tmp_path: Path) -> 
         harness.settle()
         await store.ledger.append([adjusted(refs[0].sku, -2)])
         assert (await dispatcher.run_once()).pushed == 1  # accepted, applied later
-        listing = harness.sandbox.store.listings[refs[0].external_ids["sku"]]
+        listing = harness.store.listings[refs[0].external_ids["sku"]]
         assert listing.quantity == 5  # not applied yet (harness.shown would settle)
         assert await dispatcher.reconcile() == 0  # in flight, not drift
         harness.settle()
-        assert await harness.shown(refs[0]) == 3
+        assert await harness.held(refs[0]) == 3
         assert await dispatcher.reconcile() == 0
         assert not await store.sync.drift(ACCOUNT)
 
@@ -114,7 +118,7 @@ class _Arrivals:
 async def test_patches_go_a_burst_at_a_time_and_a_sell_out_meanwhile_goes_next(
     tmp_path: Path,
 ) -> None:
-    async with _amazon(tmp_path, AmazonHarness()) as (harness, store, adapter):
+    async with _amazon(tmp_path, AmazonSandbox.on_manual_clock()) as (harness, store, adapter):
         refs = await harness.seed(12, quantity=5)
         await _list(store, refs)
         await store.ledger.append([counted(r.sku, 9) for r in refs])
@@ -141,4 +145,4 @@ async def test_patches_go_a_burst_at_a_time_and_a_sell_out_meanwhile_goes_next(
         assert sorted(set(pushed)) == sorted(str(r.sku) for r in refs)
         assert all(len(p) <= burst.burst for p in arrivals.pushes)
         harness.settle()
-        assert [await harness.shown(r) for r in refs] == [9] * 11 + [0]
+        assert [await harness.held(r) for r in refs] == [9] * 11 + [0]

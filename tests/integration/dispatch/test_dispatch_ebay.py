@@ -12,7 +12,7 @@ from omnistock.adapters.http import account_client
 from omnistock.dispatch.dispatcher import AccountDispatcher
 from omnistock.domain.catalog import ChannelAccount, Item, Listing, Location
 from omnistock.domain.ids import AccountId
-from omnistock.kit.sandbox.ebay.harness import EbayHarness
+from omnistock.kit.sandbox.ebay import EbaySandbox
 from omnistock.ledger.store import Store
 from tests.contract.builders import WH, counted
 from tests.contract.test_adapter_ebay import ebay_adapter
@@ -22,7 +22,7 @@ ACCOUNT = AccountId("ebay")
 
 
 async def test_a_pass_keeps_several_writes_in_flight(store_url: str) -> None:
-    harness = EbayHarness()
+    harness = EbaySandbox.on_manual_clock()
     store = await Store.open(store_url)
     async with harness.running():
         client = account_client(harness.api_url(), transport=httpx.ASGITransport(app=harness.app))
@@ -42,7 +42,7 @@ async def test_a_pass_keeps_several_writes_in_flight(store_url: str) -> None:
             ACCOUNT, adapter, store, timer, TimerClock(timer), rng=random.Random(7)
         )
         report = await dispatcher.run_once()
-        shown = [await harness.shown(r) for r in refs]
+        shown = [await harness.held(r) for r in refs]
         await adapter.aclose()
     await store.close()
     rate = adapter.capabilities.rate

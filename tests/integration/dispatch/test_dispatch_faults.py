@@ -51,7 +51,7 @@ async def test_random_5xx_then_recovery_loses_nothing(rig: Rig) -> None:
     dispatcher = rig.dispatcher()
     for _ in range(10):
         await dispatcher.run_once()
-        rig.harness.clock.advance(5)
+        rig.harness.manual_clock.advance(5)
     assert 500 in statuses(rig)
     rig.harness.clear_faults()
     await rig.run_until_converged(dispatcher)
@@ -66,19 +66,19 @@ async def test_an_outage_opens_the_circuit_which_probes_half_open(rig: Rig) -> N
     passes = []
     for _ in range(2):
         passes.append(await dispatcher.run_once())
-        rig.harness.clock.advance(2)
+        rig.harness.manual_clock.advance(2)
     assert state_of(dispatcher) is CircuitState.OPEN  # 3 failed calls: 2 + 1
     assert [p.calls for p in passes] == [2, 1]
     assert passes[1].circuit_open
     calls = len(rig.harness.calls())
     assert await dispatcher.run_once() == DispatchReport(circuit_open=True)
     assert len(rig.harness.calls()) == calls  # open: the platform is left alone
-    rig.harness.clock.advance(10)
+    rig.harness.manual_clock.advance(10)
     probe = await dispatcher.run_once()
     assert (probe.calls, probe.circuit_open) == (1, True)  # one probe batch, failed
     assert dispatcher.circuit.retry_in() == 20.0
     rig.harness.clear_faults()
-    rig.harness.clock.advance(20)
+    rig.harness.manual_clock.advance(20)
     recovered = await dispatcher.run_once()
     assert (recovered.calls, recovered.succeeded) == (2, 150)
     assert state_of(dispatcher) is CircuitState.CLOSED
@@ -133,7 +133,7 @@ async def test_run_wakes_on_new_work_and_idles_without_spinning(rig: Rig) -> Non
         await rig.set_stock({refs[0].sku: 0})
         dispatcher.wake()
         async with asyncio.timeout(1):  # well before the 5 s idle wait ends
-            while await rig.harness.shown(refs[0]) != 0:  # noqa: ASYNC110
+            while await rig.harness.held(refs[0]) != 0:  # noqa: ASYNC110
                 await asyncio.sleep(0.01)
         stop.set()
     assert await rig.converged()

@@ -41,7 +41,7 @@ async def test_a_listing_changed_a_hundred_times_is_written_twice(rig: Rig) -> N
             await dispatcher.run_once()
     await dispatcher.run_once()
     assert rig.writes() == 2
-    assert await rig.harness.shown(ref) == 100
+    assert await rig.harness.held(ref) == 100
     assert await rig.converged()
 
 
@@ -97,7 +97,7 @@ async def test_a_half_failed_batch_retries_only_the_failed_items(rig: Rig) -> No
     assert {s.listing for s in dirty} == {r.listing for r in refs[:2]}
     assert all(s.attempts == 1 and s.last_error for s in dirty)
     rig.harness.reset_calls()
-    rig.harness.clock.advance(60)  # past any first backoff
+    rig.harness.manual_clock.advance(60)  # past any first backoff
     retry = await dispatcher.run_once()
     assert (retry.pushed, retry.succeeded) == (2, 2)
     assert [c.items for c in rig.harness.calls()] == [2]
@@ -116,9 +116,9 @@ async def test_a_permanent_failure_stays_dirty_with_its_error_and_comes_back(rig
     assert stuck.listing == gone.listing
     assert stuck.last_error
     assert stuck.next_attempt_at == rig.clock.now() + timedelta(seconds=900)
-    rig.harness.clock.advance(899)
+    rig.harness.manual_clock.advance(899)
     assert (await dispatcher.run_once()).pushed == 0
-    rig.harness.clock.advance(1)
+    rig.harness.manual_clock.advance(1)
     assert (await dispatcher.run_once()).failed == 1  # retried, not forgotten
     [still] = await rig.store.sync.dirty(ACCOUNT)
     assert still.attempts == 2
@@ -136,7 +136,7 @@ async def test_first_sync_dry_run_writes_nothing_then_pushes_every_listing(rig: 
         (r.listing, 5) for r in sorted(refs, key=lambda r: r.listing)
     ]
     assert rig.harness.calls() == []
-    assert await rig.harness.shown(refs[0]) == 99
+    assert await rig.harness.held(refs[0]) == 99
     done = await dispatcher.first_sync(dry_run=False)
     assert (done.report.pushed, done.report.succeeded) == (5, 5)
     assert await rig.converged()
@@ -159,7 +159,7 @@ async def test_drift_is_recorded_and_overwritten_with_the_ledger(
     ]
     report = await dispatcher.run_once()
     assert report.pushed == 2
-    assert await rig.harness.shown(refs[1]) == 5
+    assert await rig.harness.held(refs[1]) == 5
     assert await rig.store.sync.drift(ACCOUNT) == []
     assert await dispatcher.reconcile() == 0
 

@@ -29,7 +29,7 @@ from omnistock.domain.catalog import ChannelAccount, Item, Listing, Location
 from omnistock.domain.events import StockReceived
 from omnistock.domain.ids import AccountId, ListingId, LocationId
 from omnistock.ingest.codec import channel_message
-from omnistock.kit.sandbox.woocommerce.harness import WooHarness
+from omnistock.kit.sandbox.woocommerce import WooSandbox
 from omnistock.ledger.store import Store
 from tests.contract.builders import T0
 
@@ -95,7 +95,7 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
 
 @dataclass
 class Woo:
-    harness: WooHarness
+    harness: WooSandbox
     adapter: WooCommerceAdapter
 
     async def events(self) -> list[ChannelEvent]:
@@ -107,14 +107,14 @@ class Woo:
         self.set_status(order_id, "cancelled")
 
     def set_status(self, order_id: str, status: str) -> None:
-        store = self.harness.sandbox.store
+        store = self.harness.store
         store.set_order_status(store.orders[int(order_id)], status)
-        self.harness.clock.advance(1)
+        self.harness.manual_clock.advance(1)
 
 
 @pytest.fixture
 async def woo() -> AsyncIterator[Woo]:
-    harness = WooHarness(webhook_secret=WEBHOOK_SECRET)
+    harness = WooSandbox.on_manual_clock(webhook_secret=WEBHOOK_SECRET)
     creds = harness.credentials()
     async with harness.running():
         transport = httpx.ASGITransport(app=harness.app)

@@ -27,7 +27,7 @@ async def test_the_poller_finds_what_the_webhooks_dropped(store: Store, woo: Woo
     await woo.harness.subscribe_webhooks(ORDER_TOPICS)
     await woo.harness.place_orders(refs, 3, per_second=3)
     assert await deliver(store, await woo.events()) == [True] * 3
-    woo.harness.sandbox.faults.apply(FaultSettings(webhook_drop_rate=1.0))
+    woo.harness.faults.apply(FaultSettings(webhook_drop_rate=1.0))
     await woo.harness.place_orders(refs, 2, per_second=2)
     assert await woo.events() == []  # dropped by the sandbox
 
@@ -50,7 +50,7 @@ async def test_the_poller_finds_what_the_webhooks_dropped(store: Store, woo: Woo
 async def test_the_cursor_survives_a_restart(store: Store, woo: Woo) -> None:
     refs = await woo.harness.seed(1, quantity=50)
     await woo.harness.place_orders(refs, 4, per_second=4)
-    woo.harness.clock.advance(600)  # well past the adapter's re-read overlap
+    woo.harness.manual_clock.advance(600)  # well past the adapter's re-read overlap
     await woo.harness.place_orders(refs, 1, per_second=1)
     first = await poller(store, woo).poll_once()
     assert first.found == 5

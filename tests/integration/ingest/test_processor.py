@@ -99,7 +99,7 @@ async def test_redelivered_and_repolled_orders_reserve_once(store: Store, woo: W
     polled = (await woo.adapter.poll_orders(None)).events
     assert await deliver(store, polled) == [False]
     # A later edit of the same order, same status: a new dedupe key, the same order lines.
-    order = next(iter(woo.harness.sandbox.store.orders.values()))
+    order = next(iter(woo.harness.store.orders.values()))
     woo.set_status(str(order.id), "processing")
     assert await deliver(store, (await woo.adapter.poll_orders(None)).events) == [True]
     processor = InboxProcessor(store)
@@ -147,7 +147,7 @@ async def test_an_unknown_sku_is_an_incident_while_the_other_lines_apply(
     listed, unlisted = await woo.harness.seed(2, quantity=50)
     await link(store, [listed], stock=5)
     await woo.harness.subscribe_webhooks(ORDER_TOPICS)
-    woo.harness.sandbox.store.place_order(
+    woo.harness.store.place_order(
         [OrderLine(sku=listed.sku, quantity=2), OrderLine(sku=unlisted.sku, quantity=1)]
     )
     await deliver(store, await woo.events())

@@ -22,7 +22,7 @@ from omnistock.ingest.webhooks import webhook_app
 from omnistock.kit.merchant import LateApp
 from omnistock.kit.sandbox.common.serve import SandboxOptions
 from omnistock.kit.sandbox.common.truth import OrderLine
-from omnistock.kit.sandbox.ebay.app import EbaySandbox
+from omnistock.kit.sandbox.ebay import EbaySandbox
 from omnistock.ledger.store import Store
 
 ENGINE = "http://omnistock.test"

@@ -15,7 +15,7 @@ from omnistock.bus.inbox import InboxCounts, InboxMessage
 from omnistock.domain.errors import StorageBusyError
 from omnistock.ingest.codec import decode_channel_event
 from omnistock.ingest.webhooks import webhook_app
-from omnistock.kit.sandbox.common.harness_records import Delivery
+from omnistock.kit.sandbox.common.face_records import Delivery
 from omnistock.ledger.store import Store
 from tests.contract.adapter_suite import forged, unsigned, updates_for
 from tests.integration.ingest.conftest import (

@@ -16,7 +16,7 @@ from omnistock.ingest.webhooks import webhook_app
 from omnistock.kit.sandbox.common.catalog import CatalogItem, CatalogProduct
 from omnistock.kit.sandbox.common.clock import ManualClock, SandboxTimer
 from omnistock.kit.sandbox.common.truth import OrderLine
-from omnistock.kit.sandbox.woocommerce.app import WooConfig, WooSandbox
+from omnistock.kit.sandbox.woocommerce import WooConfig, WooSandbox
 from omnistock.ledger.store import Store
 from tests.contract.adapter_suite import open_transport
 from tests.integration.ingest.conftest import ACCOUNT, ORDER_TOPICS, WEBHOOK_SECRET

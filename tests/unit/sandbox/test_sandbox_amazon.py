@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import httpx
 
-from omnistock.kit.sandbox.amazon.harness import AmazonHarness
+from omnistock.kit.sandbox.amazon import AmazonSandbox
 from omnistock.kit.sandbox.amazon.listings_api import PREFIX
 from omnistock.kit.sandbox.common.truth import OrderLine
 
 
-async def _client(harness: AmazonHarness) -> tuple[httpx.AsyncClient, dict[str, str]]:
+async def _client(harness: AmazonSandbox) -> tuple[httpx.AsyncClient, dict[str, str]]:
     creds = harness.credentials()
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=harness.app), base_url="http://s")
     form = {
@@ -25,7 +25,7 @@ async def _client(harness: AmazonHarness) -> tuple[httpx.AsyncClient, dict[str, 
 
 
 async def test_patch_is_accepted_then_applied_after_the_delay() -> None:
-    harness = AmazonHarness()
+    harness = AmazonSandbox.on_manual_clock()
     (ref,) = await harness.seed(1, quantity=5)
     client, auth = await _client(harness)
     seller, sku = harness.credentials()["seller_id"], ref.external_ids["sku"]
@@ -43,8 +43,8 @@ async def test_patch_is_accepted_then_applied_after_the_delay() -> None:
     answer = await client.patch(url, json=body, headers=auth)
     assert answer.json()["status"] == "ACCEPTED"
     assert answer.headers["x-amzn-RateLimit-Limit"] == "5"
-    assert harness.sandbox.store.listings[sku].quantity == 5  # not yet
-    assert await harness.shown(ref) == 12
+    assert harness.store.listings[sku].quantity == 5  # not yet
+    assert await harness.held(ref) == 12
     body["patches"][0]["value"] = [{"fulfillment_channel_code": "DEFAULT", "quantity": -1}]  # type: ignore[index]
     invalid = (await client.patch(url, json=body, headers=auth)).json()
     assert (invalid["status"], invalid["issues"][0]["severity"]) == ("INVALID", "ERROR")
@@ -54,7 +54,7 @@ async def test_patch_is_accepted_then_applied_after_the_delay() -> None:
 async def test_delivered_waits_for_the_accepted_writes_to_apply_without_another_call() -> None:
     # Time moves lazily in this sandbox: a bench waiting for a shop at rest must not take
     # "no notification queued" for "nothing more to come" while an apply is still due.
-    harness = AmazonHarness()
+    harness = AmazonSandbox.on_manual_clock()
     (ref,) = await harness.seed(1, quantity=5)
     client, auth = await _client(harness)
     seller, sku = harness.credentials()["seller_id"], ref.external_ids["sku"]
@@ -67,15 +67,15 @@ async def test_delivered_waits_for_the_accepted_writes_to_apply_without_another_
     }
     url = f"{PREFIX}/{seller}/{sku}?marketplaceIds=ATVPDKIKX0DER"
     assert (await client.patch(url, json=body, headers=auth)).json()["status"] == "ACCEPTED"
-    store = harness.sandbox.store
+    store = harness.store
     assert store.next_due() is not None
-    await harness.sandbox.delivered()
+    await harness.delivered()
     assert (store.listings[sku].quantity, store.next_due()) == (12, None)
     await client.aclose()
 
 
 async def test_expired_tokens_and_empty_buckets_answer_like_amazon() -> None:
-    harness = AmazonHarness()
+    harness = AmazonSandbox.on_manual_clock()
     (ref,) = await harness.seed(1)
     client, auth = await _client(harness)
     seller, sku = harness.credentials()["seller_id"], ref.external_ids["sku"]
@@ -93,14 +93,14 @@ async def test_expired_tokens_and_empty_buckets_answer_like_amazon() -> None:
 
 
 async def test_get_orders_hides_the_last_two_minutes_and_checks_before() -> None:
-    harness = AmazonHarness()
+    harness = AmazonSandbox.on_manual_clock()
     (ref,) = await harness.seed(1, quantity=5)
     client, auth = await _client(harness)
-    harness.sandbox.store.place_order([OrderLine(sku=ref.sku, quantity=1)])
+    harness.store.place_order([OrderLine(sku=ref.sku, quantity=1)])
     query = {"MarketplaceIds": "ATVPDKIKX0DER", "LastUpdatedAfter": "2025-01-01T00:00:00Z"}
     early = await client.get("/orders/v0/orders", params=query, headers=auth)
     assert early.json()["payload"]["Orders"] == []
-    harness.clock.advance(121)
+    harness.manual_clock.advance(121)
     later = (await client.get("/orders/v0/orders", params=query, headers=auth)).json()["payload"]
     assert [o["OrderStatus"] for o in later["Orders"]] == ["Unshipped"]
     future = query | {"LastUpdatedBefore": "2099-01-01T00:00:00Z"}
@@ -109,9 +109,9 @@ async def test_get_orders_hides_the_last_two_minutes_and_checks_before() -> None
 
 
 async def test_storefront_lists_mfn_offers_and_connects_both_notifications() -> None:
-    harness = AmazonHarness()
+    harness = AmazonSandbox.on_manual_clock()
     (ref,) = await harness.seed(1, quantity=3)
-    sandbox = harness.sandbox
+    sandbox = harness
     sandbox.store.add_listing("NO-OFFER", None)
     (listing,) = sandbox.listings()
     assert (listing.sku, dict(listing.external_ids)) == (ref.sku, dict(ref.external_ids))
@@ -127,7 +127,7 @@ async def test_storefront_lists_mfn_offers_and_connects_both_notifications() -> 
 
 
 async def test_search_refuses_what_amazon_refuses_and_serves_skus_only() -> None:
-    harness = AmazonHarness()
+    harness = AmazonSandbox.on_manual_clock()
     refs = await harness.seed(2)
     client, auth = await _client(harness)
     url = f"{PREFIX}/{harness.credentials()['seller_id']}"
@@ -154,7 +154,7 @@ async def test_search_refuses_what_amazon_refuses_and_serves_skus_only() -> None
 
 
 async def test_search_has_its_own_bucket_of_five() -> None:
-    harness = AmazonHarness()
+    harness = AmazonSandbox.on_manual_clock()
     (ref,) = await harness.seed(1)
     client, auth = await _client(harness)
     seller, sku = harness.credentials()["seller_id"], str(ref.sku)
@@ -168,6 +168,6 @@ async def test_search_has_its_own_bucket_of_five() -> None:
     assert throttled.json()["errors"][0]["code"] == "QuotaExceeded"
     item = f"{PREFIX}/{seller}/{sku}?marketplaceIds=ATVPDKIKX0DER"
     assert (await client.get(item, headers=auth)).status_code == 200  # getListingsItem's own
-    harness.clock.advance(0.2)  # one token back at 5/s
+    harness.manual_clock.advance(0.2)  # one token back at 5/s
     assert (await client.get(f"{PREFIX}/{seller}", params=query, headers=auth)).status_code == 200
     await client.aclose()

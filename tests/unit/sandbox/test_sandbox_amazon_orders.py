@@ -5,25 +5,22 @@ from __future__ import annotations
 
 from tests.unit.sandbox.test_sandbox_amazon import _client
 
-from omnistock.kit.sandbox.amazon.harness import AmazonHarness
+from omnistock.kit.sandbox.amazon import AmazonSandbox
 from omnistock.kit.sandbox.amazon.orders_v2026 import ORDERS_PATH
 from omnistock.kit.sandbox.common.truth import OrderLine
 
 SINCE = {"lastUpdatedAfter": "2025-01-01T00:00:00Z", "marketplaceIds": "ATVPDKIKX0DER"}
 
 
-async def _orders(harness: AmazonHarness, count: int) -> list[str]:
+async def _orders(harness: AmazonSandbox, count: int) -> list[str]:
     (ref,) = await harness.seed(1, quantity=100)
-    ids = [
-        harness.sandbox.store.place_order([OrderLine(sku=ref.sku, quantity=1)])
-        for _ in range(count)
-    ]
-    harness.clock.advance(121)
+    ids = [harness.store.place_order([OrderLine(sku=ref.sku, quantity=1)]) for _ in range(count)]
+    harness.manual_clock.advance(121)
     return ids
 
 
 async def test_search_pages_with_a_token_bound_to_its_query() -> None:
-    harness = AmazonHarness()
+    harness = AmazonSandbox.on_manual_clock()
     placed = await _orders(harness, 3)
     client, auth = await _client(harness)
     first = await client.get(ORDERS_PATH, params=SINCE | {"maxResultsPerPage": "2"}, headers=auth)
@@ -32,7 +29,7 @@ async def test_search_pages_with_a_token_bound_to_its_query() -> None:
     assert [o["orderId"] for o in body["orders"]] == placed[:2]
     assert "fulfillment" not in body["orders"][0]  # only with includedData=FULFILLMENT
     token = body["pagination"]["nextToken"]
-    harness.clock.advance(600)  # "now" moves; the window does not
+    harness.manual_clock.advance(600)  # "now" moves; the window does not
     rest = await client.get(
         ORDERS_PATH,
         params=SINCE | {"paginationToken": token, "includedData": "FULFILLMENT"},
@@ -49,7 +46,7 @@ async def test_search_pages_with_a_token_bound_to_its_query() -> None:
 
 
 async def test_search_keeps_the_two_minute_rule_and_one_kind_of_window() -> None:
-    harness = AmazonHarness()
+    harness = AmazonSandbox.on_manual_clock()
     await _orders(harness, 1)
     client, auth = await _client(harness)
     bad = [
@@ -71,7 +68,7 @@ async def test_search_keeps_the_two_minute_rule_and_one_kind_of_window() -> None
 
 
 async def test_get_order_has_items_and_an_unknown_order_is_404() -> None:
-    harness = AmazonHarness()
+    harness = AmazonSandbox.on_manual_clock()
     (order_id,) = await _orders(harness, 1)
     client, auth = await _client(harness)
     order = (await client.get(f"{ORDERS_PATH}/{order_id}", headers=auth)).json()["order"]
@@ -79,7 +76,7 @@ async def test_get_order_has_items_and_an_unknown_order_is_404() -> None:
     assert (item["quantityOrdered"], item["product"]["sellerSku"]) == (1, "CT-000001")
     missing = await client.get(f"{ORDERS_PATH}/111-0000000-0000000", headers=auth)
     assert missing.status_code == 404
-    harness.sandbox.orders_2026.enabled = False
+    harness.orders_2026.enabled = False
     refused = await client.get(ORDERS_PATH, params=SINCE, headers=auth)
     assert (refused.status_code, refused.json()["errors"][0]["code"]) == (403, "Unauthorized")
     await client.aclose()

@@ -19,13 +19,12 @@ from omnistock.adapters.secrets import Secret
 from omnistock.domain.errors import RateLimitedError
 from omnistock.domain.ids import AccountId
 from omnistock.kit.sandbox.common.truth import OrderLine
-from omnistock.kit.sandbox.ebay.app import EbayConfig, EbaySandbox
-from omnistock.kit.sandbox.ebay.harness import EbayHarness
+from omnistock.kit.sandbox.ebay import EbayConfig, EbaySandbox
 from omnistock.kit.sandbox.ebay.notifications import challenge_response
 from omnistock.kit.sandbox.ebay.store import REVISIONS_PER_DAY
 
 
-def _adapter(harness: EbayHarness, revisions: RevisionBudget | None = None) -> EbayAdapter:
+def _adapter(harness: EbaySandbox, revisions: RevisionBudget | None = None) -> EbayAdapter:
     creds = harness.credentials()
     client = account_client(harness.api_url(), transport=httpx.ASGITransport(app=harness.app))
     session = EbaySession(
@@ -42,8 +41,8 @@ def _adapter(harness: EbayHarness, revisions: RevisionBudget | None = None) -> E
 @pytest.fixture
 async def user(
     request: pytest.FixtureRequest,
-) -> AsyncIterator[tuple[EbayHarness, httpx.AsyncClient]]:
-    harness = EbayHarness(write_hold_s=0.05, quotas={"sell.inventory": 3})
+) -> AsyncIterator[tuple[EbaySandbox, httpx.AsyncClient]]:
+    harness = EbaySandbox.on_manual_clock(write_hold_s=0.05, quotas={"sell.inventory": 3})
     creds = harness.credentials()
     basic = base64.b64encode(f"{creds['client_id']}:{creds['client_secret']}".encode()).decode()
     transport = httpx.ASGITransport(app=harness.app)
@@ -58,7 +57,7 @@ async def user(
 
 
 async def test_overlapping_writes_to_one_sku_meet_25025(
-    user: tuple[EbayHarness, httpx.AsyncClient],
+    user: tuple[EbaySandbox, httpx.AsyncClient],
 ) -> None:
     harness, http = user
     (ref,) = await harness.seed(1)
@@ -72,20 +71,20 @@ async def test_overlapping_writes_to_one_sku_meet_25025(
 
 
 async def test_the_daily_quota_answers_429_and_the_report_shows_it(
-    user: tuple[EbayHarness, httpx.AsyncClient],
+    user: tuple[EbaySandbox, httpx.AsyncClient],
 ) -> None:
     harness, http = user
     for _ in range(3):
         assert (await http.get("/sell/inventory/v1/inventory_item?limit=5")).status_code == 200
     refused = await http.get("/sell/inventory/v1/inventory_item?limit=5")
     assert (refused.status_code, refused.json()["errors"][0]["errorId"]) == (429, 2001)
-    report = harness.sandbox.quotas.report("sell", "inventory")
+    report = harness.quotas.report("sell", "inventory")
     (rate,) = report["rateLimits"][0]["resources"][0]["rates"]  # type: ignore[index]
     assert (rate["limit"], rate["remaining"]) == (3, 0)
 
 
 async def test_put_without_availability_wipes_the_quantity(
-    user: tuple[EbayHarness, httpx.AsyncClient],
+    user: tuple[EbaySandbox, httpx.AsyncClient],
 ) -> None:
     harness, http = user
     (ref,) = await harness.seed(1, quantity=9)
@@ -95,7 +94,7 @@ async def test_put_without_availability_wipes_the_quantity(
         path, json={"product": {"title": "t"}}, headers={"Content-Language": "en-US"}
     )
     assert put.status_code == 204
-    assert await harness.shown(ref) == 0
+    assert await harness.held(ref) == 0
 
 
 async def test_a_destination_needs_the_challenge_answered() -> None:
@@ -109,8 +108,8 @@ async def test_a_destination_needs_the_challenge_answered() -> None:
             200, json={"challengeResponse": challenge_response(code, token, endpoint)}
         )
 
-    harness = EbayHarness()
-    notes = harness.sandbox.notifications
+    harness = EbaySandbox.on_manual_clock()
+    notes = harness.notifications
     async with httpx.AsyncClient(transport=httpx.MockTransport(receiver)) as hooks:
         notes._client = hooks  # the harness's receiver does not answer challenges
         assert await notes._challenge(endpoint, token)
@@ -119,7 +118,7 @@ async def test_a_destination_needs_the_challenge_answered() -> None:
 
 
 async def test_the_adapter_never_writes_one_sku_twice_at_once() -> None:
-    harness = EbayHarness(write_hold_s=0.02)
+    harness = EbaySandbox.on_manual_clock(write_hold_s=0.02)
     adapter = _adapter(harness)
     (ref,) = await harness.seed(1)
     pushes = [adapter.push([StockUpdate(ref=ref, quantity=q, sequence=q)]) for q in (1, 2, 3)]
@@ -130,26 +129,26 @@ async def test_the_adapter_never_writes_one_sku_twice_at_once() -> None:
 
 
 async def test_25025_from_another_writer_is_retried_not_failed() -> None:
-    harness = EbayHarness()
+    harness = EbaySandbox.on_manual_clock()
     adapter = _adapter(harness)
     (ref,) = await harness.seed(1)
-    harness.sandbox.store.writing.add(ref.sku)  # another app's write holds the SKU
+    harness.store.writing.add(ref.sku)  # another app's write holds the SKU
 
     async def release() -> None:
         await asyncio.sleep(0)
         await asyncio.sleep(0)
-        harness.sandbox.store.writing.discard(ref.sku)
+        harness.store.writing.discard(ref.sku)
 
     (result,), _ = await asyncio.gather(
         adapter.push([StockUpdate(ref=ref, quantity=6, sequence=1)]), release()
     )
-    assert (result.status, await harness.shown(ref)) == (ItemStatus.SUCCEEDED, 6)
+    assert (result.status, await harness.held(ref)) == (ItemStatus.SUCCEEDED, 6)
     assert next(c.status for c in harness.calls() if c.write) == 207
     await adapter.aclose()
 
 
 async def test_near_the_revision_limit_increases_are_held_and_decreases_sent() -> None:
-    harness = EbayHarness()
+    harness = EbaySandbox.on_manual_clock()
     adapter = _adapter(harness, RevisionBudget(limit=REVISIONS_PER_DAY, reserve=5))
     (ref,) = await harness.seed(1, quantity=500)
     for q in range(REVISIONS_PER_DAY - 5):
@@ -160,12 +159,12 @@ async def test_near_the_revision_limit_increases_are_held_and_decreases_sent() -
     assert (up.status, down.status) == (ItemStatus.FAILED_RETRYABLE, ItemStatus.SUCCEEDED)
     assert up.retry_after is not None
     assert up.retry_after > 0
-    assert await harness.shown(ref) == 10
+    assert await harness.held(ref) == 10
     await adapter.aclose()
 
 
 async def test_a_spent_quota_raises_rate_limited_until_the_reset() -> None:
-    harness = EbayHarness(quotas={"sell.inventory": 1})
+    harness = EbaySandbox.on_manual_clock(quotas={"sell.inventory": 1})
     adapter = _adapter(harness)
     refs = await harness.seed(2)
     await adapter.push([StockUpdate(ref=refs[0], quantity=1, sequence=1)])

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import httpx
 
-from omnistock.kit.sandbox.shopify import graphql_api
+from omnistock.kit.sandbox.shopify import ShopifySandbox, graphql_api
 from omnistock.kit.sandbox.shopify.app import GRAPHQL_PATH, TOKEN_PATH
-from omnistock.kit.sandbox.shopify.harness import ShopifyHarness
 
 LOCATIONS = "{ locations(first: 1) { nodes { name } } }"
 SHOP_NAME = "query { locations(first: 5) { nodes { name } } }"
 
 
-async def _client(harness: ShopifyHarness) -> httpx.AsyncClient:
+async def _client(harness: ShopifySandbox) -> httpx.AsyncClient:
     client = httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=harness.app), base_url=harness.shop_url()
+        transport=httpx.ASGITransport(app=harness.app), base_url=harness.api_url()
     )
     creds = harness.credentials()
     form = {"grant_type": "client_credentials", **creds}
@@ -31,7 +30,7 @@ async def _ask(client: httpx.AsyncClient, query: str) -> dict[str, object]:
 
 
 async def test_a_query_sent_again_gets_the_same_answer_and_a_bad_one_the_same_errors() -> None:
-    harness = ShopifyHarness()
+    harness = ShopifySandbox.on_manual_clock()
     async with harness.running():
         client = await _client(harness)
         first, again = await _ask(client, SHOP_NAME), await _ask(client, SHOP_NAME)
@@ -47,7 +46,7 @@ async def test_a_query_sent_again_gets_the_same_answer_and_a_bad_one_the_same_er
 
 
 async def test_the_checked_queries_are_bounded() -> None:
-    harness = ShopifyHarness()
+    harness = ShopifySandbox.on_manual_clock()
     async with harness.running():
         client = await _client(harness)
         for n in range(graphql_api.MAX_CHECKED_QUERIES + 5):
@@ -55,7 +54,7 @@ async def test_the_checked_queries_are_bounded() -> None:
                 client, f"query Q{n} {{ locations(first: 1) {{ nodes {{ name }} }} }}"
             )
             assert "data" in body
-        endpoint = harness.sandbox._graphql  # the cache has no public view
+        endpoint = harness._graphql  # the cache has no public view
         assert len(endpoint._checked) == graphql_api.MAX_CHECKED_QUERIES
         assert "data" in await _ask(
             client, "query Q0 { locations(first: 1) { nodes { name } } }"

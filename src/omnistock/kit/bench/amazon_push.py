@@ -23,8 +23,8 @@ from omnistock.adapters.base import ItemResult, ItemStatus, StockUpdate
 from omnistock.adapters.http import account_client
 from omnistock.adapters.secrets import Secret
 from omnistock.domain.ids import AccountId
+from omnistock.kit.sandbox.amazon import AmazonSandbox
 from omnistock.kit.sandbox.amazon.feeds_api import FeedTiming
-from omnistock.kit.sandbox.amazon.harness import AmazonHarness
 
 # What the sandbox (and so the adapter) counts as calls: SP-API operations, not the LWA
 # token grant nor the PUT/GET of a feed document at its pre-signed (S3) URL.
@@ -68,7 +68,7 @@ def feed_lower_bound(listings: int, timing: FeedTiming) -> float:
 
 
 async def _measure(listings: int, *, bulk_feed_from: int) -> dict[str, object]:
-    harness = AmazonHarness()
+    harness = AmazonSandbox.on_manual_clock()
     refs = await harness.seed(listings, quantity=1)
     updates = [StockUpdate(ref=r, quantity=2 + i % 97, sequence=i) for i, r in enumerate(refs)]
     adapter = _adapter(harness, bulk_feed_from)
@@ -82,8 +82,8 @@ async def _measure(listings: int, *, bulk_feed_from: int) -> dict[str, object]:
             await adapter.aclose()
         pushed = harness.clock.now() - start
         wall_s = time.perf_counter() - wall
-        by_operation = Counter(c.operation for c in harness.sandbox.core.calls.records())
-        shown = [await harness.shown(u.ref) for u in updates]
+        by_operation = Counter(c.operation for c in harness.core.calls.records())
+        shown = [await harness.held(u.ref) for u in updates]
         applied = harness.clock.now() - start
     calls = {op: n for op, n in sorted(by_operation.items()) if op not in _NOT_SP_API}
     return {
@@ -95,13 +95,13 @@ async def _measure(listings: int, *, bulk_feed_from: int) -> dict[str, object]:
         "feeds": calls.get("createFeed", 0),
         "accepted": sum(r.status is ItemStatus.ACCEPTED for r in results),
         "rounds": rounds,
-        "throttled": sum(c.status == 429 for c in harness.sandbox.core.calls.records()),
+        "throttled": sum(c.status == 429 for c in harness.core.calls.records()),
         "sandbox_matches": shown == [u.quantity for u in updates],
     }
 
 
 async def _push_until_taken(
-    adapter: AmazonAdapter, updates: list[StockUpdate], harness: AmazonHarness
+    adapter: AmazonAdapter, updates: list[StockUpdate], harness: AmazonSandbox
 ) -> tuple[list[ItemResult], int]:
     """Push, then re-push what came back FAILED_RETRYABLE after its retry_after, as the
     dispatcher would (a 429 can happen when a call taken from the adapter's bucket reaches
@@ -119,7 +119,7 @@ async def _push_until_taken(
     return results, rounds
 
 
-def _adapter(harness: AmazonHarness, bulk_feed_from: int) -> AmazonAdapter:
+def _adapter(harness: AmazonSandbox, bulk_feed_from: int) -> AmazonAdapter:
     creds = harness.credentials()
     base_url = harness.api_url()
     return AmazonAdapter(

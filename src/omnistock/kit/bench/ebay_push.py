@@ -20,7 +20,7 @@ from omnistock.adapters.ebay.limits import INVENTORY_QUOTA
 from omnistock.adapters.http import account_client
 from omnistock.adapters.secrets import Secret
 from omnistock.domain.ids import AccountId
-from omnistock.kit.sandbox.ebay.harness import EbayHarness
+from omnistock.kit.sandbox.ebay import EbaySandbox
 
 DAY = 86_400
 
@@ -29,7 +29,7 @@ async def measure_push(listings: int = 10_000) -> dict[str, object]:
     """Seed `listings` single-SKU listings, push a new quantity to each (carrying the
     current one as `expected`), and report rates, write calls against the minimum, and
     whether every listing shows its new quantity."""
-    harness = EbayHarness()
+    harness = EbaySandbox.on_manual_clock()
     refs = await harness.seed(listings, quantity=100)
     updates = [
         StockUpdate(ref=r, quantity=1 + i % 97, sequence=i, expected=100)
@@ -46,7 +46,7 @@ async def measure_push(listings: int = 10_000) -> dict[str, object]:
         platform_s = harness.clock.now() - platform_start
         wall_s = time.perf_counter() - wall_start
     writes = [c for c in harness.calls() if c.write]
-    shown = [await harness.shown(u.ref) for u in updates]
+    shown = [await harness.held(u.ref) for u in updates]
     return {
         "listings": len(updates),
         "wall_seconds": round(wall_s, 3),
@@ -63,7 +63,7 @@ async def measure_push(listings: int = 10_000) -> dict[str, object]:
     }
 
 
-def _adapter(harness: EbayHarness) -> EbayAdapter:
+def _adapter(harness: EbaySandbox) -> EbayAdapter:
     creds = harness.credentials()
     client = account_client(harness.api_url(), transport=httpx.ASGITransport(app=harness.app))
     session = EbaySession(

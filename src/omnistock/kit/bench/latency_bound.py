@@ -41,7 +41,7 @@ from omnistock.adapters.base import Capabilities, CostBucket, DailyQuota, RateBu
 from omnistock.adapters.shopify.wire import MUTATION_COST
 from omnistock.domain.ids import AccountId
 from omnistock.kit.merchant import Merchant
-from omnistock.kit.sandbox.amazon.app import AmazonConfig, AmazonSandbox
+from omnistock.kit.sandbox.amazon import AmazonConfig, AmazonSandbox
 
 QUANTILE = 0.99
 DAY_S = 86_400.0

@@ -16,16 +16,16 @@ from omnistock.adapters.ratelimit import RateSignal, limiter_for
 from omnistock.adapters.secrets import Secret
 from omnistock.adapters.shopify import CAPABILITIES, ShopifyAdapter
 from omnistock.domain.ids import AccountId
-from omnistock.kit.sandbox.shopify.harness import ShopifyHarness
+from omnistock.kit.sandbox.shopify import ShopifySandbox
 
 
 async def measure_push(listings: int = 10_000) -> dict[str, object]:
     """Push `expected`-carrying updates (no read first) and report platform-time and wall
     rates, the write calls used and the minimum. A THROTTLED answer would raise out of
     push, so a finished run had none."""
-    harness = ShopifyHarness(skus=listings, restore_rate=100.0)
+    harness = ShopifySandbox.on_manual_clock(skus=listings, restore_rate=100.0)
     refs = harness.catalog_refs()
-    shown = harness.sandbox.store.shown()
+    shown = harness.store.shown()
     updates = [
         StockUpdate(ref=r, quantity=1 + i % 97, sequence=i, expected=shown[r.sku])
         for i, r in enumerate(refs)
@@ -34,7 +34,7 @@ async def measure_push(listings: int = 10_000) -> dict[str, object]:
     # Both buckets start empty: the sandbox's (drained below) and the adapter's estimate.
     limiter = limiter_for(CAPABILITIES.rate, harness.timer)
     limiter.observe(RateSignal(remaining=0.0))
-    client = account_client(harness.shop_url(), transport=httpx.ASGITransport(app=harness.app))
+    client = account_client(harness.api_url(), transport=httpx.ASGITransport(app=harness.app))
     adapter = ShopifyAdapter(
         AccountId("bench-shopify"),
         client,
@@ -45,7 +45,7 @@ async def measure_push(listings: int = 10_000) -> dict[str, object]:
         limiter=limiter,
     )
     async with harness.running():
-        harness.sandbox.bucket.drain(harness.clock.now())
+        harness.bucket.drain(harness.clock.now())
         harness.reset_calls()
         platform_start, wall_start = harness.clock.now(), time.perf_counter()
         try:

@@ -14,7 +14,7 @@ from omnistock.adapters.http import account_client
 from omnistock.adapters.secrets import Secret
 from omnistock.adapters.woocommerce import CAPABILITIES, WooCommerceAdapter
 from omnistock.domain.ids import AccountId
-from omnistock.kit.sandbox.woocommerce.harness import WooHarness
+from omnistock.kit.sandbox.woocommerce import WooSandbox
 
 _WEBHOOK_SECRET = "bench-webhook-secret"  # noqa: S105 - a sandbox-only value
 
@@ -22,7 +22,7 @@ _WEBHOOK_SECRET = "bench-webhook-secret"  # noqa: S105 - a sandbox-only value
 async def measure_push(listings: int = 10_000) -> dict[str, object]:
     """Seed `listings` simple products, push a new quantity to each, and report sustained
     listing updates per second, the API calls used (sandbox call log) and the minimum."""
-    harness = WooHarness(webhook_secret=_WEBHOOK_SECRET, skus=listings)
+    harness = WooSandbox.on_manual_clock(webhook_secret=_WEBHOOK_SECRET, skus=listings)
     refs = harness.catalog_refs()
     updates = [StockUpdate(ref=r, quantity=1 + i % 97, sequence=i) for i, r in enumerate(refs)]
     adapter = _adapter(harness)
@@ -34,7 +34,7 @@ async def measure_push(listings: int = 10_000) -> dict[str, object]:
         finally:
             await adapter.aclose()
         elapsed = time.perf_counter() - started
-        shown = [await harness.shown(u.ref) for u in updates]
+        shown = [await harness.held(u.ref) for u in updates]
     calls = [c for c in harness.calls() if c.write]
     return {
         "listings": len(updates),
@@ -47,7 +47,7 @@ async def measure_push(listings: int = 10_000) -> dict[str, object]:
     }
 
 
-def _adapter(harness: WooHarness) -> WooCommerceAdapter:
+def _adapter(harness: WooSandbox) -> WooCommerceAdapter:
     creds = harness.credentials()
     transport = httpx.ASGITransport(app=harness.app)
     return WooCommerceAdapter(

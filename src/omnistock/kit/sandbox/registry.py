@@ -5,12 +5,12 @@ An explicit dict: adding a platform is one line here.
 
 from __future__ import annotations
 
-from omnistock.kit.sandbox.amazon.app import AmazonSandbox
+from omnistock.kit.sandbox.amazon.face import AmazonSandbox
 from omnistock.kit.sandbox.common.serve import ReadyCallback, serve_sandbox, write_ready_line
 from omnistock.kit.sandbox.common.storefront import StorefrontFactory
-from omnistock.kit.sandbox.ebay.app import EbaySandbox
-from omnistock.kit.sandbox.shopify.app import ShopifySandbox
-from omnistock.kit.sandbox.woocommerce.app import WooSandbox
+from omnistock.kit.sandbox.ebay.face import EbaySandbox
+from omnistock.kit.sandbox.shopify.face import ShopifySandbox
+from omnistock.kit.sandbox.woocommerce.face import WooSandbox
 
 SANDBOXES: dict[str, StorefrontFactory] = {
     "woocommerce": WooSandbox.from_options,

@@ -31,13 +31,14 @@ from omnistock.kit.sandbox.amazon.orders_v2026 import OrdersV2026Api
 from omnistock.kit.sandbox.amazon.store import AmazonStore
 from omnistock.kit.sandbox.common.admin import AdminApi, bad_request, read_json
 from omnistock.kit.sandbox.common.calls import CallRecord
-from omnistock.kit.sandbox.common.catalog import CatalogSpec, build_catalog
+from omnistock.kit.sandbox.common.catalog import build_catalog
 from omnistock.kit.sandbox.common.clock import SandboxClock, ScaledClock
+from omnistock.kit.sandbox.common.config import SandboxConfig
 from omnistock.kit.sandbox.common.core import SandboxCore
 from omnistock.kit.sandbox.common.faults import FaultInjector, FaultSettings
 from omnistock.kit.sandbox.common.middleware import ADMIN_PREFIX, FaultMiddleware
-from omnistock.kit.sandbox.common.serve import SandboxOptions
-from omnistock.kit.sandbox.common.storefront import Connection, StorefrontListing
+from omnistock.kit.sandbox.common.outbound import WebhookSender
+from omnistock.kit.sandbox.common.storefront import Connection
 from omnistock.kit.sandbox.common.truth import TruthBook
 
 LWA_PATH = "/auth/o2/token"
@@ -47,13 +48,7 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class AmazonConfig:
-    seed: int = 1
-    # Several stores can sell one merchant's catalog: same catalog seed, own shopper seed.
-    catalog_seed: int | None = None
-    skus: int = 20
-    variant_share: float = 0.3
-    time_scale: float = 1.0
+class AmazonConfig(SandboxConfig):
     base_url: str = "https://sandbox.sellingpartnerapi-na.amazon.test"
     marketplace_id: str = "ATVPDKIKX0DER"
     apply_delay_s: float = 5.0  # ⚠️ ACCEPTED → applied; Amazon documents no figure
@@ -99,7 +94,7 @@ def operation_of(method: str, path: str) -> str:
     return f"{method.upper()} {path}"
 
 
-class AmazonSandbox:
+class AmazonEmulator:
     """One seller account in one marketplace, as far as inventory sync can see it."""
 
     platform = "amazon"
@@ -109,16 +104,13 @@ class AmazonSandbox:
         config: AmazonConfig | None = None,
         *,
         clock: SandboxClock | None = None,
-        notification_client: httpx.AsyncClient | None = None,
+        webhook_client: httpx.AsyncClient | None = None,
         truth: TruthBook | None = None,
     ) -> None:
         self.config = config = config or AmazonConfig()
         self.clock = clock or ScaledClock(config.time_scale)
         self.seller_id = "A" + config.derive("seller")[:13].upper()
-        seed = config.seed if config.catalog_seed is None else config.catalog_seed
-        catalog = build_catalog(
-            CatalogSpec(seed=seed, skus=config.skus, variant_share=config.variant_share)
-        )
+        catalog = build_catalog(config.catalog_spec())
         self.store = AmazonStore(self.clock, catalog, self.seller_id)
         self.core = SandboxCore(
             clock=self.clock,
@@ -142,7 +134,7 @@ class AmazonSandbox:
             secret=self.notification_secret,
             clock=self.clock,
             faults=self.core.faults,
-            client=notification_client,
+            client=webhook_client,
         )
         self.store.observers.append(self.notifications)
         self.listings_api = ListingsApi(self.store, config.marketplace_id, config.apply_delay_s)
@@ -170,6 +162,10 @@ class AmazonSandbox:
         return self.config.base_url
 
     @property
+    def outbound(self) -> WebhookSender:
+        return self.notifications.sender
+
+    @property
     def faults(self) -> FaultInjector:
         return self.core.faults
 
@@ -189,14 +185,6 @@ class AmazonSandbox:
             yield
 
     # --- the Storefront protocol (sandbox/common/storefront.py) ---------------------------
-
-    def listings(self) -> list[StorefrontListing]:
-        """Every SKU with an MFN offer, addressed as the adapter does (SKU, ASIN)."""
-        return [
-            StorefrontListing(sku, {"sku": sku, "asin": listing.asin})
-            for sku, listing in sorted(self.store.listings.items())
-            if listing.quantity is not None
-        ]
 
     def shown(self) -> dict[str, int]:
         self.store.catch_up()
@@ -329,26 +317,6 @@ class AmazonSandbox:
         except ValueError as exc:
             return bad_request(str(exc))
         return JSONResponse({"subscriptionId": subscription_id}, status_code=201)
-
-    @classmethod
-    def from_options(cls, options: SandboxOptions) -> AmazonSandbox:
-        """The factory `omnistock.kit.sandbox.common.serve.serve_sandbox` uses."""
-        sandbox = cls(
-            AmazonConfig(
-                seed=options.seed,
-                skus=options.skus,
-                time_scale=options.time_scale,
-                base_url=options.base_url,
-                catalog_seed=options.catalog_seed,
-                variant_share=options.variant_share,
-            ),
-            notification_client=options.webhook_client,
-            truth=options.truth,
-        )
-        sandbox.notifications.sender.configure(
-            in_flight=options.webhooks_in_flight, poster=options.webhook_poster
-        )
-        return sandbox
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:

@@ -11,32 +11,68 @@ import socket
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import httpx
 import uvicorn
 from starlette.types import ASGIApp
 
+from omnistock.kit.sandbox.common.config import SandboxConfig
 from omnistock.kit.sandbox.common.middleware import ADMIN_PREFIX
-from omnistock.kit.sandbox.common.outbound import Poster
+from omnistock.kit.sandbox.common.outbound import Poster, WebhookSender
 from omnistock.kit.sandbox.common.truth import TruthBook
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SandboxOptions:
+class SandboxOptions(SandboxConfig):
     """What every platform sandbox is built from (served alone, or beside others that sell
     the same catalog from one warehouse: same `catalog_seed`, one shared `truth`)."""
 
-    base_url: str
-    seed: int = 1
-    skus: int = 20
-    time_scale: float = 1.0
-    catalog_seed: int | None = None
-    variant_share: float = 0.3
     webhook_client: httpx.AsyncClient | None = None  # where its notifications are sent from
     truth: TruthBook | None = None
     webhooks_in_flight: int = 1  # deliveries sent at once (1: one after another, in order)
     webhook_poster: Poster | None = None  # what sends them, if not `webhook_client`
+
+
+class Sends(Protocol):
+    @property
+    def outbound(self) -> WebhookSender:
+        """What sends the sandbox's notifications."""
+        ...
+
+
+C = TypeVar("C", bound=SandboxConfig)
+C_contra = TypeVar("C_contra", bound=SandboxConfig, contravariant=True)
+S = TypeVar("S", bound=Sends)
+S_co = TypeVar("S_co", bound=Sends, covariant=True)
+
+
+class BuildsSandbox(Protocol[C_contra, S_co]):
+    """A platform sandbox's constructor, in the words every platform shares."""
+
+    def __call__(
+        self,
+        config: C_contra,
+        *,
+        webhook_client: httpx.AsyncClient | None,
+        truth: TruthBook | None,
+    ) -> S_co: ...
+
+
+def from_options(build: BuildsSandbox[C, S], config_type: type[C], options: SandboxOptions) -> S:
+    """The sandbox `build` makes from `options` (its platform's other settings left at
+    their defaults), its notifications sent as the options say."""
+    config = config_type(
+        base_url=options.base_url,
+        seed=options.seed,
+        catalog_seed=options.catalog_seed,
+        skus=options.skus,
+        variant_share=options.variant_share,
+        time_scale=options.time_scale,
+    )
+    sandbox = build(config, webhook_client=options.webhook_client, truth=options.truth)
+    sandbox.outbound.configure(in_flight=options.webhooks_in_flight, poster=options.webhook_poster)
+    return sandbox
 
 
 class ServableSandbox(Protocol):

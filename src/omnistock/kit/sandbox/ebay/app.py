@@ -17,13 +17,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from omnistock.kit.sandbox.common.admin import AdminApi
 from omnistock.kit.sandbox.common.calls import CallRecord
-from omnistock.kit.sandbox.common.catalog import CatalogSpec, build_catalog
+from omnistock.kit.sandbox.common.catalog import build_catalog
 from omnistock.kit.sandbox.common.clock import SandboxClock, ScaledClock
+from omnistock.kit.sandbox.common.config import SandboxConfig
 from omnistock.kit.sandbox.common.core import SandboxCore
 from omnistock.kit.sandbox.common.faults import FaultInjector, FaultSettings
 from omnistock.kit.sandbox.common.middleware import FaultMiddleware
-from omnistock.kit.sandbox.common.serve import SandboxOptions
-from omnistock.kit.sandbox.common.storefront import Connection, StorefrontListing
+from omnistock.kit.sandbox.common.outbound import WebhookSender
+from omnistock.kit.sandbox.common.storefront import Connection
 from omnistock.kit.sandbox.common.truth import TruthBook
 from omnistock.kit.sandbox.ebay.errors import (
     INSUFFICIENT_PERMISSIONS,
@@ -75,14 +76,9 @@ WRITE_OPERATIONS = frozenset(
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class EbayConfig:
+class EbayConfig(SandboxConfig):
     """Everything an eBay sandbox is built from; credentials derive from the seed."""
 
-    seed: int = 1
-    catalog_seed: int | None = None
-    skus: int = 20
-    variant_share: float = 0.3
-    time_scale: float = 1.0
     base_url: str = "https://api.sandbox.ebay.test"
     quotas: Mapping[str, int] = field(default_factory=dict)  # resource -> calls per day
     write_hold_s: float = 0.0  # real seconds a write holds its SKUs (25025 window)
@@ -93,7 +89,7 @@ class EbayConfig:
         return hashlib.sha256(f"ebay:{kind}:{self.seed}".encode()).hexdigest()
 
 
-class EbaySandbox:
+class EbayEmulator:
     """An eBay seller account as far as inventory sync can see it."""
 
     platform = "ebay"
@@ -108,10 +104,7 @@ class EbaySandbox:
     ) -> None:
         self.config = config = config or EbayConfig()
         self.clock = clock or ScaledClock(config.time_scale)
-        seed = config.seed if config.catalog_seed is None else config.catalog_seed
-        catalog = build_catalog(
-            CatalogSpec(seed=seed, skus=config.skus, variant_share=config.variant_share)
-        )
+        catalog = build_catalog(config.catalog_spec())
         self.store = EbayStore(self.clock, catalog)
         self.core = SandboxCore(
             clock=self.clock,
@@ -149,6 +142,10 @@ class EbaySandbox:
         return self.config.base_url
 
     @property
+    def outbound(self) -> WebhookSender:
+        return self.notifications.sender
+
+    @property
     def faults(self) -> FaultInjector:
         return self.core.faults
 
@@ -168,18 +165,6 @@ class EbaySandbox:
             yield
 
     # --- omnistock.kit.sandbox.common.storefront.Storefront ---------------------------------
-
-    def listings(self) -> list[StorefrontListing]:
-        return [StorefrontListing(sku, self._external_ids(sku)) for sku in sorted(self.store.items)]
-
-    def _external_ids(self, sku: str) -> dict[str, str]:
-        ids = {}
-        listing, variation = self.store.listing_of(sku), self.store.variation_of(sku)
-        if listing:
-            ids["listing_id"] = listing
-        if variation:
-            ids["variation_id"] = variation
-        return ids
 
     def shown(self) -> dict[str, int]:
         return self.store.shown()
@@ -322,26 +307,6 @@ class EbaySandbox:
             "quotas": self.quotas.report(None, None),
             "notifications": self.notifications.sender.summary(),
         }
-
-    @classmethod
-    def from_options(cls, options: SandboxOptions) -> EbaySandbox:
-        """The factory `omnistock.kit.sandbox.common.serve.serve_sandbox` uses."""
-        sandbox = cls(
-            EbayConfig(
-                seed=options.seed,
-                skus=options.skus,
-                time_scale=options.time_scale,
-                base_url=options.base_url,
-                catalog_seed=options.catalog_seed,
-                variant_share=options.variant_share,
-            ),
-            webhook_client=options.webhook_client,
-            truth=options.truth,
-        )
-        sandbox.notifications.sender.configure(
-            in_flight=options.webhooks_in_flight, poster=options.webhook_poster
-        )
-        return sandbox
 
 
 def operation_of(method: str, path: str) -> str:

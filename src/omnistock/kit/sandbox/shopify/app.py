@@ -22,13 +22,14 @@ from omnistock.kit.sandbox.common.admin import (
     read_json,
 )
 from omnistock.kit.sandbox.common.calls import CallRecord
-from omnistock.kit.sandbox.common.catalog import CatalogSpec, build_catalog
+from omnistock.kit.sandbox.common.catalog import build_catalog
 from omnistock.kit.sandbox.common.clock import SandboxClock, ScaledClock
+from omnistock.kit.sandbox.common.config import SandboxConfig
 from omnistock.kit.sandbox.common.core import SandboxCore
 from omnistock.kit.sandbox.common.faults import FaultInjector, FaultSettings
 from omnistock.kit.sandbox.common.middleware import ADMIN_PREFIX, FaultMiddleware
-from omnistock.kit.sandbox.common.serve import SandboxOptions
-from omnistock.kit.sandbox.common.storefront import Connection, StorefrontListing
+from omnistock.kit.sandbox.common.outbound import WebhookSender
+from omnistock.kit.sandbox.common.storefront import Connection
 from omnistock.kit.sandbox.common.truth import OrderLine, TruthBook
 from omnistock.kit.sandbox.shopify.cost import LeakyBucket
 from omnistock.kit.sandbox.shopify.graphql_api import GraphQLEndpoint, Roots
@@ -45,14 +46,9 @@ TOKEN_PATH = "/admin/oauth/access_token"  # noqa: S105 - a path, not a secret
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ShopifyConfig:
+class ShopifyConfig(SandboxConfig):
     """Everything a Shopify sandbox is built from; secrets derive from the seed."""
 
-    seed: int = 1
-    catalog_seed: int | None = None
-    skus: int = 20
-    variant_share: float = 0.3
-    time_scale: float = 1.0
     base_url: str = "https://omnistock-sandbox.myshopify.com"
     # ⚠️ Bucket size per plan is unpublished: 20 s of restore, as the historical plans had.
     bucket_size: float = 2000.0
@@ -65,7 +61,7 @@ class ShopifyConfig:
         return hashlib.sha1(f"{kind}:{self.seed}".encode(), usedforsecurity=False).hexdigest()
 
 
-class ShopifySandbox:
+class ShopifyEmulator:
     """A Shopify store as far as inventory sync can see it."""
 
     platform = "shopify"
@@ -80,12 +76,9 @@ class ShopifySandbox:
     ) -> None:
         self.config = config = config or ShopifyConfig()
         self.clock = clock or ScaledClock(config.time_scale)
-        seed = config.seed if config.catalog_seed is None else config.catalog_seed
         self.store = ShopifyStore(
             self.clock,
-            build_catalog(
-                CatalogSpec(seed=seed, skus=config.skus, variant_share=config.variant_share)
-            ),
+            build_catalog(config.catalog_spec()),
         )
         self.core = SandboxCore(
             clock=self.clock,
@@ -139,6 +132,10 @@ class ShopifySandbox:
         return self.config.base_url.split("://", 1)[-1].rstrip("/")
 
     @property
+    def outbound(self) -> WebhookSender:
+        return self.webhooks.sender
+
+    @property
     def faults(self) -> FaultInjector:
         return self.core.faults
 
@@ -158,16 +155,6 @@ class ShopifySandbox:
             yield
 
     # --- omnistock.kit.sandbox.common.storefront.Storefront ---
-
-    def listings(self) -> list[StorefrontListing]:
-        return [
-            StorefrontListing(
-                item.sku,
-                {"inventory_item_id": str(item.id), "location_id": str(next(iter(item.levels)))},
-            )
-            for item in self.store.items.values()
-            if item.levels
-        ]
 
     def shown(self) -> dict[str, int]:
         return self.store.shown()
@@ -264,23 +251,6 @@ class ShopifySandbox:
 
     async def _admin_deliveries(self, request: Request) -> Response:
         return JSONResponse([o.to_json() for o in self.webhooks.sender.outcomes])
-
-    @classmethod
-    def from_options(cls, options: SandboxOptions) -> ShopifySandbox:
-        """The factory `omnistock.kit.sandbox.common.serve.serve_sandbox` uses."""
-        config = ShopifyConfig(
-            seed=options.seed,
-            skus=options.skus,
-            time_scale=options.time_scale,
-            base_url=options.base_url,
-            catalog_seed=options.catalog_seed,
-            variant_share=options.variant_share,
-        )
-        sandbox = cls(config, webhook_client=options.webhook_client, truth=options.truth)
-        sandbox.webhooks.sender.configure(
-            in_flight=options.webhooks_in_flight, poster=options.webhook_poster
-        )
-        return sandbox
 
 
 def operation_of(method: str, path: str) -> str:

@@ -1,6 +1,7 @@
-"""The WooCommerce REST API v3 sandbox: one object that owns the store, the API and the admin.
+"""The WooCommerce REST API v3 emulator: one object that owns the store, the API and the admin.
 
-Build `WooSandbox(WooConfig(...))`; talk to `.app` in-process or serve it with uvicorn.
+The face tests and merchants use is `WooSandbox` (`face.py`), built on this; talk to its
+`.app` in-process or serve it with uvicorn.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from omnistock.adapters.woocommerce import PRODUCT_ID, VARIATION_ID
 from omnistock.kit.sandbox.common.admin import (
     AdminApi,
     AdminBadRequestError,
@@ -25,13 +25,14 @@ from omnistock.kit.sandbox.common.admin import (
     read_json,
 )
 from omnistock.kit.sandbox.common.calls import CallRecord
-from omnistock.kit.sandbox.common.catalog import CatalogSpec, build_catalog
+from omnistock.kit.sandbox.common.catalog import build_catalog
 from omnistock.kit.sandbox.common.clock import SandboxClock, ScaledClock
+from omnistock.kit.sandbox.common.config import SandboxConfig
 from omnistock.kit.sandbox.common.core import SandboxCore
 from omnistock.kit.sandbox.common.faults import FaultInjector, FaultSettings
 from omnistock.kit.sandbox.common.middleware import ADMIN_PREFIX, FaultMiddleware
-from omnistock.kit.sandbox.common.serve import SandboxOptions
-from omnistock.kit.sandbox.common.storefront import Connection, StorefrontListing
+from omnistock.kit.sandbox.common.outbound import WebhookSender
+from omnistock.kit.sandbox.common.storefront import Connection
 from omnistock.kit.sandbox.common.truth import OrderLine, TruthBook
 from omnistock.kit.sandbox.woocommerce.api_orders import OrdersApi
 from omnistock.kit.sandbox.woocommerce.api_products import ProductsApi
@@ -43,28 +44,21 @@ from omnistock.kit.sandbox.woocommerce.http import API_PREFIX, Handler, guarded,
 from omnistock.kit.sandbox.woocommerce.representation import Site
 from omnistock.kit.sandbox.woocommerce.store import (
     OutOfStockError,
-    WooProduct,
     WooStore,
-    WooVariation,
 )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class WooConfig:
+class WooConfig(SandboxConfig):
     """Everything a WooCommerce sandbox is built from. Keys derive from the seed if not given."""
 
-    seed: int = 1
-    # Several stores can sell one merchant's catalog: same catalog seed, own shopper seed.
-    catalog_seed: int | None = None
-    skus: int = 20
-    variant_share: float = 0.3
-    time_scale: float = 1.0
     base_url: str = "http://woo.sandbox.test"
     consumer_key: str | None = None
     consumer_secret: str | None = None
     # Real sites accept Basic only over HTTPS; tests talk plain HTTP on loopback.
     allow_basic_over_http: bool = True
     utc_offset_minutes: int = 0
+    webhook_secret: str | None = None  # what merchants sign webhooks with; else from the seed
     shopper_rate: float = 0.0
     faults: FaultSettings = field(default_factory=FaultSettings)
 
@@ -86,13 +80,7 @@ WRITE_OPERATIONS = frozenset(
 STOREFRONT_TOPICS = ("order.created", "order.updated", "product.updated")
 
 
-def _listing_ids(item: WooProduct | WooVariation) -> dict[str, str]:
-    if isinstance(item, WooProduct):
-        return {PRODUCT_ID: str(item.id)}
-    return {PRODUCT_ID: str(item.parent_id), VARIATION_ID: str(item.id)}
-
-
-class WooSandbox:
+class WooEmulator:
     """A WooCommerce site as far as inventory sync can see it."""
 
     platform = "woocommerce"
@@ -107,8 +95,7 @@ class WooSandbox:
     ) -> None:
         self.config = config = config or WooConfig()
         self.clock = clock or ScaledClock(config.time_scale)
-        catalog_seed = config.seed if config.catalog_seed is None else config.catalog_seed
-        spec = CatalogSpec(seed=catalog_seed, skus=config.skus, variant_share=config.variant_share)
+        spec = config.catalog_spec()
         self.catalog = build_catalog(spec)
         self.store = WooStore(self.clock, self.catalog)
         self.site = Site(config.base_url, config.utc_offset_minutes * 60)
@@ -145,6 +132,10 @@ class WooSandbox:
         return self.site.base_url
 
     @property
+    def outbound(self) -> WebhookSender:
+        return self.webhooks.sender
+
+    @property
     def faults(self) -> FaultInjector:
         return self.core.faults
 
@@ -159,13 +150,6 @@ class WooSandbox:
             yield
 
     # --- omnistock.kit.sandbox.common.storefront.Storefront ---
-
-    def listings(self) -> list[StorefrontListing]:
-        return [
-            StorefrontListing(item.sku, _listing_ids(item))
-            for item in self.store.sellable()
-            if item.sku
-        ]
 
     def shown(self) -> dict[str, int]:
         return self.store.shown()
@@ -196,6 +180,8 @@ class WooSandbox:
         await self.webhooks.sender.wait_idle()
 
     def _webhook_secret(self) -> str:
+        if self.config.webhook_secret is not None:
+            return self.config.webhook_secret
         return (
             "whs_"
             + hashlib.sha1(
@@ -278,23 +264,6 @@ class WooSandbox:
 
     async def _admin_deliveries(self, request: Request) -> Response:
         return JSONResponse([o.to_json() for o in self.webhooks.sender.outcomes])
-
-    @classmethod
-    def from_options(cls, options: SandboxOptions) -> WooSandbox:
-        """The factory `omnistock.kit.sandbox.common.serve.serve_sandbox` uses."""
-        config = WooConfig(
-            seed=options.seed,
-            skus=options.skus,
-            time_scale=options.time_scale,
-            base_url=options.base_url,
-            catalog_seed=options.catalog_seed,
-            variant_share=options.variant_share,
-        )
-        sandbox = cls(config, webhook_client=options.webhook_client, truth=options.truth)
-        sandbox.webhooks.sender.configure(
-            in_flight=options.webhooks_in_flight, poster=options.webhook_poster
-        )
-        return sandbox
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
