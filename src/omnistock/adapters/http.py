@@ -1,18 +1,26 @@
-"""The HTTP seam of every adapter: one pooled client per account with explicit timeouts,
-transport failures translated to TransientError, Retry-After parsed, URLs logged safely."""
+"""The HTTP call core every adapter shares: one pooled client per account with explicit
+timeouts, one `send` (a limiter slot, the request, transport failures translated to
+TransientError, the answer's rate signal fed back to the limiter), JSON bodies decoded the
+same way, OAuth token answers parsed once, Retry-After parsed, URLs logged safely. An
+adapter keeps only what its platform does differently: paths, payloads, rate headers."""
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 import httpx
 
-from omnistock.domain.errors import TransientError
+from omnistock.adapters.ratelimit import RateLimiter, RateSignal
+from omnistock.adapters.secrets import Secret
+from omnistock.adapters.tokens import AccessToken
+from omnistock.clock import Timer
+from omnistock.domain.errors import PermanentError, TransientError
 
 logger = logging.getLogger(__name__)
 
@@ -20,6 +28,11 @@ logger = logging.getLogger(__name__)
 # for a pooled connection is bounded so a stuck account cannot hold callers forever.
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=30.0, pool=10.0)
 USER_AGENT = "omnistock/0.1"
+# How far before its cursor an order poll reads again: platforms index orders late, and a
+# re-read order is deduplicated by the inbox.
+DEFAULT_OVERLAP = timedelta(minutes=2)
+
+SignalOf = Callable[[httpx.Response], RateSignal | None]
 
 
 def account_client(
@@ -68,6 +81,53 @@ def translate_transport_error(exc: httpx.TransportError, *, account: str) -> Tra
     reset). The message names the failure and the URL without its query, never the
     httpx text, which could echo request details."""
     return TransientError(f"{_describe(exc)} on {_request_line(exc)}", account=account)
+
+
+async def send(
+    client: httpx.AsyncClient,
+    limiter: RateLimiter,
+    method: str,
+    url: str,
+    *,
+    account: str,
+    signal_of: SignalOf,
+    cost: float = 1.0,
+    **request: Any,
+) -> tuple[httpx.Response, RateSignal | None]:
+    """One request inside a slot of `limiter` (costing `cost`); what the answer says about
+    pacing (`signal_of`) is fed back to the limiter before the slot is released, so the
+    next caller waits on it. Raises TransientError when no answer came; any answer, error
+    statuses included, is the caller's to judge."""
+    async with limiter.slot(cost):
+        try:
+            response = await client.request(method, url, **request)
+        except httpx.TransportError as exc:
+            raise translate_transport_error(exc, account=account) from None
+        signal = signal_of(response)
+        if signal is not None:
+            limiter.observe(signal)
+    return response, signal
+
+
+def json_body(response: httpx.Response) -> object:
+    """The answer's JSON, or None when it is empty or not JSON (an error page from a proxy):
+    callers judge the status first and then what the body says, if anything."""
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def token_answer(payload: object, *, account: str, timer: Timer) -> AccessToken:
+    """The access token of an OAuth 2.0 token answer (`access_token`, `expires_in` seconds).
+    Raises PermanentError when the answer has neither: retrying the grant would not help."""
+    try:
+        value, ttl = payload["access_token"], float(payload["expires_in"])  # type: ignore[index]
+    except (KeyError, TypeError, ValueError):
+        raise PermanentError("token answer without access_token", account=account) from None
+    return AccessToken.lasting(Secret(str(value)), ttl, timer)
 
 
 @contextmanager

@@ -33,7 +33,14 @@ from omnistock.adapters.base import (
     StockUpdate,
 )
 from omnistock.adapters.echo import EchoFilter
-from omnistock.adapters.http import account_client, translate_transport_error
+from omnistock.adapters.http import (
+    DEFAULT_OVERLAP,
+    account_client,
+    json_body,
+    send,
+    token_answer,
+    translate_transport_error,
+)
 from omnistock.adapters.ratelimit import RateLimiter, TokenBucketLimiter, limiter_for
 from omnistock.adapters.secrets import Secret
 from omnistock.adapters.tokens import AccessToken, TokenCache
@@ -42,7 +49,6 @@ from omnistock.domain.errors import AuthFailedError, ChannelError, ConfigError, 
 from omnistock.domain.ids import AccountId
 
 logger = logging.getLogger(__name__)
-DEFAULT_OVERLAP = timedelta(minutes=2)
 # ⚠️ After searchOrders refuses the application (403/404), poll v0 this long before
 # trying 2026-01-01 again (a role granted later, or a region where it is deployed).
 V0_FALLBACK_S = 3600.0
@@ -345,7 +351,7 @@ class AmazonAdapter:
             token = await self._tokens.token()
             response = await self._send(operation, method, path, token, json=json, params=params)
             if response.is_success:
-                return _json(response)
+                return json_body(response)
             error = wire.api_error(response.content)
             if response.status_code in (401, 403):
                 self._tokens.invalidate(token)
@@ -364,23 +370,19 @@ class AmazonAdapter:
         json: object,
         params: dict[str, str] | None,
     ) -> httpx.Response:
-        limiter = self._limiters[operation]
-        async with limiter.slot():
-            if operation is Operation.CREATE_FEED:
-                await _take(self._feed_window)
-            try:
-                response = await self._client.request(
-                    method,
-                    path,
-                    json=json,
-                    params=params,
-                    headers={"x-amz-access-token": token.reveal()},
-                )
-            except httpx.TransportError as exc:
-                raise translate_transport_error(exc, account=self._account) from None
-            signal = rate_signal(response.status_code, response.headers)
-            if signal is not None:
-                limiter.observe(signal)
+        if operation is Operation.CREATE_FEED:
+            await _take(self._feed_window)
+        response, _ = await send(
+            self._client,
+            self._limiters[operation],
+            method,
+            path,
+            account=self._account,
+            signal_of=lambda r: rate_signal(r.status_code, r.headers),
+            json=json,
+            params=params,
+            headers={"x-amz-access-token": token.reveal()},
+        )
         return response
 
     def _error(self, operation: Operation, response: httpx.Response) -> ChannelError:
@@ -423,23 +425,12 @@ class AmazonAdapter:
             if response.status_code == 400 and not isinstance(error, AuthFailedError):
                 error = AuthFailedError("LWA refused the grant", account=self._account, status=400)
             raise error
-        try:
-            value, ttl = wire.token_answer(_json(response))
-        except ValueError as exc:
-            raise PermanentError(str(exc), account=self._account) from None
-        return AccessToken.lasting(Secret(value), ttl, self._timer)
+        return token_answer(json_body(response), account=self._account, timer=self._timer)
 
 
 async def _take(limiter: RateLimiter) -> None:
     async with limiter.slot():
         pass
-
-
-def _json(response: httpx.Response) -> object:
-    try:
-        return response.json()
-    except ValueError:
-        return None
 
 
 def _first(group: BaseExceptionGroup[ChannelError]) -> ChannelError:

@@ -28,7 +28,7 @@ class Operation(StrEnum):
 
 
 # Rate (requests/s) and burst per operation, from the models' usage-plan tables
-# (../shared/specs/amazon/models, 2026 snapshot). createFeed is the generic limit; a
+# (the official SP-API models, 2026 snapshot, vendored in tests/fidelity/amazon/specs). createFeed is the generic limit; a
 # JSON_LISTINGS_FEED is further held to 5 submissions per 5 minutes (FEEDS_PER_WINDOW).
 RATES: Mapping[Operation, RateBurst] = {
     Operation.PATCH_LISTINGS_ITEM: RateBurst(per_s=5.0, burst=5),

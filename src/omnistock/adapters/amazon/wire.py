@@ -1,5 +1,5 @@
 """Amazon SP-API requests and answers, pure: listing addresses, the patch and feed bodies,
-submission and processing-report outcomes, LWA answers and the error table. No I/O here."""
+submission and processing-report outcomes and the error table. No I/O here."""
 
 from __future__ import annotations
 
@@ -249,13 +249,3 @@ def lwa_url(base_url: str) -> str:
     if ".amazon.com" in base_url.split("://", 1)[-1].split("/", 1)[0]:
         return LWA_URL
     return base_url.rstrip("/") + LWA_PATH
-
-
-def token_answer(payload: object) -> tuple[str, float]:
-    """(access_token, expires_in) of an LWA answer; ValueError if it has neither."""
-    if not isinstance(payload, dict):
-        raise ValueError("LWA answer is not an object")
-    token, ttl = payload.get("access_token"), payload.get("expires_in")
-    if not isinstance(token, str) or not isinstance(ttl, int | float):
-        raise ValueError("LWA answer without access_token and expires_in")
-    return token, float(ttl)

@@ -31,14 +31,13 @@ from omnistock.adapters.ebay.limits import (
 from omnistock.adapters.ebay.revisions import Admission, RevisionBudget
 from omnistock.adapters.ebay.session import NOTIFICATION_RESOURCE, POST_ORDER_RESOURCE, EbaySession
 from omnistock.adapters.echo import EchoFilter
-from omnistock.adapters.http import account_client
+from omnistock.adapters.http import DEFAULT_OVERLAP, account_client
 from omnistock.adapters.secrets import Secret
 from omnistock.clock import Timer
 from omnistock.domain.errors import ChannelError, ConfigError, PermanentError, WebhookRejectedError
 from omnistock.domain.ids import AccountId
 
 logger = logging.getLogger(__name__)
-DEFAULT_OVERLAP = timedelta(minutes=2)
 CONTENTION_ATTEMPTS = 4  # sends of a SKU refused with 25025 before it is reported retryable
 CONTENTION_PAUSE = 0.25  # seconds, doubled per attempt
 LIMIT_REACHED_WAIT = 3_600.0  # eBay said the listing's day is spent; look again in an hour

@@ -21,7 +21,14 @@ from omnistock.adapters.ebay.limits import (
     quota_states,
     refusal_signal,
 )
-from omnistock.adapters.http import retry_after_seconds, translate_transport_error
+from omnistock.adapters.http import (
+    json_body,
+    retry_after_seconds,
+    send,
+    token_answer,
+    translate_transport_error,
+    translated_transport_errors,
+)
 from omnistock.adapters.ratelimit import DailyQuotaLimiter
 from omnistock.adapters.secrets import Secret
 from omnistock.adapters.tokens import AccessToken, TokenCache
@@ -86,12 +93,18 @@ class EbaySession:
         token = await tokens.token()
         limiter = self.limiters[resource]
         await self._check_quota_if_low(resource)
-        async with limiter.slot():
-            response = await self._send(method, path, token, scheme, json, params)
-        body = _json(response)
-        signal = refusal_signal(response.status_code, response.headers)
-        if signal is not None:
-            limiter.observe(signal)
+        response, _ = await send(
+            self.client,
+            limiter,
+            method,
+            path,
+            account=self.account,
+            signal_of=lambda r: refusal_signal(r.status_code, r.headers),
+            json=json,
+            params=dict(params or {}),
+            headers=_headers(token, scheme, json),
+        )
+        body = json_body(response)
         retry_after = retry_after_seconds(response.headers.get("retry-after"))
         error = wire.call_error(response.status_code, body, retry_after, account=self.account)
         if isinstance(error, AuthFailedError) and response.status_code == 401:
@@ -102,35 +115,19 @@ class EbaySession:
             raise error
         return body
 
-    async def _send(
-        self,
-        method: str,
-        path: str,
-        token: Secret,
-        scheme: str,
-        body: object,
-        params: Mapping[str, str] | None,
-    ) -> httpx.Response:
-        headers = {"Authorization": f"{scheme} {token.reveal()}", "Accept": "application/json"}
-        if body is not None:
-            headers["Content-Language"] = "en-US"  # required by the Inventory API's writes
-        try:
-            return await self.client.request(
-                method, path, json=body, params=dict(params or {}), headers=headers
-            )
-        except httpx.TransportError as exc:
-            raise translate_transport_error(exc, account=self.account) from None
-
     # --- quotas -----------------------------------------------------------------------
 
     async def read_quotas(self) -> None:
         """Resync every limiter from the Analytics rate_limit report (application token)."""
         self._quota_read_at = self._timer.monotonic()
         token = await self.app_tokens.token()
-        response = await self._send(
-            "GET", wire.RATE_LIMIT, token, "Bearer", None, {"api_context": "sell"}
-        )
-        body = _json(response)
+        with translated_transport_errors(self.account):
+            response = await self.client.get(
+                wire.RATE_LIMIT,
+                params={"api_context": "sell"},
+                headers=_headers(token, "Bearer", None),
+            )
+        body = json_body(response)
         error = wire.call_error(response.status_code, body, None, account=self.account)
         if error is not None:
             raise error
@@ -183,26 +180,18 @@ class EbaySession:
             response = await self.client.post(wire.TOKEN_PATH, data=dict(form), headers=headers)
         except httpx.TransportError as exc:
             raise translate_transport_error(exc, account=self.account) from None
-        body = _json(response)
+        body = json_body(response)
         if response.status_code != 200:
             retry_after = retry_after_seconds(response.headers.get("retry-after"))
             raise wire.token_error(response.status_code, body, retry_after, account=self.account)
-        try:
-            value, ttl = body["access_token"], float(body["expires_in"])  # type: ignore[index]
-        except (KeyError, TypeError, ValueError):
-            raise PermanentError(
-                "token answer without access_token", account=self.account
-            ) from None
-        return AccessToken.lasting(Secret(str(value)), ttl, self._timer)
+        return token_answer(body, account=self.account, timer=self._timer)
 
 
-def _json(response: httpx.Response) -> object:
-    if not response.content:
-        return None
-    try:
-        return response.json()
-    except ValueError:
-        return None
+def _headers(token: Secret, scheme: str, body: object) -> dict[str, str]:
+    headers = {"Authorization": f"{scheme} {token.reveal()}", "Accept": "application/json"}
+    if body is not None:
+        headers["Content-Language"] = "en-US"  # required by the Inventory API's writes
+    return headers
 
 
 def _server_now(response: httpx.Response) -> datetime:

@@ -33,7 +33,9 @@ USER_SCOPES = (
 )
 APP_SCOPE = "https://api.ebay.com/oauth/api_scope"
 
-# errorIds with a meaning of their own (PLATFORMS.md §3.1; 25099 is the sandbox's ⚠️).
+# errorIds with a meaning of their own: eBay documents 25025 for concurrent access to one
+# SKU or item group and 25001 for a system error; 25099 for the revision limit is not
+# confirmed by eBay's documentation (it is the number our sandbox answers).
 CONCURRENT_ACCESS = 25025
 SYSTEM_ERROR = 25001
 REVISION_LIMIT = 25099

@@ -23,7 +23,14 @@ from omnistock.adapters.base import (
     StockUpdate,
 )
 from omnistock.adapters.echo import EchoFilter
-from omnistock.adapters.http import account_client, translate_transport_error
+from omnistock.adapters.http import (
+    DEFAULT_OVERLAP,
+    account_client,
+    json_body,
+    send,
+    token_answer,
+    translate_transport_error,
+)
 from omnistock.adapters.ratelimit import RateLimiter, limiter_for
 from omnistock.adapters.secrets import Secret
 from omnistock.adapters.shopify import events, wire
@@ -34,7 +41,6 @@ from omnistock.domain.errors import AuthFailedError, ChannelError, ConfigError, 
 from omnistock.domain.ids import AccountId
 
 logger = logging.getLogger(__name__)
-DEFAULT_OVERLAP = timedelta(minutes=2)
 UNADDRESSABLE = "listing lacks numeric inventory_item_id and location_id"
 NOT_STOCKED = "inventory item not found or not stocked at the location"
 # Points a poll leaves in the bucket for the writes: polling is the webhooks' fallback and
@@ -278,19 +284,18 @@ class ShopifyAdapter:
 
     async def _graphql(self, query: str, variables: Mapping[str, object], cost: float) -> object:
         token = await self._token()
-        async with self._limiter.slot(cost):
-            try:
-                response = await self._client.post(
-                    wire.GRAPHQL_PATH,
-                    json={"query": query, "variables": dict(variables)},
-                    headers={"X-Shopify-Access-Token": token.reveal()},
-                )
-            except httpx.TransportError as exc:
-                raise translate_transport_error(exc, account=self._account) from None
-            body = _json(response)
-            signal = rate_signal(response.status_code, response.headers, body, requested=cost)
-            if signal is not None:
-                self._limiter.observe(signal)
+        response, signal = await send(
+            self._client,
+            self._limiter,
+            "POST",
+            wire.GRAPHQL_PATH,
+            account=self._account,
+            signal_of=lambda r: rate_signal(r.status_code, r.headers, json_body(r), requested=cost),
+            cost=cost,
+            json={"query": query, "variables": dict(variables)},
+            headers={"X-Shopify-Access-Token": token.reveal()},
+        )
+        body = json_body(response)
         retry_after = signal.retry_after if signal else None
         error = wire.call_error(response.status_code, body, retry_after, account=self._account)
         if isinstance(error, AuthFailedError):
@@ -313,7 +318,7 @@ class ShopifyAdapter:
             response = await self._client.post(wire.TOKEN_PATH, data=form)
         except httpx.TransportError as exc:
             raise translate_transport_error(exc, account=self._account) from None
-        body = _json(response)
+        body = json_body(response)
         signal = rate_signal(response.status_code, response.headers, body, requested=0)
         error = wire.call_error(
             response.status_code,
@@ -325,20 +330,7 @@ class ShopifyAdapter:
             error = AuthFailedError("client credentials refused", account=self._account, status=400)
         if error is not None:
             raise error
-        try:
-            value, ttl = body["access_token"], float(body["expires_in"])  # type: ignore[index]
-        except (KeyError, TypeError, ValueError):
-            raise PermanentError(
-                "token answer without access_token", account=self._account
-            ) from None
-        return AccessToken.lasting(Secret(str(value)), ttl, self._timer)
-
-
-def _json(response: httpx.Response) -> object:
-    try:
-        return response.json()
-    except ValueError:
-        return None
+        return token_answer(body, account=self._account, timer=self._timer)
 
 
 def create_adapter(

@@ -24,7 +24,7 @@ from omnistock.adapters.base import (
     StockUpdate,
 )
 from omnistock.adapters.echo import EchoFilter
-from omnistock.adapters.http import account_client, translate_transport_error
+from omnistock.adapters.http import DEFAULT_OVERLAP, account_client, send
 from omnistock.adapters.ratelimit import RateLimiter, limiter_for
 from omnistock.adapters.secrets import Secret
 from omnistock.adapters.woocommerce import events, wire
@@ -42,7 +42,6 @@ logger = logging.getLogger(__name__)
 
 # Re-read this much before the orders high-water mark: WordPress dates have one-second
 # resolution, and a slow request can commit an order with an older date after we looked.
-DEFAULT_OVERLAP = timedelta(minutes=2)
 
 Json = object
 T = TypeVar("T")
@@ -216,17 +215,17 @@ class WooCommerceAdapter:
         params: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         """One request under the limiter; a non-2xx answer raises its ChannelError."""
-        auth = httpx.BasicAuth(self._key.reveal(), self._secret.reveal())
-        async with self._limiter.slot():
-            try:
-                response = await self._client.request(
-                    method, path, json=json, params=params, auth=auth
-                )
-            except httpx.TransportError as exc:
-                raise translate_transport_error(exc, account=self._account) from None
-            signal = rate_signal(response.status_code, response.headers)
-            if signal is not None:
-                self._limiter.observe(signal)
+        response, signal = await send(
+            self._client,
+            self._limiter,
+            method,
+            path,
+            account=self._account,
+            signal_of=lambda r: rate_signal(r.status_code, r.headers),
+            json=json,
+            params=params,
+            auth=httpx.BasicAuth(self._key.reveal(), self._secret.reveal()),
+        )
         if not response.is_success:
             retry_after = signal.retry_after if signal else None
             raise wire.call_error(

@@ -55,11 +55,11 @@ from omnistock.adapters.secrets import Secret
 from omnistock.adapters.woocommerce import WooCommerceAdapter
 from omnistock.adapters.woocommerce.wire import Target
 from omnistock.clock import SystemClock, SystemTimer
+from omnistock.domain.account_settings import LOCATION
 from omnistock.domain.catalog import ChannelAccount, Listing
 from omnistock.domain.events import LedgerEvent, to_record
 from omnistock.domain.ids import AccountId, ListingId, Sku
 from omnistock.engine import Engine, EngineSettings
-from omnistock.ingest.orders import LOCATION_SETTING
 from omnistock.kit.bench.ledger import (
     LOCATIONS,
     LedgerBenchSize,
@@ -259,9 +259,7 @@ async def seed(store: Store, size: IngestSize) -> None:
     """The `bench ledger` catalog; the WooCommerce account sells from wh1 and its listings
     carry product ids, so order lines map as they would from a real site."""
     await seed_catalog(store, size.ledger_size())
-    account = ChannelAccount(
-        id=WOO, platform="woocommerce", settings={LOCATION_SETTING: LOCATIONS[0]}
-    )
+    account = ChannelAccount(id=WOO, platform="woocommerce", settings={LOCATION: LOCATIONS[0]})
     await store.catalog.put_account(account)
     await store.catalog.put_listings(
         [
