@@ -27,6 +27,7 @@ from omnistock.bus.inbox import Incident, IncidentKind
 from omnistock.clock import Clock, Timer, sleep_or_stop
 from omnistock.dispatch.circuit import CircuitState
 from omnistock.dispatch.dispatcher import AccountDispatcher, DispatchSettings
+from omnistock.domain.account_settings import OversellAction
 from omnistock.domain.errors import ChannelError
 from omnistock.domain.ids import AccountId, ListingId
 from omnistock.ingest.listing_index import ListingIndex
@@ -110,7 +111,7 @@ class Engine:
         self.feeds = FeedPublisher(store, clock, self._settle_oversell)
         self._listings = ListingIndex(store, timer)
         self._circuits: dict[AccountId, CircuitState] = {}
-        self._oversell_policy: dict[AccountId, str] = {}
+        self._oversell_policy: dict[AccountId, OversellAction] = {}
         self.stats = EngineStats()
 
     def http_app(self) -> ASGIApp:
@@ -157,7 +158,7 @@ class Engine:
     async def load_policies(self) -> None:
         """Read each account's oversell policy from the catalog (call after catalog edits)."""
         for account in await self._store.catalog.accounts():
-            self._oversell_policy[account.id] = account.settings.get("oversell", "keep")
+            self._oversell_policy[account.id] = account.options().oversell
 
     async def run(self, stop: asyncio.Event) -> None:
         """Every loop of the engine until `stop` is set."""
@@ -220,7 +221,7 @@ class Engine:
         account = incident.account
         if account is None or incident.order_id is None:
             return "kept"
-        if self._oversell_policy.get(account) != "cancel":
+        if self._oversell_policy.get(account) is not OversellAction.CANCEL:
             return "kept"
         try:
             done = await self._adapters[account].cancel_order(incident.order_id, incident.reason)

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from omnistock.domain.account_settings import AccountSettings, OversellAction
 from omnistock.domain.allocation import AllocationPolicy, PolicyOverride, effective_policy
 from omnistock.domain.balance import ReservationPolicy
 from omnistock.domain.bundles import Bundle, BundleComponent
@@ -66,8 +67,15 @@ class AccountConfig(_Strict):
     name: str = ""
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     # An order the ledger cannot cover: `cancel` it on the channel, or `keep` it (backorder).
-    oversell: Literal["keep", "cancel"] = "keep"
+    oversell: OversellAction = OversellAction.KEEP
     restock_on_refund: bool = False
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return value
 
 
 class ListingConfig(_Strict):
@@ -99,11 +107,21 @@ def load_config(path: Path) -> EngineConfig:
         config = EngineConfig.model_validate(raw, strict=False)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False)
+            f"{_where(raw, e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)
         )
         raise ConfigError(f"{path}: {problems}") from None
     _check_references(config, path)
     return config
+
+
+def _where(raw: dict[str, Any], loc: tuple[int | str, ...]) -> str:
+    """A problem's place, an account named by its id rather than its position."""
+    accounts = raw.get("accounts")
+    if len(loc) > 2 and loc[0] == "accounts" and isinstance(loc[1], int):
+        found = accounts[loc[1]] if isinstance(accounts, list) else None
+        if isinstance(found, dict) and isinstance(found.get("id"), str):
+            return f"account {found['id']!r}: " + ".".join(map(str, loc[2:]))
+    return ".".join(map(str, loc))
 
 
 def _check_references(config: EngineConfig, path: Path) -> None:
@@ -149,12 +167,12 @@ def _bundle(config: BundleConfig) -> Bundle:
 
 def _account(config: AccountConfig) -> ChannelAccount:
     policy = effective_policy(AllocationPolicy(), config.policy.as_override())
-    settings = {
-        "base_url": config.base_url,
-        "location": config.location,
-        "oversell": config.oversell,
-        "restock_on_refund": "true" if config.restock_on_refund else "false",
-    }
+    settings = AccountSettings(
+        base_url=config.base_url,
+        location=LocationId(config.location),
+        oversell=config.oversell,
+        restock_on_refund=config.restock_on_refund,
+    ).encode()
     return ChannelAccount(
         id=AccountId(config.id),
         platform=config.platform,

@@ -48,7 +48,9 @@ def build_adapters(
         if platform is None:
             raise ConfigError(f"account {account.id}: unknown platform {account.platform!r}")
         secrets = credentials_for(account.id, platform.credentials, vault, environ)
-        base_url = account.settings["base_url"]
+        base_url = account.options().base_url
+        if base_url is None:
+            raise ConfigError(f"account {account.id}: no base_url setting")
         adapters[account.id] = platform.create_adapter(account.id, base_url, secrets, timer=timer)
     return adapters
 

@@ -19,6 +19,7 @@ import httpx
 
 from omnistock.adapters.woocommerce import PRODUCT_ID, VARIATION_ID
 from omnistock.bus.inbox import IncidentKind
+from omnistock.domain.account_settings import AccountSettings
 from omnistock.domain.allocation import AllocationPolicy
 from omnistock.domain.balance import ZERO, Balance, apply
 from omnistock.domain.catalog import ChannelAccount, Item, Listing, Location
@@ -138,7 +139,7 @@ async def seed_catalog(store: Store, shop: Shop) -> None:
     await store.catalog.put_location(Location(id=MAIN, name="Main warehouse"))
     await store.catalog.put_items([Item(sku=Sku(sku)) for sku in shop.skus])
     for site in shop.sites:
-        settings = {"location": MAIN, "base_url": site.api_root}
+        settings = AccountSettings(location=MAIN, base_url=site.api_root).encode()
         await store.catalog.put_account(
             ChannelAccount(
                 id=site.account,

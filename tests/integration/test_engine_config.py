@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from omnistock.domain.account_settings import AccountSettings, OversellAction
 from omnistock.domain.errors import ConfigError
+from omnistock.domain.ids import LocationId
 from omnistock.engine_config import Catalog, load_config
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "omnistock.toml"
@@ -50,6 +52,16 @@ def test_the_shipped_example_loads_into_a_valid_catalog() -> None:
             'base_url = "https://x"\nlocation = "main"\npolicy = { share = 2.0 }',
             "share",
         ),
+        (
+            '[[locations]]\nid = "main"\n[[accounts]]\nid = "woo"\nplatform = "woocommerce"\n'
+            'base_url = "https://x"\nlocation = "main"\noversell = "maybe"',
+            "account 'woo': oversell: Input should be 'keep' or 'cancel'",
+        ),
+        (
+            '[[locations]]\nid = "main"\n[[accounts]]\nid = "woo"\nplatform = "woocommerce"\n'
+            'base_url = "shop.example"\nlocation = "main"',
+            "account 'woo': base_url: Value error, must be an http",
+        ),
     ],
 )
 def test_bad_configuration_names_the_problem(tmp_path: Path, text: str, problem: str) -> None:
@@ -62,3 +74,19 @@ def test_bad_configuration_names_the_problem(tmp_path: Path, text: str, problem:
 def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"missing\.toml"):
         load_config(tmp_path / "missing.toml")
+
+
+def test_an_account_s_settings_are_typed_from_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "ok.toml"
+    path.write_text(
+        '[[locations]]\nid = "main"\n[[accounts]]\nid = "woo"\nplatform = "woocommerce"\n'
+        'base_url = "https://shop.example/wp-json/wc/v3/"\nlocation = "main"\n'
+        'oversell = "cancel"\nrestock_on_refund = true'
+    )
+    (account,) = Catalog(load_config(path)).accounts
+    assert account.options() == AccountSettings(
+        base_url="https://shop.example/wp-json/wc/v3/",
+        location=LocationId("main"),
+        oversell=OversellAction.CANCEL,
+        restock_on_refund=True,
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from omnistock.domain.account_settings import AccountSettings
 from omnistock.domain.allocation import (
     NO_OVERRIDE,
     AllocationPolicy,
@@ -61,6 +62,11 @@ class ChannelAccount:
         _check_name("account.name", self.name)
         self.policy.validate()
         _check_mapping("account.settings", self.settings)
+        self.options()
+
+    def options(self) -> AccountSettings:
+        """The known settings, typed; InvalidInputError naming a bad one."""
+        return AccountSettings.of(self.settings)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

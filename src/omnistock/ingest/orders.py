@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import TypedDict
 
 from omnistock.adapters.base import ChannelEvent, ChannelEventType, OrderLine
+from omnistock.domain.account_settings import LOCATION
 from omnistock.domain.balance import Rejection
 from omnistock.domain.catalog import ChannelAccount, Listing
 from omnistock.domain.events import (
@@ -26,8 +27,6 @@ from omnistock.domain.events import (
 )
 from omnistock.domain.ids import MAX_QUANTITY, AccountId, LocationId, Sku
 
-LOCATION_SETTING = "location"  # the location an account sells from
-RESTOCK_SETTING = "restock_on_refund"  # "true": refunded units are sellable again
 CHANNEL_SOURCE = "channel:"  # a ledger event's source, then the account it came from
 
 IdsKey = frozenset[tuple[str, str]]
@@ -60,11 +59,11 @@ class AccountContext:
     def build(
         cls, account: ChannelAccount, listings: Iterable[Listing], skus: Collection[Sku]
     ) -> AccountContext:
-        location = account.settings.get(LOCATION_SETTING)
+        options = account.options()
         return cls(
             account=account.id,
-            location=None if location is None else LocationId(location),
-            restock_on_refund=account.settings.get(RESTOCK_SETTING, "").lower() == "true",
+            location=options.location,
+            restock_on_refund=options.restock_on_refund,
             skus_by_ids={
                 ids_key(x.external_ids): x.sku for x in listings if ids_key(x.external_ids)
             },
@@ -194,7 +193,7 @@ class MappedLine:
 
 def _mapped(ref: LineRef) -> MappedLine | UnmappedLine:
     if ref.location is None:
-        return UnmappedLine(line=ref, reason=f"account has no {LOCATION_SETTING!r} setting")
+        return UnmappedLine(line=ref, reason=f"account has no {LOCATION!r} setting")
     if ref.sku is None:
         return UnmappedLine(line=ref, reason="no listing or known SKU matches the line")
     if not 1 <= ref.quantity <= MAX_QUANTITY:

@@ -17,6 +17,7 @@ from omnistock.adapters.base import ChannelAdapter
 from omnistock.adapters.registry import PLATFORMS
 from omnistock.adapters.secrets import Secret
 from omnistock.clock import Timer
+from omnistock.domain.account_settings import AccountSettings
 from omnistock.domain.allocation import AllocationPolicy
 from omnistock.domain.catalog import ChannelAccount, Item, Listing, Location
 from omnistock.domain.events import LedgerEvent, StockReceived
@@ -194,7 +195,7 @@ async def seed_catalog(
     await store.catalog.put_items([Item(sku=Sku(sku)) for sku in skus])
     for s in stores:
         policy = policy or AllocationPolicy(low_stock=2)
-        settings = {"location": MAIN, "base_url": s.base_url}
+        settings = AccountSettings(location=MAIN, base_url=s.base_url).encode()
         await store.catalog.put_account(
             ChannelAccount(id=s.account, platform=s.platform, policy=policy, settings=settings)
         )

@@ -59,11 +59,13 @@ async def open_shop(
         if opening is not None:
             await store.ledger.append(opening(merchant))
         async with contextlib.AsyncExitStack() as stack:
-            for s in merchant.stores:
-                await stack.enter_async_context(s.sandbox.running())
             adapters = merchant.adapters(timer)
             for adapter in adapters.values():
                 stack.push_async_callback(adapter.aclose)
+            # Entered after: the stores stop (delivering what they still send) before the
+            # adapters, which verifying those deliveries may need, are closed.
+            for s in merchant.stores:
+                await stack.enter_async_context(s.sandbox.running())
             engine = Engine(
                 store,
                 adapters,
