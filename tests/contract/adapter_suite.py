@@ -10,7 +10,7 @@ import asyncio
 import base64
 import math
 import random
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Literal
@@ -29,15 +29,21 @@ from omnistock.adapters.base import (
     ListingRef,
     StockUpdate,
 )
+from omnistock.adapters.registry import PLATFORMS
+from omnistock.adapters.secrets import Secret
 from omnistock.clock import Timer
 from omnistock.domain.errors import (
     AuthFailedError,
+    ConfigError,
+    PermanentError,
     RateLimitedError,
     TransientError,
     WebhookRejectedError,
 )
-from omnistock.domain.ids import ListingId
+from omnistock.domain.ids import AccountId, ListingId
 from omnistock.kit.sandbox.common.face import Delivery, SandboxFace
+from omnistock.kit.sandbox.common.serve import SandboxOptions
+from omnistock.kit.sandbox.registry import SANDBOXES
 from tests.serving import served
 
 TransportKind = Literal["asgi", "socket"]
@@ -169,11 +175,113 @@ def forged(delivery: Delivery) -> dict[str, str]:
 
 
 class AdapterContract:
-    """Every adapter passes this against its sandbox. Subclasses provide `pair`."""
+    """Every adapter passes this against its sandbox. Subclasses provide `pair` (the
+    adapter, and the sandbox's face it talks to) and say, in the class attributes below,
+    what differs between platforms without changing what is promised."""
+
+    # The credential the registry reports missing when an account lacks it.
+    required_secret: str
+    # A credential that, given wrong, makes the platform refuse the adapter.
+    spoiled_secret: str
+    # Credentials whose values must never show in an error or a repr.
+    secret_names: tuple[str, ...]
+    # False where the platform gives no call to cancel an order (the adapter says so).
+    cancels: bool = True
+    # Order ids the platform has never issued, each malformed or unknown there.
+    unknown_order_ids: tuple[str, ...] = ()
+    # What a refused compare-and-set write names as its reason, in the platform's words.
+    raced_reason: str = ""
 
     @pytest.fixture
     def pair(self) -> Pair:
         raise NotImplementedError
+
+    def confirmed(self, adapter: ChannelAdapter, face: SandboxFace) -> ChannelAdapter:
+        """`adapter` as the suite drives it: a platform that answers ACCEPTED wraps it in
+        what the dispatcher does next (waiting for the write to show)."""
+        del face
+        return adapter
+
+    async def check_cancelled(
+        self, adapter: ChannelAdapter, face: SandboxFace, order_id: str
+    ) -> None:
+        """The cancellation as the platform itself records it, where it says more than
+        the restored stock (a platform overrides this to check its order's state)."""
+
+    def registry_adapter(
+        self, face: SandboxFace, secrets: Mapping[str, Secret] | None = None
+    ) -> ChannelAdapter:
+        """The adapter the registry builds for an account of `face`, reaching it in-process."""
+        platform = PLATFORMS[face.platform]
+        credentials = secrets if secrets is not None else account_secrets(face)
+        transport = httpx.ASGITransport(app=face.app)
+        return platform.create_adapter(
+            AccountId("a"), face.api_url(), credentials, timer=face.timer, transport=transport
+        )
+
+    # the registry and credentials -------------------------------------------------------
+
+    async def test_the_registry_builds_a_working_adapter(self, pair: Pair) -> None:
+        _, face = pair
+        platform = PLATFORMS[face.platform]
+        secrets = account_secrets(face)
+        lacking = {k: v for k, v in secrets.items() if k != self.required_secret}
+        with pytest.raises(ConfigError, match=self.required_secret):
+            platform.create_adapter(AccountId("a"), face.api_url(), lacking, timer=face.timer)
+        adapter = self.confirmed(self.registry_adapter(face, secrets), face)
+        (ref,) = await face.seed(1)
+        (result,) = await adapter.push([StockUpdate(ref=ref, quantity=4, sequence=1)])
+        assert (result.status, await face.held(ref)) == (ItemStatus.SUCCEEDED, 4)
+        await adapter.aclose()
+        served = SANDBOXES[platform.name](SandboxOptions(base_url="http://x"))
+        assert served.platform == face.platform
+
+    async def test_credentials_stay_out_of_reprs_and_errors(self, pair: Pair) -> None:
+        _, face = pair
+        wrong = "wrong-secret-0123456789abcdef"
+        secrets = {**account_secrets(face), self.spoiled_secret: Secret(wrong)}
+        adapter = self.registry_adapter(face, secrets)
+        (ref,) = await face.seed(1)
+        with pytest.raises(AuthFailedError) as caught:
+            await adapter.push([StockUpdate(ref=ref, quantity=4, sequence=1)])
+        await adapter.aclose()
+        shown = f"{caught.value!s} {caught.value!r} {adapter!r}"
+        credentials = face.connection().credentials
+        assert [n for n in self.secret_names if credentials[n] in shown] == []
+        assert wrong not in shown
+
+    # orders ------------------------------------------------------------------------------
+
+    async def test_cancel_order_cancels_it_and_restores_the_stock(self, pair: Pair) -> None:
+        adapter, face = pair
+        (ref,) = await face.seed(1, quantity=5)
+        [order_id] = await face.place_orders([ref], 1, per_second=1)
+        assert await face.held(ref) == 4
+        if not self.cancels:
+            assert await adapter.cancel_order(order_id, "oversold") is False
+            assert await face.held(ref) == 4
+            return
+        assert await adapter.cancel_order(order_id, "oversold") is True
+        assert await adapter.cancel_order(order_id, "oversold") is True  # idempotent
+        assert await face.held(ref) == 5
+        await self.check_cancelled(adapter, face, order_id)
+        for unknown in self.unknown_order_ids:
+            with pytest.raises(PermanentError):
+                await adapter.cancel_order(unknown, "oversold")
+
+    # compare-and-set -----------------------------------------------------------------------
+
+    async def test_a_raced_sale_is_never_overwritten(self, pair: Pair) -> None:
+        adapter, face = pair
+        if not adapter.capabilities.compare_and_set:
+            pytest.skip("the platform cannot refuse a write whose level moved")
+        (ref,) = await face.seed(1, quantity=5)
+        await face.place_orders([ref], 1, per_second=1)  # the level is 4; omnistock saw 5
+        (result,) = await adapter.push([StockUpdate(ref=ref, quantity=9, sequence=2, expected=5)])
+        assert (result.status, result.observed) == (ItemStatus.FAILED_RETRYABLE, 4)
+        assert result.reason is not None
+        assert self.raced_reason in result.reason
+        assert await face.held(ref) == 4
 
     # push ------------------------------------------------------------------------------
 
@@ -355,6 +463,11 @@ class AdapterContract:
         (line,) = event.lines
         assert (line.sku, line.quantity) == (refs[0].sku, 1)
         assert dict(line.external_ids).items() >= dict(refs[0].external_ids).items()
+
+
+def account_secrets(face: SandboxFace) -> dict[str, Secret]:
+    """The credentials an account of `face` is configured with, as the registry names them."""
+    return {k: Secret(v) for k, v in face.connection().credentials.items()}
 
 
 def _inject(harness: SandboxFace, fault: str, updates: Sequence[StockUpdate]) -> None:

@@ -1,5 +1,5 @@
-"""eBay passes the adapter contract against its sandbox, in-process (ASGI); plus its registry
-entry, cancellation, and the notification tests in eBay's terms (it has no quantity push)."""
+"""eBay passes the adapter contract against its sandbox, in-process (ASGI), the notification
+tests in eBay's terms (it has no quantity push)."""
 
 from __future__ import annotations
 
@@ -8,16 +8,14 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from omnistock.adapters.base import AnswersChallenges, ChannelEventType, ItemStatus, StockUpdate
+from omnistock.adapters.base import ChannelAdapter, ChannelEventType
 from omnistock.adapters.ebay import EbayAdapter, EbaySession
 from omnistock.adapters.http import account_client
-from omnistock.adapters.registry import PLATFORMS
 from omnistock.adapters.secrets import Secret
-from omnistock.domain.errors import ConfigError, PermanentError, WebhookRejectedError
+from omnistock.domain.errors import WebhookRejectedError
 from omnistock.domain.ids import AccountId
-from omnistock.kit.sandbox.common.serve import SandboxOptions
+from omnistock.kit.sandbox.common.face import SandboxFace
 from omnistock.kit.sandbox.ebay import EbaySandbox
-from omnistock.kit.sandbox.registry import SANDBOXES
 from tests.contract.adapter_suite import (
     AdapterContract,
     Pair,
@@ -43,6 +41,10 @@ def ebay_adapter(harness: EbaySandbox, client: httpx.AsyncClient) -> EbayAdapter
 
 class EbayContract(AdapterContract):
     transport: TransportKind = "asgi"
+    required_secret = "refresh_token"  # noqa: S105 - a credential's name
+    spoiled_secret = "client_secret"  # noqa: S105 - a credential's name
+    secret_names = ("client_secret", "refresh_token", "verification_token")
+    unknown_order_ids = ("99-99999-99999",)
 
     @pytest.fixture
     async def pair(self) -> AsyncIterator[Pair]:
@@ -97,84 +99,16 @@ class EbayContract(AdapterContract):
         assert events[0] == events[1]
         assert events[0].kind is ChannelEventType.ORDER_PLACED
 
+    async def check_cancelled(
+        self, adapter: ChannelAdapter, face: SandboxFace, order_id: str
+    ) -> None:
+        page = await adapter.poll_orders(None)
+        kinds = {e.kind for e in page.events if e.order_id == order_id}
+        assert kinds == {ChannelEventType.ORDER_PLACED, ChannelEventType.ORDER_CANCELLED}
+
     async def test_echoes_of_our_writes_are_suppressed(self, pair: Pair) -> None:
         pytest.skip("eBay pushes no quantity changes, so there is no echo to suppress")
 
 
 class TestEbayInProcess(EbayContract):
     transport = "asgi"
-
-
-async def test_the_registry_builds_a_working_adapter() -> None:
-    platform = PLATFORMS["ebay"]
-    harness = EbaySandbox.on_manual_clock()
-    secrets = {k: Secret(v) for k, v in harness.credentials().items() if k != "refresh_token"}
-    with pytest.raises(ConfigError, match="refresh_token"):
-        platform.create_adapter(AccountId("a"), harness.api_url(), secrets, timer=harness.timer)
-    secrets["refresh_token"] = Secret(harness.credentials()["refresh_token"])
-    adapter = platform.create_adapter(
-        AccountId("a"),
-        harness.api_url(),
-        secrets,
-        timer=harness.timer,
-        transport=httpx.ASGITransport(app=harness.app),
-    )
-    (ref,) = await harness.seed(1)
-    (result,) = await adapter.push([StockUpdate(ref=ref, quantity=4, sequence=1)])
-    assert (result.status, await harness.held(ref)) == (ItemStatus.SUCCEEDED, 4)
-    await adapter.aclose()
-    assert SANDBOXES[platform.name](SandboxOptions(base_url="http://x")).platform == "ebay"
-
-
-async def test_cancel_order_cancels_and_restores_the_quantity() -> None:
-    harness = EbaySandbox.on_manual_clock()
-    client = account_client(harness.api_url(), transport=httpx.ASGITransport(app=harness.app))
-    adapter = ebay_adapter(harness, client)
-    (ref,) = await harness.seed(1, quantity=5)
-    [order_id] = await harness.place_orders([ref], 1, per_second=1)
-    assert await harness.held(ref) == 4
-    assert await adapter.cancel_order(order_id, "oversold") is True
-    assert await adapter.cancel_order(order_id, "oversold") is True  # idempotent
-    assert await harness.held(ref) == 5
-    page = await adapter.poll_orders(None)
-    kinds = {e.kind for e in page.events if e.order_id == order_id}
-    assert kinds == {ChannelEventType.ORDER_PLACED, ChannelEventType.ORDER_CANCELLED}
-    with pytest.raises(PermanentError):
-        await adapter.cancel_order("99-99999-99999", "oversold")
-    await adapter.aclose()
-
-
-async def test_the_challenge_is_answered_with_the_accounts_endpoint_and_token() -> None:
-    """eBay's createDestination sends `GET endpoint?challenge_code=…`; the adapter built
-    from the account's credentials answers it, and only with the registered endpoint."""
-    endpoint = "https://omnistock.example/webhooks/ebay-main"
-    harness = EbaySandbox.on_manual_clock()
-    creds = {
-        **{k: Secret(v) for k, v in harness.credentials().items()},
-        "verification_token": Secret("v" * 40),
-        "endpoint": Secret(endpoint),
-    }
-    adapter = PLATFORMS["ebay"].create_adapter(
-        AccountId("ebay-main"), "https://api.ebay.test", creds, timer=harness.timer
-    )
-    assert isinstance(adapter, AnswersChallenges)
-
-    async def engine(request: httpx.Request) -> httpx.Response:  # the engine's GET route
-        return httpx.Response(
-            200, json=adapter.answer_challenge(request.url.params["challenge_code"])
-        )
-
-    notes = harness.notifications
-    async with httpx.AsyncClient(transport=httpx.MockTransport(engine)) as hooks:
-        notes._client = hooks
-        assert await notes._challenge(endpoint, "v" * 40)
-        assert not await notes._challenge(endpoint + "/other", "v" * 40)
-    without = {k: v for k, v in creds.items() if k != "endpoint"}
-    bare = PLATFORMS["ebay"].create_adapter(
-        AccountId("ebay-main"), "https://api.ebay.test", without, timer=harness.timer
-    )
-    assert isinstance(bare, AnswersChallenges)
-    with pytest.raises(ConfigError):
-        bare.answer_challenge("abc")
-    await adapter.aclose()
-    await bare.aclose()

@@ -1,6 +1,7 @@
 """Everything the Amazon adapter sends and the sandbox answers while the whole adapter
-contract runs, checked against the official models: each test's exchanges are recorded
-and validated when it ends. Plus one walk through every path, to show what was covered."""
+contract and Amazon's own behaviour tests run, checked against the official models: each
+test's exchanges are recorded and validated when it ends. Plus one walk through every
+path, to show what was covered."""
 
 from __future__ import annotations
 
@@ -21,9 +22,10 @@ from tests.contract.test_adapter_amazon import (
 )
 from tests.fidelity.amazon import models
 from tests.fidelity.amazon.recording import RecordingTransport
+from tests.integration.adapters.test_amazon import AmazonPeculiarities
 
 
-class TestAmazonAgainstTheModels(AmazonContract):
+class TestAmazonAgainstTheModels(AmazonPeculiarities, AmazonContract):
     """The contract, recorded; `recorded` validates each test's exchanges at teardown."""
 
     recorder: RecordingTransport

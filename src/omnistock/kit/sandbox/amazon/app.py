@@ -288,9 +288,8 @@ class AmazonEmulator:
     def _admin_routes(self) -> list[Route]:
         p = ADMIN_PREFIX
         return [
-            *AdminApi(self.core, extra_stats=self._stats).routes(),
+            *AdminApi(self.core, extra_stats=self._stats, stock=self.shown).routes(),
             Route(f"{p}/notifications", self._admin_subscribe, methods=["POST"]),
-            Route(f"{p}/stock", self._admin_stock, methods=["GET"]),
         ]
 
     def _stats(self) -> dict[str, object]:
@@ -299,10 +298,6 @@ class AmazonEmulator:
             "feeds": len(self.feeds.feeds),
             "notifications": self.notifications.sender.summary(),
         }
-
-    async def _admin_stock(self, request: Request) -> Response:
-        self.store.catch_up()
-        return JSONResponse(self.store.shown())
 
     async def _admin_subscribe(self, request: Request) -> Response:
         body = await read_json(request)

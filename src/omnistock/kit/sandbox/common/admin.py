@@ -1,12 +1,15 @@
-"""Sandbox-only admin endpoints under `/_sandbox/`: faults, calls, truth, stats, shoppers.
+"""Sandbox-only admin endpoints under `/_sandbox/`: faults, calls, truth, stats, shoppers,
+and, where the platform's store provides them, orders (place, cancel) and stock.
 
-They are what a harness uses over HTTP; in-process tests may call the same objects directly.
+They are what a benchmark or a test drives over HTTP; in-process tests may call the same
+objects directly.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from pydantic import ValidationError
 from starlette.requests import Request
@@ -16,8 +19,19 @@ from starlette.routing import Route
 from omnistock.kit.sandbox.common.core import SandboxCore
 from omnistock.kit.sandbox.common.faults import FaultSettings
 from omnistock.kit.sandbox.common.middleware import ADMIN_PREFIX
+from omnistock.kit.sandbox.common.truth import OrderLine
 
 ExtraStats = Callable[[], dict[str, object]]
+Stock = Callable[[], Mapping[str, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderDesk:
+    """A platform store's order operations, as the admin order routes use them."""
+
+    place: Callable[[list[OrderLine]], str]  # the new order's id
+    cancel: Callable[[int], Mapping[str, object] | None]  # the answer; None: no such order
+    out_of_stock: type[Exception]  # what `place` raises when a line cannot be filled
 
 
 class AdminBadRequestError(ValueError):
@@ -36,11 +50,21 @@ def bad_request(message: str) -> JSONResponse:
 
 
 class AdminApi:
-    """The shared admin routes; `extra_stats` adds the platform's own counters."""
+    """The shared admin routes; `extra_stats` adds the platform's own counters, `orders`
+    the order routes, `stock` the route that shows what each SKU shows shoppers."""
 
-    def __init__(self, core: SandboxCore, extra_stats: ExtraStats | None = None) -> None:
+    def __init__(
+        self,
+        core: SandboxCore,
+        extra_stats: ExtraStats | None = None,
+        *,
+        orders: OrderDesk | None = None,
+        stock: Stock | None = None,
+    ) -> None:
         self._core = core
         self._extra_stats = extra_stats
+        self._orders = orders
+        self._stock = stock
 
     def routes(self) -> list[Route]:
         p = ADMIN_PREFIX
@@ -56,7 +80,25 @@ class AdminApi:
             Route(f"{p}/shoppers", self.put_shoppers, methods=["PUT"]),
             Route(f"{p}/shoppers/start", self.start_shoppers, methods=["POST"]),
             Route(f"{p}/shoppers/stop", self.stop_shoppers, methods=["POST"]),
+            *self._order_routes(),
         ]
+
+    def _order_routes(self) -> list[Route]:
+        p, routes = ADMIN_PREFIX, []
+        if self._orders is not None:
+            desk = _OrderRoutes(self._core, self._orders)
+            routes += [
+                Route(f"{p}/orders", desk.place, methods=["POST"]),
+                Route(f"{p}/orders/{{order_id:int}}/cancel", desk.cancel, methods=["POST"]),
+            ]
+        if self._stock is not None:
+            stock = self._stock
+
+            async def get_stock(request: Request) -> Response:
+                return JSONResponse(dict(stock()))
+
+            routes.append(Route(f"{p}/stock", get_stock, methods=["GET"]))
+        return routes
 
     async def get_faults(self, request: Request) -> Response:
         return JSONResponse(self._core.faults.to_json())
@@ -115,6 +157,29 @@ class AdminApi:
         return JSONResponse({"rate": rate})
 
 
+class _OrderRoutes:
+    def __init__(self, core: SandboxCore, desk: OrderDesk) -> None:
+        self._core = core
+        self._desk = desk
+
+    async def place(self, request: Request) -> Response:
+        try:
+            lines = _order_lines(await read_json(request))
+            order_id = self._desk.place(lines)
+        except self._desk.out_of_stock as exc:
+            return JSONResponse({"error": str(exc)}, status_code=409)
+        except (AdminBadRequestError, ValueError) as exc:
+            return bad_request(str(exc))
+        self._core.truth.accept(lines)
+        return JSONResponse({"id": int(order_id)}, status_code=201)
+
+    async def cancel(self, request: Request) -> Response:
+        answer = self._desk.cancel(request.path_params["order_id"])
+        if answer is None:
+            return JSONResponse({"error": "no such order"}, status_code=404)
+        return JSONResponse(dict(answer))
+
+
 def _levels(body: object) -> dict[str, int]:
     if not isinstance(body, dict) or not all(
         isinstance(v, int) and not isinstance(v, bool) for v in body.values()
@@ -128,3 +193,16 @@ def _rate(body: object, default: float | None) -> float:
     if isinstance(raw, bool) or not isinstance(raw, int | float) or raw < 0:
         raise AdminBadRequestError('expected {"rate": orders per second >= 0}')
     return float(raw)
+
+
+def _order_lines(body: object) -> list[OrderLine]:
+    raw = body.get("lines") if isinstance(body, dict) else None
+    if not isinstance(raw, list) or not raw:
+        raise AdminBadRequestError('expected {"lines": [{"sku": str, "quantity": int}, ...]}')
+    lines = []
+    for entry in raw:
+        sku, qty = (entry.get("sku"), entry.get("quantity")) if isinstance(entry, dict) else (0, 0)
+        if not isinstance(sku, str) or not isinstance(qty, int) or qty < 1:
+            raise AdminBadRequestError("each line needs a sku and a quantity >= 1")
+        lines.append(OrderLine(sku=sku, quantity=qty))
+    return lines

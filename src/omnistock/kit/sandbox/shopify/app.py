@@ -15,12 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from omnistock.kit.sandbox.common.admin import (
-    AdminApi,
-    AdminBadRequestError,
-    bad_request,
-    read_json,
-)
+from omnistock.kit.sandbox.common.admin import AdminApi, OrderDesk, bad_request, read_json
 from omnistock.kit.sandbox.common.calls import CallRecord
 from omnistock.kit.sandbox.common.catalog import build_catalog
 from omnistock.kit.sandbox.common.clock import SandboxClock, ScaledClock
@@ -30,7 +25,7 @@ from omnistock.kit.sandbox.common.faults import FaultInjector, FaultSettings
 from omnistock.kit.sandbox.common.middleware import ADMIN_PREFIX, FaultMiddleware
 from omnistock.kit.sandbox.common.outbound import WebhookSender
 from omnistock.kit.sandbox.common.storefront import Connection
-from omnistock.kit.sandbox.common.truth import OrderLine, TruthBook
+from omnistock.kit.sandbox.common.truth import TruthBook
 from omnistock.kit.sandbox.shopify.cost import LeakyBucket
 from omnistock.kit.sandbox.shopify.graphql_api import GraphQLEndpoint, Roots
 from omnistock.kit.sandbox.shopify.hooks import TOPICS, ShopifyWebhooks
@@ -197,13 +192,11 @@ class ShopifyEmulator:
         return await self._graphql(request)
 
     def _admin_routes(self) -> list[Route]:
-        admin = AdminApi(self.core, extra_stats=self._stats)
+        orders = OrderDesk(self.store.place_order, self._cancel, OutOfStockError)
+        admin = AdminApi(self.core, extra_stats=self._stats, orders=orders, stock=self.shown)
         p = ADMIN_PREFIX
         return [
             *admin.routes(),
-            Route(f"{p}/orders", self._admin_place_order, methods=["POST"]),
-            Route(f"{p}/orders/{{order_id:int}}/cancel", self._admin_cancel, methods=["POST"]),
-            Route(f"{p}/stock", self._admin_stock, methods=["GET"]),
             Route(f"{p}/webhooks", self._admin_subscribe, methods=["POST"]),
             Route(f"{p}/webhooks/deliveries", self._admin_deliveries, methods=["GET"]),
         ]
@@ -216,26 +209,12 @@ class ShopifyEmulator:
             "webhooks": self.webhooks.sender.summary(),
         }
 
-    async def _admin_place_order(self, request: Request) -> Response:
-        try:
-            lines = _order_lines(await read_json(request))
-            order_id = self.store.place_order(lines)
-        except OutOfStockError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=409)
-        except (AdminBadRequestError, ValueError) as exc:
-            return bad_request(str(exc))
-        self.core.truth.accept(lines)
-        return JSONResponse({"id": int(order_id)}, status_code=201)
-
-    async def _admin_cancel(self, request: Request) -> Response:
-        order = self.store.orders.get(request.path_params["order_id"])
+    def _cancel(self, order_id: int) -> dict[str, object] | None:
+        order = self.store.orders.get(order_id)
         if order is None:
-            return JSONResponse({"error": "no such order"}, status_code=404)
+            return None
         self.store.cancel(order, restock=True)
-        return JSONResponse({"id": order.id, "cancelled": True})
-
-    async def _admin_stock(self, request: Request) -> Response:
-        return JSONResponse(self.store.shown())
+        return {"id": order.id, "cancelled": True}
 
     async def _admin_subscribe(self, request: Request) -> Response:
         body = await read_json(request)
@@ -276,16 +255,3 @@ def render_fault(status: int, retry_after: float | None) -> Response:
 
 async def _not_found(request: Request, exc: Exception) -> Response:
     return JSONResponse({"errors": "Not Found"}, status_code=404)
-
-
-def _order_lines(body: object) -> list[OrderLine]:
-    raw = body.get("lines") if isinstance(body, dict) else None
-    if not isinstance(raw, list) or not raw:
-        raise AdminBadRequestError('expected {"lines": [{"sku": str, "quantity": int}, ...]}')
-    lines = []
-    for entry in raw:
-        sku, qty = (entry.get("sku"), entry.get("quantity")) if isinstance(entry, dict) else (0, 0)
-        if not isinstance(sku, str) or not isinstance(qty, int) or qty < 1:
-            raise AdminBadRequestError("each line needs a sku and a quantity >= 1")
-        lines.append(OrderLine(sku=sku, quantity=qty))
-    return lines

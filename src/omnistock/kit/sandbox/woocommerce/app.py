@@ -18,12 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from omnistock.kit.sandbox.common.admin import (
-    AdminApi,
-    AdminBadRequestError,
-    bad_request,
-    read_json,
-)
+from omnistock.kit.sandbox.common.admin import AdminApi, OrderDesk
 from omnistock.kit.sandbox.common.calls import CallRecord
 from omnistock.kit.sandbox.common.catalog import build_catalog
 from omnistock.kit.sandbox.common.clock import SandboxClock, ScaledClock
@@ -33,7 +28,7 @@ from omnistock.kit.sandbox.common.faults import FaultInjector, FaultSettings
 from omnistock.kit.sandbox.common.middleware import ADMIN_PREFIX, FaultMiddleware
 from omnistock.kit.sandbox.common.outbound import WebhookSender
 from omnistock.kit.sandbox.common.storefront import Connection
-from omnistock.kit.sandbox.common.truth import OrderLine, TruthBook
+from omnistock.kit.sandbox.common.truth import TruthBook
 from omnistock.kit.sandbox.woocommerce.api_orders import OrdersApi
 from omnistock.kit.sandbox.woocommerce.api_products import ProductsApi
 from omnistock.kit.sandbox.woocommerce.api_webhooks import WebhooksApi
@@ -225,42 +220,22 @@ class WooEmulator:
         ]
 
     def _admin_routes(self) -> list[Route]:
-        admin = AdminApi(self.core, extra_stats=self._stats)
+        orders = OrderDesk(self.store.place_order, self._cancel, OutOfStockError)
+        admin = AdminApi(self.core, extra_stats=self._stats, orders=orders, stock=self.shown)
         return [
             *admin.routes(),
-            Route(f"{ADMIN_PREFIX}/orders", self._admin_place_order, methods=["POST"]),
-            Route(
-                f"{ADMIN_PREFIX}/orders/{{order_id:int}}/cancel",
-                self._admin_cancel,
-                methods=["POST"],
-            ),
-            Route(f"{ADMIN_PREFIX}/stock", self._admin_stock, methods=["GET"]),
             Route(f"{ADMIN_PREFIX}/webhooks/deliveries", self._admin_deliveries, methods=["GET"]),
         ]
 
     def _stats(self) -> dict[str, object]:
         return {"orders": len(self.store.orders), "webhooks": self.webhooks.sender.summary()}
 
-    async def _admin_place_order(self, request: Request) -> Response:
-        try:
-            lines = _order_lines(await read_json(request))
-            order_id = self.store.place_order(lines)
-        except OutOfStockError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=409)
-        except (AdminBadRequestError, ValueError) as exc:
-            return bad_request(str(exc))
-        self.core.truth.accept(lines)
-        return JSONResponse({"id": int(order_id)}, status_code=201)
-
-    async def _admin_cancel(self, request: Request) -> Response:
-        order = self.store.orders.get(request.path_params["order_id"])
+    def _cancel(self, order_id: int) -> dict[str, object] | None:
+        order = self.store.orders.get(order_id)
         if order is None:
-            return JSONResponse({"error": "no such order"}, status_code=404)
+            return None
         self.store.set_order_status(order, "cancelled")
-        return JSONResponse({"id": order.id, "status": order.status})
-
-    async def _admin_stock(self, request: Request) -> Response:
-        return JSONResponse(self.store.shown())
+        return {"id": order.id, "status": order.status}
 
     async def _admin_deliveries(self, request: Request) -> Response:
         return JSONResponse([o.to_json() for o in self.webhooks.sender.outcomes])
@@ -268,16 +243,3 @@ class WooEmulator:
 
 async def _not_found(request: Request, exc: Exception) -> Response:
     return no_route().response()
-
-
-def _order_lines(body: object) -> list[OrderLine]:
-    raw = body.get("lines") if isinstance(body, dict) else None
-    if not isinstance(raw, list) or not raw:
-        raise AdminBadRequestError('expected {"lines": [{"sku": str, "quantity": int}, ...]}')
-    lines = []
-    for entry in raw:
-        sku, qty = (entry.get("sku"), entry.get("quantity")) if isinstance(entry, dict) else (0, 0)
-        if not isinstance(sku, str) or not isinstance(qty, int) or qty < 1:
-            raise AdminBadRequestError("each line needs a sku and a quantity >= 1")
-        lines.append(OrderLine(sku=sku, quantity=qty))
-    return lines
