@@ -27,9 +27,10 @@ class Operation(StrEnum):
     GET_ORDER_ITEMS = "getOrderItems"
 
 
-# Rate (requests/s) and burst per operation, from the models' usage-plan tables
-# (the official SP-API models, 2026 snapshot, vendored in tests/fidelity/amazon/specs). createFeed is the generic limit; a
-# JSON_LISTINGS_FEED is further held to 5 submissions per 5 minutes (FEEDS_PER_WINDOW).
+# Rate (requests/s) and burst per operation, from the usage-plan tables of the official
+# SP-API models (2026 snapshot, vendored in tests/fidelity/amazon/specs). createFeed is the
+# generic limit; a JSON_LISTINGS_FEED is further held to 5 submissions per 5 minutes
+# (FEEDS_PER_WINDOW).
 RATES: Mapping[Operation, RateBurst] = {
     Operation.PATCH_LISTINGS_ITEM: RateBurst(per_s=5.0, burst=5),
     Operation.SEARCH_LISTINGS_ITEMS: RateBurst(per_s=5.0, burst=5),
