@@ -1,11 +1,12 @@
-"""eBay's official OpenAPI 3 contracts (../shared/specs/ebay) as a checker of recorded
+"""eBay's official OpenAPI 3 contracts as a checker of recorded
 exchanges: the request and response of each call (openapi-core), eBay's error bodies and
 errorId tables (`x-response-codes`), and the OAuth scopes each operation requires.
 
 The specs name production (`https://api.ebay.com{basePath}`): their server variables are
 expanded to their defaults and each call's URL is moved onto that host before matching.
 The OAuth token endpoint and Post-Order have no OpenAPI contract in the specs: the token
-exchange is checked against eBay's documented form and answer (PLATFORMS.md §3.4), and
+exchange is checked against eBay's documented form and answer (the client-credentials and
+refresh-token grants of its OAuth guide), and
 Post-Order calls are reported as unspecified."""
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict
 from tests.fidelity.ebay.recording import Exchange
 from tests.services import unavailable
 
-# The official contracts live in the shared/ folder beside the repository (not vendored).
+# The official contracts are not vendored (eBay's licence does not allow it): CI lays them in
+# a folder beside the repository; elsewhere the fidelity tests skip, saying so.
 SPECS = Path(__file__).resolve().parents[3].parent / "shared/specs/ebay"
 SPEC_FILES = (
     "sell_inventory_v1_oas3.json",

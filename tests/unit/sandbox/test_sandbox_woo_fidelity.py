@@ -22,13 +22,14 @@ from omnistock.kit.sandbox.woocommerce.auth import (
     signature_base_string,
 )
 
-# The official docs live in the shared/ folder beside the repository (not vendored: their
-# licence is unclear, see shared/specs/SOURCES.md); CI lays it there, a fresh clone may not.
+# The official docs are not vendored (their licence is unclear): CI lays them in a folder
+# beside the repository; a fresh clone has none, and these tests skip, saying so.
 SPECS = Path(__file__).resolve().parents[3].parent / "shared/specs/woocommerce/wp-api-v3"
 ROW = re.compile(r"^\|\s*`(?P<name>[a-z_0-9]+)`\s*\|\s*(?P<type>[a-z-]+)\s*\|")
 # Documented "integer"/"date-time" fields that WooCommerce itself serves as null when unset.
 NULLABLE = {"stock_quantity", "date_paid", "date_paid_gmt"}
-# PLATFORMS.md 4.1: variations answer manage_stock "parent" when the parent holds the stock.
+# WooCommerce documents it: variations answer manage_stock "parent" when the parent holds
+# the stock.
 VARIATION_EXTRA_VALUES = {"manage_stock": {"parent"}}
 HYPERMEDIA = {"_links"}
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from omnistock.kit.sandbox.common.clock import SandboxClock
 
-# (rate per second, burst) by operation, from the models in ../shared/specs/amazon.
+# (rate per second, burst) by operation, from the official SP-API models (vendored in
+# tests/fidelity/amazon/specs).
 DEFAULT_RATES: Mapping[str, tuple[float, int]] = {
     "getListingsItem": (5.0, 10),
     "patchListingsItem": (5.0, 5),
