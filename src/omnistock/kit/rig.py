@@ -13,7 +13,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+
+import httpx
+from starlette.types import ASGIApp
 
 from omnistock.adapters.base import ChannelAdapter
 from omnistock.clock import Clock, Timer
@@ -66,17 +70,18 @@ async def open_shop(
             # adapters, which verifying those deliveries may need, are closed.
             for s in merchant.stores:
                 await stack.enter_async_context(s.sandbox.running())
-            engine = Engine(
-                store,
-                adapters,
-                clock=clock,
-                timer=timer,
-                notify_client=merchant.webhook_client,
-                settings=settings,
+            engine = await stack.enter_async_context(
+                engine_over(
+                    store,
+                    adapters,
+                    clock=clock,
+                    timer=timer,
+                    notify_client=merchant.webhook_client,
+                    settings=settings,
+                    publish=lambda app: _late(merchant, app),
+                    subscribe=lambda: subscribe(merchant),
+                )
             )
-            merchant.engine_app.app = engine.http_app()
-            await subscribe(merchant)
-            await engine.first_sync(dry_run=False)
             shop = Shop(merchant, store, engine, adapters)
             if not run:
                 yield shop
@@ -91,3 +96,34 @@ async def open_shop(
     finally:
         await store.close()
         await merchant.webhook_client.aclose()
+
+
+@contextlib.asynccontextmanager
+async def engine_over(
+    store: Store,
+    adapters: dict[AccountId, ChannelAdapter],
+    *,
+    clock: Clock,
+    timer: Timer,
+    notify_client: httpx.AsyncClient,
+    settings: EngineSettings | None,
+    publish: Callable[[ASGIApp], AbstractAsyncContextManager[object]],
+    subscribe: Callable[[], Awaitable[None]],
+) -> AsyncIterator[Engine]:
+    """The engine over a ledger that already holds the shop's catalog: its HTTP app
+    published where the stores send their notifications (`publish`: in process, or served
+    on a socket), the stores subscribed, the first sync run. The stores may run in this
+    process or in another (the latency benchmark's split)."""
+    engine = Engine(
+        store, adapters, clock=clock, timer=timer, notify_client=notify_client, settings=settings
+    )
+    async with publish(engine.http_app()):
+        await subscribe()
+        await engine.first_sync(dry_run=False)
+        yield engine
+
+
+@contextlib.asynccontextmanager
+async def _late(merchant: Merchant, app: ASGIApp) -> AsyncIterator[None]:
+    merchant.engine_app.app = app  # the stores' in-process notification client reaches it
+    yield

@@ -45,6 +45,7 @@ from omnistock.kit.merchant import (
     seed_catalog,
     subscribe_webhooks,
 )
+from omnistock.kit.rig import engine_over
 from omnistock.ledger.store import Store
 from omnistock.process import configure, run
 from omnistock.security.tokens import Scope, new_token
@@ -130,18 +131,23 @@ async def split_shop(
             for adapter in adapters.values():
                 stack.push_async_callback(adapter.aclose)
             notify = await stack.enter_async_context(httpx.AsyncClient())
-            engine = Engine(
-                store,
-                adapters,
-                clock=SystemClock(),
-                timer=timer,
-                notify_client=notify,
-                settings=EngineSettings(poll=PollInterval(min_s=1.0, max_s=10.0, start_s=2.0)),
+
+            async def subscribe() -> None:
+                ours.send(("subscribe",))
+                await _expect(ours, "subscribed", child)
+
+            engine = await stack.enter_async_context(
+                engine_over(
+                    store,
+                    adapters,
+                    clock=SystemClock(),
+                    timer=timer,
+                    notify_client=notify,
+                    settings=EngineSettings(poll=PollInterval(min_s=1.0, max_s=10.0, start_s=2.0)),
+                    publish=lambda app: served(app, sock=engine_sock),
+                    subscribe=subscribe,
+                )
             )
-            await stack.enter_async_context(served(engine.http_app(), sock=engine_sock))
-            ours.send(("subscribe",))
-            await _expect(ours, "subscribed", child)
-            await engine.first_sync(dry_run=False)
             token, stored = new_token()
             await store.tokens.create("bench", Scope.WRITE.value, stored, SystemClock().now())
             stop = asyncio.Event()
