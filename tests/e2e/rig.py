@@ -17,18 +17,16 @@ from datetime import UTC, datetime
 
 import httpx
 
-from omnistock.adapters.woocommerce import PRODUCT_ID, VARIATION_ID
 from omnistock.bus.inbox import IncidentKind
-from omnistock.domain.account_settings import AccountSettings
-from omnistock.domain.allocation import AllocationPolicy
 from omnistock.domain.balance import ZERO, Balance, apply
-from omnistock.domain.catalog import ChannelAccount, Item, Listing, Location
 from omnistock.domain.events import EventType, StockReceived
-from omnistock.domain.ids import AccountId, ListingId, LocationId, Sku
+from omnistock.domain.ids import AccountId, LocationId, Sku
+from omnistock.kit.merchant import StoreInfo
+from omnistock.kit.merchant import seed_catalog as seed_merchant_catalog
 from omnistock.kit.sandbox.common.faults import FaultSettings
 from omnistock.kit.sandbox.common.truth import TruthBook
 from omnistock.kit.sandbox.woocommerce import WooConfig, WooSandbox
-from omnistock.kit.sandbox.woocommerce.store import WooOrder, WooProduct, WooVariation
+from omnistock.kit.sandbox.woocommerce.store import WooOrder
 from omnistock.ledger.journal import StoredEvent
 from omnistock.ledger.store import Store
 
@@ -89,12 +87,6 @@ def build_shop(
     return Shop(sites, truth)
 
 
-def external_ids(item: WooProduct | WooVariation) -> dict[str, str]:
-    if isinstance(item, WooProduct):
-        return {PRODUCT_ID: str(item.id)}
-    return {PRODUCT_ID: str(item.parent_id), VARIATION_ID: str(item.id)}
-
-
 def opening_stock(shop: Shop, rng: random.Random) -> list[StockReceived]:
     """What the warehouse holds at the start (told to the truth book as well)."""
     levels = {sku: rng.randint(2, 12) for sku in shop.skus}
@@ -134,31 +126,20 @@ def restock_body(shop: Shop, rng: random.Random) -> dict[str, object]:
     return {"events": events}
 
 
+def store_info(site: Site) -> StoreInfo:
+    """The site as the merchant's configuration sees it (what the kit's catalog seeding reads)."""
+    return StoreInfo(
+        site.account,
+        "woocommerce",
+        site.api_root,
+        dict(site.sandbox.credentials()),
+        tuple(site.sandbox.listings()),
+    )
+
+
 async def seed_catalog(store: Store, shop: Shop) -> None:
     """The engine's catalog for an in-process engine (the subprocess gets it as TOML)."""
-    await store.catalog.put_location(Location(id=MAIN, name="Main warehouse"))
-    await store.catalog.put_items([Item(sku=Sku(sku)) for sku in shop.skus])
-    for site in shop.sites:
-        settings = AccountSettings(location=MAIN, base_url=site.api_root).encode()
-        await store.catalog.put_account(
-            ChannelAccount(
-                id=site.account,
-                platform="woocommerce",
-                policy=AllocationPolicy(low_stock=2),
-                settings=settings,
-            )
-        )
-        await store.catalog.put_listings(
-            [
-                Listing(
-                    id=ListingId(f"{site.account}:{i.sku}"),
-                    account=site.account,
-                    sku=Sku(i.sku),
-                    external_ids=external_ids(i),
-                )
-                for i in site.sandbox.store.sellable()
-            ]
-        )
+    await seed_merchant_catalog(store, [store_info(site) for site in shop.sites])
 
 
 def engine_toml(shop: Shop, *, database_url: str, listen: str) -> str:
@@ -175,10 +156,10 @@ def engine_toml(shop: Shop, *, database_url: str, listen: str) -> str:
             f'[[accounts]]\nid = "{site.account}"\nplatform = "woocommerce"\n'
             f'base_url = "{site.api_root}"\nlocation = "{MAIN}"\npolicy = {{ low_stock = 2 }}'
         )
-        for item in site.sandbox.store.sellable():
-            ids = ", ".join(f'{k} = "{v}"' for k, v in external_ids(item).items())
+        for listing in site.sandbox.listings():
+            ids = ", ".join(f'{k} = "{v}"' for k, v in listing.external_ids.items())
             lines.append(
-                f'[[listings]]\naccount = "{site.account}"\nsku = "{item.sku}"\n'
+                f'[[listings]]\naccount = "{site.account}"\nsku = "{listing.sku}"\n'
                 f"external_ids = {{ {ids} }}"
             )
     return "\n".join(lines) + "\n"
