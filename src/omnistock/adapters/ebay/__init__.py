@@ -4,11 +4,12 @@ protocol; see README.md. adapter.py and session.py do the I/O; the rest is pure.
 from omnistock.adapters.ebay.adapter import EbayAdapter, create_adapter
 from omnistock.adapters.ebay.limits import CAPABILITIES
 from omnistock.adapters.ebay.session import EbaySession
-from omnistock.adapters.ebay.wire import LISTING_ID, VARIATION_ID
+from omnistock.adapters.ebay.wire import LISTING_ID, SKU, VARIATION_ID
 
 __all__ = [
     "CAPABILITIES",
     "LISTING_ID",
+    "SKU",
     "VARIATION_ID",
     "EbayAdapter",
     "EbaySession",

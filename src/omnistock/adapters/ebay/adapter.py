@@ -287,7 +287,7 @@ class EbayAdapter:
     def is_echo(self, event: ChannelEvent) -> bool:
         """eBay sends no quantity notifications; a QUANTITY_CHANGED naming a SKU (from any
         future source) is an echo when it reports the quantity we last wrote."""
-        sku = event.external_ids.get("sku")
+        sku = event.external_ids.get(wire.SKU)
         if event.kind is not ChannelEventType.QUANTITY_CHANGED or event.quantity is None or not sku:
             return False
         return self._echo.is_echo(sku, event.quantity)

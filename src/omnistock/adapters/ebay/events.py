@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from omnistock.adapters.base import ChannelEvent, ChannelEventType, OrderLine
+from omnistock.adapters.ebay.wire import LISTING_ID, VARIATION_ID
 from omnistock.domain.errors import InvalidInputError
 from omnistock.domain.ids import AccountId, Sku
 
@@ -106,9 +107,9 @@ def order_events(order: Obj, account: AccountId) -> list[ChannelEvent]:
 def _line(node: Obj) -> OrderLine:
     ids = {}
     if node.get("legacyItemId"):
-        ids["listing_id"] = str(node["legacyItemId"])
+        ids[LISTING_ID] = str(node["legacyItemId"])
     if node.get("legacyVariationId"):
-        ids["variation_id"] = str(node["legacyVariationId"])
+        ids[VARIATION_ID] = str(node["legacyVariationId"])
     sku = node.get("sku")
     return OrderLine(
         line_id=str(node.get("lineItemId")),

@@ -27,6 +27,7 @@ PUBLIC_KEY = "/commerce/notification/v1/public_key/{kid}"
 MAX_BULK = 25
 LISTING_ID = "listing_id"  # external ids of a listing: the eBay ItemID
 VARIATION_ID = "variation_id"  # and, in a multi-variation listing, the legacy variation id
+SKU = "sku"  # the inventory item's SKU, which is what stock is written against
 USER_SCOPES = (
     "https://api.ebay.com/oauth/api_scope/sell.inventory "
     "https://api.ebay.com/oauth/api_scope/sell.fulfillment"

@@ -4,6 +4,13 @@ adapter.py does the I/O; wire.py and events.py are pure; limits.py is the rate m
 
 from omnistock.adapters.shopify.adapter import ShopifyAdapter, create_adapter
 from omnistock.adapters.shopify.limits import CAPABILITIES
-from omnistock.adapters.shopify.wire import INVENTORY_ITEM_ID, LOCATION_ID
+from omnistock.adapters.shopify.wire import INVENTORY_ITEM_ID, LOCATION_ID, VARIANT_ID
 
-__all__ = ["CAPABILITIES", "INVENTORY_ITEM_ID", "LOCATION_ID", "ShopifyAdapter", "create_adapter"]
+__all__ = [
+    "CAPABILITIES",
+    "INVENTORY_ITEM_ID",
+    "LOCATION_ID",
+    "VARIANT_ID",
+    "ShopifyAdapter",
+    "create_adapter",
+]

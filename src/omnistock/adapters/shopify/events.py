@@ -19,6 +19,7 @@ from omnistock.adapters.shopify.wire import (
     LINES_PAGE,
     LOCATION_ID,
     ORDERS_PAGE,
+    VARIANT_ID,
     legacy_id,
 )
 from omnistock.domain.errors import InvalidInputError, WebhookRejectedError
@@ -134,7 +135,7 @@ def _polled_line(node: Obj, location: str | None) -> OrderLine:
     ids: dict[str, str] = {}
     variant = node.get("variant")
     if isinstance(variant, dict):
-        ids["variant_id"] = legacy_id(variant.get("id")) or ""
+        ids[VARIANT_ID] = legacy_id(variant.get("id")) or ""
         item = variant.get("inventoryItem")
         if isinstance(item, dict) and legacy_id(item.get("id")):
             ids[INVENTORY_ITEM_ID] = legacy_id(item.get("id")) or ""
@@ -264,7 +265,7 @@ class WebhookParser:
 
 
 def _rest_line(line: Mapping[str, object], location: object) -> OrderLine:
-    ids = {"variant_id": str(line.get("variant_id"))}
+    ids = {VARIANT_ID: str(line.get("variant_id"))}
     if location is not None:
         ids[LOCATION_ID] = str(location)
     sku = line.get("sku")

@@ -22,6 +22,7 @@ GRAPHQL_PATH = f"/admin/api/{API_VERSION}/graphql.json"
 TOKEN_PATH = "/admin/oauth/access_token"  # noqa: S105 - a path
 INVENTORY_ITEM_ID = "inventory_item_id"  # external ids: numeric legacy ids, as strings
 LOCATION_ID = "location_id"
+VARIANT_ID = "variant_id"  # on order lines only: writes go by inventory item and location
 STALE = "CHANGE_FROM_QUANTITY_STALE"
 ORDERS_PAGE = 20
 LINES_PAGE = 10
