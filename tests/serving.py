@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 
-from omnistock.kit.bench.serving import served
+from omnistock.kit.serving import served
 
 # uvicorn closes a keep-alive connection idle for 5 s; a client that reuses it at that
 # moment gets a ReadError on a POST it must not retry (seen once in test_run_platforms

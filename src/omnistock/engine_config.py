@@ -7,16 +7,24 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from omnistock.adapters.registry import PLATFORMS
 from omnistock.domain.account_settings import AccountSettings, OversellAction
 from omnistock.domain.allocation import AllocationPolicy, PolicyOverride, effective_policy
 from omnistock.domain.balance import ReservationPolicy
 from omnistock.domain.bundles import Bundle, BundleComponent
 from omnistock.domain.catalog import ChannelAccount, Item, Listing, Location
-from omnistock.domain.errors import ConfigError, DomainError
+from omnistock.domain.errors import ConfigError, DomainError, InvalidInputError
 from omnistock.domain.ids import AccountId, ListingId, LocationId, Sku
 
 
@@ -59,7 +67,11 @@ class BundleConfig(_Strict):
     components: dict[str, int]
 
 
-class AccountConfig(_Strict):
+class AccountConfig(BaseModel):
+    # Beside the common keys, an account takes its platform's own settings (e.g. amazon's
+    # marketplace_id), checked against the platform's settings model.
+    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
+
     id: str
     platform: str
     base_url: str
@@ -76,6 +88,44 @@ class AccountConfig(_Strict):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL")
         return value
+
+    @field_validator("platform")
+    @classmethod
+    def _known_platform(cls, value: str) -> str:
+        if value not in PLATFORMS:
+            raise ValueError(f"unknown platform {value!r}; known: {', '.join(PLATFORMS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _platform_settings(self) -> Self:
+        own = PLATFORMS[self.platform].settings.own_names()
+        extra = self.model_extra or {}
+        unknown = sorted(set(extra) - own)
+        if unknown:
+            known = ", ".join(sorted(own)) or "none"
+            raise ValueError(
+                f"unknown key {', '.join(unknown)} for platform {self.platform} "
+                f"(its own settings: {known})"
+            )
+        for name, value in extra.items():
+            if not isinstance(value, str):
+                raise ValueError(f"{name}: must be a string")
+        try:
+            self.settings()
+        except InvalidInputError as exc:
+            raise ValueError(f"{exc.field}: {exc.problem}") from None
+        return self
+
+    def settings(self) -> AccountSettings:
+        """The account's settings, as its platform's model reads them."""
+        common = AccountSettings(
+            base_url=self.base_url,
+            location=LocationId(self.location),
+            oversell=self.oversell,
+            restock_on_refund=self.restock_on_refund,
+        ).encode()
+        own = {k: v for k, v in (self.model_extra or {}).items() if isinstance(v, str)}
+        return PLATFORMS[self.platform].settings.of({**common, **own}, "settings")
 
 
 class ListingConfig(_Strict):
@@ -117,10 +167,12 @@ def load_config(path: Path) -> EngineConfig:
 def _where(raw: dict[str, Any], loc: tuple[int | str, ...]) -> str:
     """A problem's place, an account named by its id rather than its position."""
     accounts = raw.get("accounts")
-    if len(loc) > 2 and loc[0] == "accounts" and isinstance(loc[1], int):
+    if len(loc) >= 2 and loc[0] == "accounts" and isinstance(loc[1], int):
         found = accounts[loc[1]] if isinstance(accounts, list) else None
         if isinstance(found, dict) and isinstance(found.get("id"), str):
-            return f"account {found['id']!r}: " + ".".join(map(str, loc[2:]))
+            return f"account {found['id']!r}" + "".join(
+                f".{x}" if i else f": {x}" for i, x in enumerate(loc[2:])
+            )
     return ".".join(map(str, loc))
 
 
@@ -167,12 +219,7 @@ def _bundle(config: BundleConfig) -> Bundle:
 
 def _account(config: AccountConfig) -> ChannelAccount:
     policy = effective_policy(AllocationPolicy(), config.policy.as_override())
-    settings = AccountSettings(
-        base_url=config.base_url,
-        location=LocationId(config.location),
-        oversell=config.oversell,
-        restock_on_refund=config.restock_on_refund,
-    ).encode()
+    settings = config.settings().encode()
     return ChannelAccount(
         id=AccountId(config.id),
         platform=config.platform,

@@ -48,10 +48,8 @@ def build_adapters(
         if platform is None:
             raise ConfigError(f"account {account.id}: unknown platform {account.platform!r}")
         secrets = credentials_for(account.id, platform.credentials, vault, environ)
-        base_url = account.options().base_url
-        if base_url is None:
-            raise ConfigError(f"account {account.id}: no base_url setting")
-        adapters[account.id] = platform.create_adapter(account.id, base_url, secrets, timer=timer)
+        settings = platform.settings.of(account.settings, f"account {account.id} settings")
+        adapters[account.id] = platform.create_adapter(account.id, settings, secrets, timer=timer)
     return adapters
 
 

@@ -32,6 +32,7 @@ from omnistock.adapters.base import (
 from omnistock.adapters.registry import PLATFORMS
 from omnistock.adapters.secrets import Secret
 from omnistock.clock import Timer
+from omnistock.domain.account_settings import AccountSettings
 from omnistock.domain.errors import (
     AuthFailedError,
     ConfigError,
@@ -216,7 +217,7 @@ class AdapterContract:
         credentials = secrets if secrets is not None else account_secrets(face)
         transport = httpx.ASGITransport(app=face.app)
         return platform.create_adapter(
-            AccountId("a"), face.api_url(), credentials, timer=face.timer, transport=transport
+            AccountId("a"), face_settings(face), credentials, timer=face.timer, transport=transport
         )
 
     # the registry and credentials -------------------------------------------------------
@@ -227,7 +228,7 @@ class AdapterContract:
         secrets = account_secrets(face)
         lacking = {k: v for k, v in secrets.items() if k != self.required_secret}
         with pytest.raises(ConfigError, match=self.required_secret):
-            platform.create_adapter(AccountId("a"), face.api_url(), lacking, timer=face.timer)
+            platform.create_adapter(AccountId("a"), face_settings(face), lacking, timer=face.timer)
         adapter = self.confirmed(self.registry_adapter(face, secrets), face)
         (ref,) = await face.seed(1)
         (result,) = await adapter.push([StockUpdate(ref=ref, quantity=4, sequence=1)])
@@ -463,6 +464,13 @@ class AdapterContract:
         (line,) = event.lines
         assert (line.sku, line.quantity) == (refs[0].sku, 1)
         assert dict(line.external_ids).items() >= dict(refs[0].external_ids).items()
+
+
+def face_settings(face: SandboxFace) -> AccountSettings:
+    """The settings an account of `face` is configured with, as its platform's model reads
+    them (e.g. the Amazon sandbox's marketplace)."""
+    raw = {**face.connection().settings, "base_url": face.api_url()}
+    return PLATFORMS[face.platform].settings.of(raw)
 
 
 def account_secrets(face: SandboxFace) -> dict[str, Secret]:

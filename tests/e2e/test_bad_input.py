@@ -26,11 +26,13 @@ from omnistock.adapters.woocommerce import create_adapter
 from omnistock.adapters.woocommerce.events import signature
 from omnistock.bus.inbox import IncidentKind
 from omnistock.clock import SystemClock, SystemTimer
+from omnistock.domain.account_settings import AccountSettings
 from omnistock.domain.allocation import AllocationPolicy
 from omnistock.domain.catalog import ChannelAccount, Item, Listing, Location
 from omnistock.domain.ids import AccountId, ListingId, Sku
 from omnistock.engine import Engine
 from omnistock.ingest.processor import InboxProcessor
+from omnistock.kit.merchant import MAIN
 from omnistock.kit.sandbox.common.truth import OrderLine
 from omnistock.kit.sandbox.woocommerce import WooConfig, WooSandbox
 from omnistock.kit.sandbox.woocommerce.hooks import encode_payload
@@ -39,7 +41,7 @@ from omnistock.ledger.notifications import Topic
 from omnistock.ledger.reservations import ReservationLine
 from omnistock.ledger.store import Store
 from omnistock.security.tokens import Scope, new_token
-from tests.e2e.rig import MAIN, received_event
+from tests.e2e.audit import received_event
 
 ACCOUNT = AccountId("shop")
 SECRET = "bad-input-webhook-secret"  # noqa: S105 - a test value
@@ -130,7 +132,10 @@ async def open_rig(tmp_path: Path) -> AsyncIterator[Rig]:
             "webhook_secret": Secret(SECRET),
         }
         adapter = create_adapter(
-            ACCOUNT, "http://woo.invalid/wp-json/wc/v3/", secrets, timer=SystemTimer()
+            ACCOUNT,
+            AccountSettings(base_url="http://woo.invalid/wp-json/wc/v3/"),
+            secrets,
+            timer=SystemTimer(),
         )
         async with httpx.AsyncClient() as notify:
             engine = Engine(

@@ -28,8 +28,6 @@ from typing import Any
 import httpx
 import pytest
 
-from omnistock.adapters.secrets import Secret
-from omnistock.adapters.woocommerce import create_adapter
 from omnistock.bus.inbox import IncidentKind
 from omnistock.clock import SystemClock, SystemTimer
 from omnistock.domain.ids import ListingId, Sku
@@ -37,35 +35,36 @@ from omnistock.engine import Engine, EngineSettings
 from omnistock.engine_config import Catalog, load_config
 from omnistock.ingest.pollers import PollInterval
 from omnistock.ingest.processor import InboxProcessor
+from omnistock.kit.merchant import (
+    MAIN,
+    credential_env,
+    engine_toml,
+    seed_catalog,
+    subscribe_webhooks,
+)
+from omnistock.kit.rig import serve_stores
 from omnistock.kit.sandbox.common.truth import OrderLine as SandboxLine
 from omnistock.ledger.notifications import Topic
 from omnistock.ledger.reservations import ReservationLine
 from omnistock.ledger.store import Store
 from omnistock.runner import apply_catalog
 from omnistock.security.tokens import Scope, new_token
-from omnistock.security.vault import env_name
-from tests.e2e.rig import (
-    MAIN,
-    WEBHOOK_SECRET,
-    Merchant,
+from tests.e2e.audit import (
+    BackOffice,
     Shop,
     Site,
     audit,
     build_shop,
     divergence,
     drain,
-    engine_toml,
     eventually,
     explain_unsettled,
     opening_stock,
     reactivate_webhooks,
     running,
-    seed_catalog,
-    subscribe_webhooks,
     unsettled_lines,
 )
 from tests.e2e.test_bad_input import WEBHOOK, open_rig, signed, woo_order
-from tests.serving import served
 
 SEED = 20261127
 KILLS = 20
@@ -177,32 +176,36 @@ async def test_sigkill_at_random_points_loses_nothing_and_converges(tmp_path: Pa
     async with contextlib.AsyncExitStack() as stack:
         hooks = await stack.enter_async_context(httpx.AsyncClient(timeout=10.0))
         shop = build_shop(2, SKUS, SEED, webhook_client=hooks)
-        for site in shop.sites:
-            await stack.enter_async_context(site.sandbox.running())
-            site.url = await stack.enter_async_context(served(site.sandbox.app))
+        await stack.enter_async_context(serve_stores(shop.merchant))
         config = tmp_path / "omnistock.toml"
         config.write_text(
-            engine_toml(shop, database_url=f"sqlite:///{db}", listen=f"127.0.0.1:{port}")
+            engine_toml(
+                shop.merchant.infos(),
+                database_url=f"sqlite:///{db}",
+                listen=f"127.0.0.1:{port}",
+                top={"reservation_policy": "reject"},
+            )
         )
         token = await _prepare_database(config, shop, rng)
-        env = _environment(shop)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OMNISTOCK_")}
+        env |= credential_env(shop.merchant.infos())
         engine = stack.enter_context(
             engine_process(config, env, tmp_path / "engine.log", engine_url)
         )
 
         engine.start()
         await engine.until_up()
-        for site in shop.sites:
-            await subscribe_webhooks(site, engine_url)
-        shop.set_shoppers(SHOPPER_RATE)
-        merchant = Merchant(shop, engine_url, token, random.Random(SEED + 1))
-        async with running(merchant):
+        shop.merchant.engine_url = engine_url
+        await subscribe_webhooks(shop.merchant)
+        shop.merchant.set_shoppers(SHOPPER_RATE)
+        back_office = BackOffice(shop, engine_url, token, random.Random(SEED + 1))
+        async with running(back_office):
             for _ in range(KILLS):
                 await _crash_once(engine, rng)
                 reactivate_webhooks(shop)
             await engine.until_up()
             await asyncio.sleep(1.0)
-        shop.set_shoppers(0.0)
+        shop.merchant.set_shoppers(0.0)
 
         store = await Store.open(f"sqlite:///{db}")
         stack.push_async_callback(store.close)
@@ -217,12 +220,12 @@ async def test_sigkill_at_random_points_loses_nothing_and_converges(tmp_path: Pa
 
     assert engine.kills_while_serving + engine.kills_while_starting == KILLS
     assert result.order_lines > 100, result  # the run did trade
-    assert merchant.deliveries > 10, merchant
+    assert back_office.deliveries > 10, back_office
     print(  # noqa: T201 - the measurements, for -s runs
         f"\ncrash safety: {KILLS} kills ({engine.kills_while_serving} while serving), "
         f"uptimes {min(engine.uptimes):.2f}-{max(engine.uptimes):.2f}s, drained in {drained:.1f}s, "
-        f"{result}, deliveries {merchant.deliveries} (retries {merchant.retries}, "
-        f"answered as duplicates {merchant.duplicates}); "
+        f"{result}, deliveries {back_office.deliveries} (retries {back_office.retries}, "
+        f"answered as duplicates {back_office.duplicates}); "
         f"healed only by reconciliation: {sorted(unseen)}"
     )
 
@@ -255,16 +258,6 @@ async def _prepare_database(config: Path, shop: Shop, rng: random.Random) -> str
         return token.reveal()
     finally:
         await store.close()
-
-
-def _environment(shop: Shop) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OMNISTOCK_")}
-    for site in shop.sites:
-        creds = site.sandbox.credentials()
-        env[env_name(site.account, "consumer_key")] = creds["consumer_key"]
-        env[env_name(site.account, "consumer_secret")] = creds["consumer_secret"]
-        env[env_name(site.account, "webhook_secret")] = WEBHOOK_SECRET
-    return env
 
 
 # --- crashes at chosen points ------------------------------------------------------------------
@@ -338,16 +331,10 @@ async def test_a_restock_by_the_channel_whose_webhook_was_lost_is_overwritten(
     [site] = shop.sites
     store = await Store.open(f"sqlite:///{tmp_path / 'engine.db'}")
     try:
-        await seed_catalog(store, shop)  # nothing in stock: every listing should show 0
+        # Nothing in stock: every listing should show 0.
+        await seed_catalog(store, shop.merchant.infos())
         timer = SystemTimer()
-        creds = {k: Secret(v) for k, v in site.sandbox.credentials().items()}
-        adapter = create_adapter(
-            site.account,
-            f"{site.sandbox.base_url}/wp-json/wc/v3/",
-            {**creds, "webhook_secret": Secret(WEBHOOK_SECRET)},
-            timer=timer,
-            transport=httpx.ASGITransport(app=site.sandbox.app),
-        )
+        [adapter] = shop.merchant.adapters(timer).values()
         sku = shop.skus[0]
         notify = httpx.AsyncClient()
         engine = Engine(

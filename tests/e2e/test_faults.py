@@ -11,30 +11,26 @@ import asyncio
 import contextlib
 import random
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
-from omnistock.adapters.base import ChannelAdapter
-from omnistock.adapters.http import account_client
-from omnistock.adapters.secrets import Secret
-from omnistock.adapters.woocommerce import WooCommerceAdapter
 from omnistock.clock import SystemClock, SystemTimer
 from omnistock.dispatch.circuit import CircuitSettings
 from omnistock.dispatch.dispatcher import DispatchSettings
 from omnistock.dispatch.retry import RetryPolicy
-from omnistock.domain.ids import AccountId
 from omnistock.engine import Engine, EngineSettings
 from omnistock.ingest.pollers import PollInterval
+from omnistock.kit.merchant import seed_catalog
+from omnistock.kit.rig import open_shop, serve_stores
 from omnistock.kit.sandbox.common.faults import FaultSettings, Window
 from omnistock.ledger.store import Store
 from omnistock.security.tokens import Scope, new_token
-from tests.e2e.rig import (
-    WEBHOOK_SECRET,
-    Merchant,
+from tests.e2e.audit import (
+    BackOffice,
     Shop,
     audit,
     build_shop,
@@ -44,10 +40,7 @@ from tests.e2e.rig import (
     explain,
     opening_stock,
     running,
-    seed_catalog,
-    subscribe_webhooks,
 )
-from tests.serving import served
 
 SEED = 4242
 SKUS = 10
@@ -56,6 +49,7 @@ SHOPPER_RATE = 6.0  # orders per second per store
 CONVERGE_S = 15.0  # the bound asserted once the faults stop
 # The adapters' client gives up on a silent host after this; hangs last longer.
 CLIENT_TIMEOUT_S = 1.5
+CLIENT_TIMEOUT = httpx.Timeout(CLIENT_TIMEOUT_S, pool=CLIENT_TIMEOUT_S * 2)
 HANG_S = 3.0
 
 # Scaled down from the defaults (backoff cap 60 s, circuit cool-down 30 s up to 600 s, polls
@@ -114,25 +108,33 @@ async def test_converges_after_faults_with_nothing_lost_or_doubled(
     async with contextlib.AsyncExitStack() as stack:
         hooks = await stack.enter_async_context(httpx.AsyncClient(timeout=10.0))
         shop = build_shop(2, SKUS, SEED, webhook_client=hooks)
-        for site in shop.sites:
-            await stack.enter_async_context(site.sandbox.running())
-            site.url = await stack.enter_async_context(served(site.sandbox.app))
-        store = await Store.open(f"sqlite:///{tmp_path / 'engine.db'}")
-        stack.push_async_callback(store.close)
-        await seed_catalog(store, shop)
-        await store.ledger.append(opening_stock(shop, random.Random(SEED)))
+        await stack.enter_async_context(serve_stores(shop.merchant))
+        opened = await stack.enter_async_context(
+            open_shop(
+                shop.merchant,
+                f"sqlite:///{tmp_path / 'engine.db'}",
+                clock=SystemClock(),
+                timer=SystemTimer(),
+                settings=SETTINGS,
+                opening=lambda _: opening_stock(shop, random.Random(SEED)),
+                served=True,
+                call_timeout=CLIENT_TIMEOUT,
+            )
+        )
+        store = opened.store
         token, digest = new_token()
         await store.tokens.create("erp", Scope.WRITE.value, digest, datetime.now(UTC))
-
-        async with _engine(store, shop) as (_, engine_url):
+        async with _running(opened.engine):
             await eventually(lambda: _converged(store, shop), CONVERGE_S)
-            merchant = Merchant(shop, engine_url, token.reveal(), random.Random(SEED), every_s=0.5)
-            shop.set_faults(faults)
-            shop.set_shoppers(SHOPPER_RATE)
-            async with running(merchant):
+            back_office = BackOffice(
+                shop, shop.merchant.engine_url, token.reveal(), random.Random(SEED), every_s=0.5
+            )
+            shop.merchant.set_faults(faults)
+            shop.merchant.set_shoppers(SHOPPER_RATE)
+            async with running(back_office):
                 await asyncio.sleep(FAULT_PHASE_S)
-                shop.set_shoppers(0.0)
-                shop.set_faults(FaultSettings())
+                shop.merchant.set_shoppers(0.0)
+                shop.merchant.set_faults(FaultSettings())
                 faults_ended = time.monotonic()
             # No reconciliation here: what the stores did is known from their orders alone
             # (polled when a webhook was lost), refused lines' restocks included.
@@ -148,7 +150,7 @@ async def test_converges_after_faults_with_nothing_lost_or_doubled(
     assert sum(injected.values()) >= 3, f"the faults were hardly exercised: {injected}"
     print(  # noqa: T201 - the measurement, for -s runs
         f"\nconverged {converged_s:.1f}s after the faults stopped; {result}; "
-        f"faults injected {injected}; deliveries {merchant.deliveries}; "
+        f"faults injected {injected}; deliveries {back_office.deliveries}; "
         f"mismatches seen with nothing left to do: {sorted(unseen)}"
     )
 
@@ -168,55 +170,14 @@ async def _converged(store: Store, shop: Shop) -> bool:
 
 
 @contextlib.asynccontextmanager
-async def _engine(store: Store, shop: Shop) -> AsyncIterator[tuple[Engine, str]]:
-    """The engine with its webhooks and API served on loopback, subscribed by every store;
-    yields it and its URL, and stops it (and its adapters) on exit."""
-    timer = SystemTimer()
-    adapters: dict[AccountId, ChannelAdapter] = {}
-    async with contextlib.AsyncExitStack() as stack:
-        for site in shop.sites:
-            adapter = _adapter(site.account, site.api_root, site.sandbox.credentials(), timer)
-            stack.push_async_callback(adapter.aclose)
-            adapters[site.account] = adapter
-        engine = Engine(
-            store,
-            adapters,
-            clock=SystemClock(),
-            timer=timer,
-            notify_client=await stack.enter_async_context(httpx.AsyncClient()),
-            settings=SETTINGS,
-        )
-        url = await stack.enter_async_context(served(engine.http_app()))
-        for site in shop.sites:
-            await subscribe_webhooks(site, url)
-        await engine.first_sync(dry_run=False)
-        stop = asyncio.Event()
-        task = asyncio.create_task(engine.run(stop))
-        try:
-            yield engine, url
-        finally:
-            stop.set()
-            await asyncio.wait_for(task, 15)
-
-
-def _adapter(
-    account: AccountId,
-    api_root: str,
-    creds: Mapping[str, str],
-    timer: SystemTimer,
-    transport: httpx.AsyncBaseTransport | None = None,
-) -> WooCommerceAdapter:
-    """As the registry builds it, but with a client timeout short enough for a test to see
-    hangs time out (the default read timeout is 30 s)."""
-    timeout = httpx.Timeout(CLIENT_TIMEOUT_S, pool=CLIENT_TIMEOUT_S * 2)
-    return WooCommerceAdapter(
-        account,
-        account_client(api_root, timeout=timeout, transport=transport),
-        consumer_key=Secret(creds["consumer_key"]),
-        consumer_secret=Secret(creds["consumer_secret"]),
-        webhook_secret=Secret(WEBHOOK_SECRET),
-        timer=timer,
-    )
+async def _running(engine: Engine) -> AsyncIterator[None]:
+    stop = asyncio.Event()
+    task = asyncio.create_task(engine.run(stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 15)
 
 
 async def test_a_failed_reconcile_does_not_stop_the_engine(tmp_path: Path) -> None:
@@ -224,15 +185,9 @@ async def test_a_failed_reconcile_does_not_stop_the_engine(tmp_path: Path) -> No
     [site] = shop.sites
     store = await Store.open(f"sqlite:///{tmp_path / 'engine.db'}")
     try:
-        await seed_catalog(store, shop)
+        await seed_catalog(store, shop.merchant.infos())
         timer = SystemTimer()
-        adapter = _adapter(
-            site.account,
-            f"{site.sandbox.base_url}/wp-json/wc/v3/",
-            site.sandbox.credentials(),
-            timer,
-            transport=httpx.ASGITransport(app=site.sandbox.app),
-        )
+        [adapter] = shop.merchant.adapters(timer, timeout=CLIENT_TIMEOUT).values()
         async with httpx.AsyncClient() as notify:
             engine = Engine(
                 store,

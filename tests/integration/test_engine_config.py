@@ -6,12 +6,18 @@ from pathlib import Path
 
 import pytest
 
+from omnistock.adapters.amazon import AmazonSettings
+from omnistock.adapters.registry import PLATFORMS
 from omnistock.domain.account_settings import AccountSettings, OversellAction
 from omnistock.domain.errors import ConfigError
 from omnistock.domain.ids import LocationId
 from omnistock.engine_config import Catalog, load_config
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "omnistock.toml"
+AMAZON = (
+    '[[locations]]\nid = "main"\n[[accounts]]\nid = "amz"\nplatform = "amazon"\n'
+    'base_url = "https://sellingpartnerapi-eu.amazon.com"\nlocation = "main"'
+)
 
 
 def test_the_shipped_example_loads_into_a_valid_catalog() -> None:
@@ -45,7 +51,7 @@ def test_the_shipped_example_loads_into_a_valid_catalog() -> None:
         (
             '[[locations]]\nid = "main"\n[[accounts]]\nid = "a"\nplatform = "Woo Commerce"\n'
             'base_url = "https://x"\nlocation = "main"',
-            "account.platform",
+            "account 'a': platform: Value error, unknown platform 'Woo Commerce'; known: woo",
         ),
         (
             '[[locations]]\nid = "main"\n[[accounts]]\nid = "a"\nplatform = "woocommerce"\n'
@@ -62,6 +68,22 @@ def test_the_shipped_example_loads_into_a_valid_catalog() -> None:
             'base_url = "shop.example"\nlocation = "main"',
             "account 'woo': base_url: Value error, must be an http",
         ),
+        (
+            f'{AMAZON}\nmarketplace_id = "us"',
+            "account 'amz': Value error, settings\\[marketplace_id\\]: must be an Amazon "
+            "marketplace id such as ATVPDKIKX0DER; got 'us'",
+        ),
+        (
+            f'{AMAZON}\nlanguage = "de-DE"',
+            "account 'amz': Value error, unknown key language for platform amazon "
+            "\\(its own settings: marketplace_id\\)",
+        ),
+        (
+            '[[locations]]\nid = "main"\n[[accounts]]\nid = "woo"\nplatform = "woocommerce"\n'
+            'base_url = "https://x"\nlocation = "main"\nmarketplace_id = "A1PA6795UKMFR9"',
+            "unknown key marketplace_id for platform woocommerce \\(its own settings: none\\)",
+        ),
+        (f"{AMAZON}\nmarketplace_id = 7", "account 'amz': Value error, marketplace_id: must be"),
     ],
 )
 def test_bad_configuration_names_the_problem(tmp_path: Path, text: str, problem: str) -> None:
@@ -90,3 +112,17 @@ def test_an_account_s_settings_are_typed_from_the_file(tmp_path: Path) -> None:
         oversell=OversellAction.CANCEL,
         restock_on_refund=True,
     )
+
+
+def test_a_platform_s_own_settings_are_typed_from_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "ok.toml"
+    path.write_text(f'{AMAZON}\nmarketplace_id = "A1PA6795UKMFR9"\noversell = "cancel"')
+    (account,) = Catalog(load_config(path)).accounts
+    settings = PLATFORMS["amazon"].settings.of(account.settings)
+    assert settings == AmazonSettings(
+        base_url="https://sellingpartnerapi-eu.amazon.com",
+        location=LocationId("main"),
+        oversell=OversellAction.CANCEL,
+        marketplace_id="A1PA6795UKMFR9",
+    )
+    assert account.options().oversell is OversellAction.CANCEL  # the common part, as before

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -20,7 +20,8 @@ from omnistock.adapters.ratelimit import RateLimiter, RateSignal
 from omnistock.adapters.secrets import Secret
 from omnistock.adapters.tokens import AccessToken
 from omnistock.clock import Timer
-from omnistock.domain.errors import PermanentError, TransientError
+from omnistock.domain.account_settings import AccountSettings
+from omnistock.domain.errors import ConfigError, PermanentError, TransientError
 
 logger = logging.getLogger(__name__)
 
@@ -198,3 +199,20 @@ async def _log_response(response: httpx.Response) -> None:
     logger.debug(
         "response %d to %s %s", response.status_code, request.method, safe_url(request.url)
     )
+
+
+def account_api_root(
+    platform: str,
+    account: str,
+    settings: AccountSettings,
+    credentials: Mapping[str, Secret],
+    needed: Iterable[str],
+) -> str:
+    """What every adapter factory checks first: the account's API root (its `base_url`
+    setting) and the credentials its platform needs; ConfigError naming what is missing."""
+    missing = sorted(set(needed) - set(credentials))
+    if missing:
+        raise ConfigError(f"{platform} account {account}: missing {', '.join(missing)}")
+    if settings.base_url is None:
+        raise ConfigError(f"{platform} account {account}: no base_url setting")
+    return settings.base_url

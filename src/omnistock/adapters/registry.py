@@ -11,13 +11,19 @@ from typing import Protocol
 
 import httpx
 
+from omnistock.adapters.amazon import CREDENTIALS as AMAZON_CREDENTIALS
+from omnistock.adapters.amazon import AmazonSettings
 from omnistock.adapters.amazon import create_adapter as create_amazon_adapter
 from omnistock.adapters.base import ChannelAdapter
+from omnistock.adapters.ebay import CREDENTIALS as EBAY_CREDENTIALS
 from omnistock.adapters.ebay import create_adapter as create_ebay_adapter
 from omnistock.adapters.secrets import Secret
+from omnistock.adapters.shopify import CREDENTIALS as SHOPIFY_CREDENTIALS
 from omnistock.adapters.shopify import create_adapter as create_shopify_adapter
+from omnistock.adapters.woocommerce import CREDENTIALS as WOOCOMMERCE_CREDENTIALS
 from omnistock.adapters.woocommerce import create_adapter as create_woocommerce_adapter
 from omnistock.clock import Timer
+from omnistock.domain.account_settings import AccountSettings
 from omnistock.domain.ids import AccountId
 
 
@@ -25,14 +31,16 @@ class AdapterFactory(Protocol):
     def __call__(
         self,
         account: AccountId,
-        base_url: str,
+        settings: AccountSettings,
         credentials: Mapping[str, Secret],
         *,
         timer: Timer,
         transport: httpx.AsyncBaseTransport | None = None,
+        timeout: httpx.Timeout = ...,
     ) -> ChannelAdapter:
         """Build the account's adapter (and its HTTP client); ConfigError if misconfigured.
-        `transport` lets tests and the demo route the client to an in-process sandbox."""
+        `transport` lets tests and the demo route the client to an in-process sandbox;
+        `timeout` bounds each call (default: the adapters' `DEFAULT_TIMEOUT`)."""
         ...
 
 
@@ -42,6 +50,8 @@ class Platform:
     create_adapter: AdapterFactory
     default_base_url_hint: str  # what `base_url` looks like for a real account
     credentials: tuple[str, ...]  # the secrets an account needs, by the platform's names
+    # Its accounts' settings: the common model, or one adding the platform's own.
+    settings: type[AccountSettings] = AccountSettings
 
 
 # In the order the demo and the benchmarks list them.
@@ -50,30 +60,25 @@ PLATFORMS: dict[str, Platform] = {
         name="woocommerce",
         create_adapter=create_woocommerce_adapter,
         default_base_url_hint="https://{site}/wp-json/wc/v3/",
-        credentials=("consumer_key", "consumer_secret", "webhook_secret"),
+        credentials=WOOCOMMERCE_CREDENTIALS,
     ),
     "shopify": Platform(
         name="shopify",
         create_adapter=create_shopify_adapter,
         default_base_url_hint="https://{shop}.myshopify.com",
-        credentials=("client_id", "client_secret"),
+        credentials=SHOPIFY_CREDENTIALS,
     ),
     "amazon": Platform(
         name="amazon",
         create_adapter=create_amazon_adapter,
         default_base_url_hint="https://sellingpartnerapi-{na|eu|fe}.amazon.com",
-        credentials=(
-            "seller_id",
-            "client_id",
-            "client_secret",
-            "refresh_token",
-            "notification_secret",
-        ),
+        credentials=AMAZON_CREDENTIALS,
+        settings=AmazonSettings,
     ),
     "ebay": Platform(
         name="ebay",
         create_adapter=create_ebay_adapter,
         default_base_url_hint="https://api.ebay.com",
-        credentials=("client_id", "client_secret", "refresh_token"),
+        credentials=EBAY_CREDENTIALS,
     ),
 }

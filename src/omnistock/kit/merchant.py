@@ -5,6 +5,7 @@ the end-to-end tests all set up shop here."""
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ import httpx
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from omnistock.adapters.base import ChannelAdapter
+from omnistock.adapters.http import DEFAULT_TIMEOUT
 from omnistock.adapters.registry import PLATFORMS
 from omnistock.adapters.secrets import Secret
 from omnistock.clock import Timer
@@ -22,12 +24,14 @@ from omnistock.domain.allocation import AllocationPolicy
 from omnistock.domain.catalog import ChannelAccount, Item, Listing, Location
 from omnistock.domain.events import LedgerEvent, StockReceived
 from omnistock.domain.ids import AccountId, ListingId, LocationId, Sku
+from omnistock.kit.sandbox.common.faults import FaultSettings
 from omnistock.kit.sandbox.common.keepalive import KeepAlivePoster
 from omnistock.kit.sandbox.common.serve import SandboxOptions
 from omnistock.kit.sandbox.common.storefront import Storefront, StorefrontListing
 from omnistock.kit.sandbox.common.truth import TruthBook
 from omnistock.kit.sandbox.registry import SANDBOXES
 from omnistock.ledger.store import Store
+from omnistock.security.vault import env_name
 
 MAIN = LocationId("main")
 ENGINE_URL = "http://omnistock.kit.demo"
@@ -64,11 +68,29 @@ class StoreInfo:
     base_url: str  # the adapter's
     credentials: Mapping[str, str]
     listings: tuple[StorefrontListing, ...]
+    settings: Mapping[str, str] = field(default_factory=dict)  # the platform's own
 
-    def adapter(self, timer: Timer, transport: httpx.AsyncBaseTransport | None) -> ChannelAdapter:
+    def account_settings(self, location: LocationId | None = None) -> AccountSettings:
+        """The account's settings as the platform's model reads them."""
+        common = AccountSettings(base_url=self.base_url, location=location).encode()
+        return PLATFORMS[self.platform].settings.of({**common, **self.settings})
+
+    def adapter(
+        self,
+        timer: Timer,
+        transport: httpx.AsyncBaseTransport | None,
+        *,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+    ) -> ChannelAdapter:
+        """The account's adapter, built by the registry as `omnistock run` builds it."""
         secrets = {name: Secret(value) for name, value in self.credentials.items()}
         return PLATFORMS[self.platform].create_adapter(
-            self.account, self.base_url, secrets, timer=timer, transport=transport
+            self.account,
+            self.account_settings(),
+            secrets,
+            timer=timer,
+            transport=transport,
+            timeout=timeout,
         )
 
 
@@ -84,12 +106,14 @@ class MerchantStore:
         return self.sandbox.connection().base_url(self.address)
 
     def info(self) -> StoreInfo:
+        connection = self.sandbox.connection()
         return StoreInfo(
             self.account,
             self.platform,
             self.base_url,
-            dict(self.sandbox.connection().credentials),
+            dict(connection.credentials),
             tuple(self.sandbox.listings()),
+            dict(connection.settings),
         )
 
 
@@ -107,15 +131,33 @@ class Merchant:
         for sender in self.senders:
             await sender.aclose()
 
-    def adapters(self, timer: Timer, *, over_http: bool = False) -> dict[AccountId, ChannelAdapter]:
+    def adapters(
+        self,
+        timer: Timer,
+        *,
+        over_http: bool = False,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+    ) -> dict[AccountId, ChannelAdapter]:
         """An adapter per store: in process, or over HTTP to stores served at their
         addresses."""
         return {
             s.account: s.info().adapter(
-                timer, None if over_http else httpx.ASGITransport(app=s.sandbox.app)
+                timer,
+                None if over_http else httpx.ASGITransport(app=s.sandbox.app),
+                timeout=timeout,
             )
             for s in self.stores
         }
+
+    def set_shoppers(self, rate: float) -> None:
+        """Orders per second each store's shoppers place (0: none)."""
+        for s in self.stores:
+            s.sandbox.core.shoppers.set_rate(rate)
+
+    def set_faults(self, settings: FaultSettings) -> None:
+        """The same faults in every store (`FaultSettings()`: none)."""
+        for s in self.stores:
+            s.sandbox.core.faults.apply(settings)
 
     def infos(self) -> list[StoreInfo]:
         return [s.info() for s in self.stores]
@@ -145,14 +187,17 @@ def build_merchant(
     seed: int,
     *,
     time_scale: float = 1.0,
+    variant_share: float = 0.2,
     addresses: Sequence[str] | None = None,
     engine_url: str | None = None,
+    webhook_client: httpx.AsyncClient | None = None,
 ) -> Merchant:
     """A store per entry of `platforms` (a platform may repeat) over one catalog, sharing
     one truth book, on platform time running `time_scale` times faster than the wall
     clock. The stores and the engine are reached in process, unless `addresses` (one per
-    store) and `engine_url` say where they are served. Raises KeyError for an unknown
-    platform."""
+    store) and `engine_url` say where they are served, or the stores are served later
+    (`serve_stores`) and send their notifications one at a time through `webhook_client`
+    to wherever they are subscribed. Raises KeyError for an unknown platform."""
     truth = TruthBook()
     late = LateApp()
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=late), base_url=ENGINE_URL)
@@ -168,8 +213,8 @@ def build_merchant(
             skus=skus,
             time_scale=time_scale,
             catalog_seed=seed,
-            variant_share=0.2,
-            webhook_client=client if engine_url is None else None,
+            variant_share=variant_share,
+            webhook_client=webhook_client or (client if engine_url is None else None),
             webhook_poster=None if engine_url is None else _sender(senders),
             truth=truth,
             webhooks_in_flight=1 if engine_url is None else WEBHOOKS_IN_FLIGHT,
@@ -195,7 +240,7 @@ async def seed_catalog(
     await store.catalog.put_items([Item(sku=Sku(sku)) for sku in skus])
     for s in stores:
         policy = policy or AllocationPolicy(low_stock=2)
-        settings = AccountSettings(location=MAIN, base_url=s.base_url).encode()
+        settings = s.account_settings(MAIN).encode()
         await store.catalog.put_account(
             ChannelAccount(id=s.account, platform=s.platform, policy=policy, settings=settings)
         )
@@ -260,3 +305,47 @@ async def subscribe_webhooks(shop: Merchant) -> None:
     """Each store sends its notifications to the engine, as a merchant sets up."""
     for s in shop.stores:
         await s.sandbox.connect(f"{shop.engine_url}/webhooks/{s.account}")
+
+
+def engine_toml(
+    stores: Sequence[StoreInfo],
+    *,
+    database_url: str,
+    listen: str,
+    top: Mapping[str, str] | None = None,
+    low_stock: int = 2,
+) -> str:
+    """The catalog `seed_catalog` writes, as the TOML `omnistock run --config` reads (with
+    the `top`-level keys added, e.g. reservation_policy); the credentials go in the
+    environment (`credential_env`)."""
+    lines = [f"database_url = {_quoted(database_url)}", f"listen = {_quoted(listen)}"]
+    lines += [f"{key} = {_quoted(value)}" for key, value in (top or {}).items()]
+    lines.append(f"[[locations]]\nid = {_quoted(MAIN)}")
+    skus = sorted({x.sku for s in stores for x in s.listings})
+    lines += [f"[[items]]\nsku = {_quoted(sku)}" for sku in skus]
+    for s in stores:
+        lines.append(
+            f"[[accounts]]\nid = {_quoted(s.account)}\nplatform = {_quoted(s.platform)}\n"
+            f"base_url = {_quoted(s.base_url)}\nlocation = {_quoted(MAIN)}\n"
+            f"policy = {{ low_stock = {low_stock} }}"
+            + "".join(f"\n{k} = {_quoted(v)}" for k, v in s.settings.items())
+        )
+        for x in s.listings:
+            ids = ", ".join(f"{k} = {_quoted(v)}" for k, v in x.external_ids.items())
+            lines.append(
+                f"[[listings]]\naccount = {_quoted(s.account)}\nsku = {_quoted(x.sku)}\n"
+                f"external_ids = {{ {ids} }}"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def credential_env(stores: Sequence[StoreInfo]) -> dict[str, str]:
+    """Each store's credentials as the environment variables `omnistock run` reads them from."""
+    return {
+        env_name(s.account, name): value for s in stores for name, value in s.credentials.items()
+    }
+
+
+def _quoted(value: str) -> str:
+    # A TOML basic string is a JSON string for what the kit writes (no control characters).
+    return json.dumps(value)

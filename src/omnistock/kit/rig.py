@@ -6,7 +6,8 @@ notification delivery), builds an adapter per store through the adapters' regist
 the engine's HTTP app where the stores send their notifications, subscribes them, runs the
 first sync and, when asked, the engine. What differs between users is a parameter: the
 time (system or scaled), the engine's settings, the opening stock, how the stores are
-subscribed, and whether the engine runs."""
+subscribed, whether they and the engine are reached in process or over loopback sockets,
+and whether the engine runs."""
 
 from __future__ import annotations
 
@@ -20,12 +21,14 @@ import httpx
 from starlette.types import ASGIApp
 
 from omnistock.adapters.base import ChannelAdapter
+from omnistock.adapters.http import DEFAULT_TIMEOUT
 from omnistock.clock import Clock, Timer
 from omnistock.domain.allocation import AllocationPolicy
 from omnistock.domain.events import LedgerEvent
 from omnistock.domain.ids import AccountId
 from omnistock.engine import Engine, EngineSettings
 from omnistock.kit.merchant import Merchant, seed_catalog, subscribe_webhooks
+from omnistock.kit.serving import served as serve
 from omnistock.ledger.store import Store
 
 Subscribe = Callable[[Merchant], Awaitable[None]]
@@ -54,31 +57,40 @@ async def open_shop(
     opening: Opening | None = None,
     subscribe: Subscribe = subscribe_webhooks,
     run: bool = False,
+    served: bool = False,
+    call_timeout: httpx.Timeout = DEFAULT_TIMEOUT,
 ) -> AsyncIterator[Shop]:
     """The shop, first-synced (and, with `run`, the engine running until the block ends).
-    The store, the adapters and the merchant's notification client are closed after."""
+    In process, or `served`: the stores (already served, `serve_stores`) are reached over
+    HTTP and the engine is served on a loopback socket. `call_timeout` bounds each
+    adapter call. The store, the adapters and the merchant's notification client are closed
+    after."""
     store = await Store.open(database_url)
     try:
         await seed_catalog(store, merchant.infos(), policy)
         if opening is not None:
             await store.ledger.append(opening(merchant))
         async with contextlib.AsyncExitStack() as stack:
-            adapters = merchant.adapters(timer)
+            adapters = merchant.adapters(timer, over_http=served, timeout=call_timeout)
             for adapter in adapters.values():
                 stack.push_async_callback(adapter.aclose)
             # Entered after: the stores stop (delivering what they still send) before the
             # adapters, which verifying those deliveries may need, are closed.
-            for s in merchant.stores:
-                await stack.enter_async_context(s.sandbox.running())
+            if not served:
+                for s in merchant.stores:
+                    await stack.enter_async_context(s.sandbox.running())
+            notify = merchant.webhook_client
+            if served:
+                notify = await stack.enter_async_context(httpx.AsyncClient())
             engine = await stack.enter_async_context(
                 engine_over(
                     store,
                     adapters,
                     clock=clock,
                     timer=timer,
-                    notify_client=merchant.webhook_client,
+                    notify_client=notify,
                     settings=settings,
-                    publish=lambda app: _late(merchant, app),
+                    publish=lambda app: (_on_socket if served else _late)(merchant, app),
                     subscribe=lambda: subscribe(merchant),
                 )
             )
@@ -124,6 +136,24 @@ async def engine_over(
 
 
 @contextlib.asynccontextmanager
+async def serve_stores(merchant: Merchant) -> AsyncIterator[None]:
+    """Every store running and served on a loopback socket of its own (its address set to
+    it) until the block ends, as a merchant's stores are reached over the network."""
+    async with contextlib.AsyncExitStack() as stack:
+        for s in merchant.stores:
+            await stack.enter_async_context(s.sandbox.running())
+            s.address = await stack.enter_async_context(serve(s.sandbox.app))
+        yield
+
+
+@contextlib.asynccontextmanager
 async def _late(merchant: Merchant, app: ASGIApp) -> AsyncIterator[None]:
     merchant.engine_app.app = app  # the stores' in-process notification client reaches it
     yield
+
+
+@contextlib.asynccontextmanager
+async def _on_socket(merchant: Merchant, app: ASGIApp) -> AsyncIterator[None]:
+    async with serve(app) as url:
+        merchant.engine_url = url  # where the stores are subscribed to send
+        yield

@@ -6,11 +6,20 @@ The fidelity suite runs these too, recorded (tests/fidelity/amazon)."""
 
 from __future__ import annotations
 
+import httpx
+import pytest
+
+from omnistock.adapters.amazon import SIGNATURE_HEADER, AmazonSettings
 from omnistock.adapters.amazon.adapter import V0_FALLBACK_S
-from omnistock.adapters.base import ChannelEventType, ItemStatus
-from omnistock.kit.sandbox.amazon import AmazonSandbox
+from omnistock.adapters.base import ChannelEventType, ItemStatus, StockUpdate
+from omnistock.adapters.registry import PLATFORMS
+from omnistock.domain.account_settings import AccountSettings
+from omnistock.domain.errors import ChannelError
+from omnistock.domain.ids import AccountId
+from omnistock.kit.sandbox.amazon import AmazonConfig, AmazonSandbox
 from omnistock.kit.sandbox.amazon.orders_api import VISIBILITY_LAG_S
-from tests.contract.adapter_suite import Pair, updates_for
+from omnistock.kit.sandbox.common.face_controls import build_on_manual_clock
+from tests.contract.adapter_suite import Pair, account_secrets, face_settings, updates_for
 from tests.contract.test_adapter_amazon import (
     APPLY_DELAY_S,
     CONTRACT_FEED_FROM,
@@ -163,3 +172,39 @@ class AmazonPeculiarities(AmazonPair):
 
 class TestAmazonInProcess(AmazonPeculiarities):
     transport = "asgi"
+
+
+# The account's marketplace is a setting ------------------------------------------------------
+
+GERMANY = "A1PA6795UKMFR9"
+
+
+async def test_the_marketplace_setting_is_the_one_every_call_names() -> None:
+    """A seller in Germany: the registry's adapter built from the account's settings reads and
+    writes there; the same account read as a US one is refused by the marketplace."""
+    config = AmazonConfig(seed=3, skus=0, marketplace_id=GERMANY)
+    face = build_on_manual_clock(AmazonSandbox, config, signature_header=SIGNATURE_HEADER, hang_s=1)
+    (ref,) = await face.seed(1, quantity=2)
+    secrets = account_secrets(face)
+    transport = httpx.ASGITransport(app=face.app)
+    settings = face_settings(face)
+    assert isinstance(settings, AmazonSettings)
+    assert settings.marketplace_id == GERMANY
+    german = PLATFORMS["amazon"].create_adapter(
+        AccountId("amz-de"), settings, secrets, timer=face.timer, transport=transport
+    )
+    (result,) = await german.push([StockUpdate(ref=ref, quantity=6, sequence=1)])
+    assert result.status is ItemStatus.ACCEPTED
+    face.settle()
+    assert [level.quantity for level in await german.read([ref])] == [6]
+    us = PLATFORMS["amazon"].create_adapter(
+        AccountId("amz-us"),
+        AccountSettings(base_url=settings.base_url),  # no marketplace_id: the US default
+        secrets,
+        timer=face.timer,
+        transport=transport,
+    )
+    with pytest.raises(ChannelError, match="HTTP 400"):
+        await us.read([ref])
+    await german.aclose()
+    await us.aclose()

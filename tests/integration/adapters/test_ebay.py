@@ -9,9 +9,12 @@ import pytest
 from omnistock.adapters.base import AnswersChallenges
 from omnistock.adapters.registry import PLATFORMS
 from omnistock.adapters.secrets import Secret
+from omnistock.domain.account_settings import AccountSettings
 from omnistock.domain.errors import ConfigError
 from omnistock.domain.ids import AccountId
 from omnistock.kit.sandbox.ebay import EbaySandbox
+
+API = AccountSettings(base_url="https://api.ebay.test")
 
 
 async def test_the_challenge_is_answered_with_the_accounts_endpoint_and_token() -> None:
@@ -25,7 +28,10 @@ async def test_the_challenge_is_answered_with_the_accounts_endpoint_and_token() 
         "endpoint": Secret(endpoint),
     }
     adapter = PLATFORMS["ebay"].create_adapter(
-        AccountId("ebay-main"), "https://api.ebay.test", creds, timer=harness.timer
+        AccountId("ebay-main"),
+        AccountSettings(base_url="https://api.ebay.test"),
+        creds,
+        timer=harness.timer,
     )
     assert isinstance(adapter, AnswersChallenges)
 
@@ -41,7 +47,10 @@ async def test_the_challenge_is_answered_with_the_accounts_endpoint_and_token() 
         assert not await notes._challenge(endpoint + "/other", "v" * 40)
     without = {k: v for k, v in creds.items() if k != "endpoint"}
     bare = PLATFORMS["ebay"].create_adapter(
-        AccountId("ebay-main"), "https://api.ebay.test", without, timer=harness.timer
+        AccountId("ebay-main"),
+        AccountSettings(base_url="https://api.ebay.test"),
+        without,
+        timer=harness.timer,
     )
     assert isinstance(bare, AnswersChallenges)
     with pytest.raises(ConfigError):

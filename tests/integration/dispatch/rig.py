@@ -1,4 +1,5 @@
-"""A dispatcher wired to the real WooCommerce sandbox (in process) and a real store.
+"""A dispatcher wired to the real WooCommerce sandbox (in process) and a real store: one
+account of the kit's merchant, without the engine around its dispatcher.
 
 The sandbox's manual clock drives everything: the adapter's and the dispatcher's timer,
 and the wall clock the store's retry times are written in, so backoffs pass in no time."""
@@ -23,15 +24,13 @@ from omnistock.adapters.base import (
     OrderPage,
     StockUpdate,
 )
-from omnistock.adapters.http import account_client
-from omnistock.adapters.ratelimit import RateLimiter, limiter_for
-from omnistock.adapters.secrets import Secret
+from omnistock.adapters.ratelimit import RateLimiter
 from omnistock.adapters.woocommerce import WooCommerceAdapter
-from omnistock.adapters.woocommerce.limits import CAPABILITIES
 from omnistock.clock import Timer
 from omnistock.dispatch import AccountDispatcher, DispatchSettings
 from omnistock.domain.catalog import ChannelAccount, Item, Listing, Location
 from omnistock.domain.ids import AccountId, ListingId, Sku
+from omnistock.kit.merchant import MerchantStore
 from omnistock.kit.sandbox.woocommerce import WooSandbox
 from omnistock.ledger.store import Store
 from tests.contract.builders import WH, counted
@@ -172,18 +171,11 @@ def listing_of(ref: ListingRef) -> Listing:
 
 
 async def open_rig(harness: WooSandbox, store: Store) -> Rig:
-    creds = harness.credentials()
-    limiter = limiter_for(CAPABILITIES.rate, harness.timer)
-    client = account_client(harness.api_url(), transport=httpx.ASGITransport(app=harness.app))
-    adapter = WooCommerceAdapter(
-        ACCOUNT,
-        client,
-        consumer_key=Secret(creds["consumer_key"]),
-        consumer_secret=Secret(creds["consumer_secret"]),
-        webhook_secret=Secret(WEBHOOK_SECRET),
-        timer=harness.timer,
-        limiter=limiter,
-    )
+    """The account's adapter built as the kit's merchant builds every store's (through the
+    registry), on the sandbox's clock, sharing its limiter with the dispatcher."""
+    info = MerchantStore(ACCOUNT, "woocommerce", harness, harness.base_url).info()
+    adapter = info.adapter(harness.timer, httpx.ASGITransport(app=harness.app))
+    assert isinstance(adapter, WooCommerceAdapter)
     await store.catalog.put_location(Location(id=WH, name="Main"))
     await store.catalog.put_account(ChannelAccount(id=ACCOUNT, platform="woocommerce"))
-    return Rig(harness, store, GroupedRecordingAdapter(adapter), limiter)
+    return Rig(harness, store, GroupedRecordingAdapter(adapter), adapter.limiter)

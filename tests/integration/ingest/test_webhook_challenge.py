@@ -17,6 +17,7 @@ from omnistock.adapters.base import ChannelAdapter
 from omnistock.adapters.registry import PLATFORMS
 from omnistock.adapters.secrets import Secret
 from omnistock.clock import SystemTimer
+from omnistock.domain.account_settings import AccountSettings
 from omnistock.domain.ids import AccountId
 from omnistock.ingest.webhooks import webhook_app
 from omnistock.kit.merchant import LateApp
@@ -43,7 +44,7 @@ def _adapter(sandbox: EbaySandbox, **extra: str) -> ChannelAdapter:
     creds.update({k: Secret(v) for k, v in extra.items()})
     return PLATFORMS["ebay"].create_adapter(
         ACCOUNT,
-        sandbox.base_url,
+        AccountSettings(base_url=sandbox.base_url),
         creds,
         timer=SystemTimer(),
         transport=httpx.ASGITransport(app=sandbox.app),

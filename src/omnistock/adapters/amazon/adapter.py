@@ -22,6 +22,7 @@ from omnistock.adapters.amazon.limits import (
     capabilities,
     rate_signal,
 )
+from omnistock.adapters.amazon.settings import AmazonSettings
 from omnistock.adapters.base import (
     Capabilities,
     ChannelEvent,
@@ -35,6 +36,8 @@ from omnistock.adapters.base import (
 from omnistock.adapters.echo import EchoFilter
 from omnistock.adapters.http import (
     DEFAULT_OVERLAP,
+    DEFAULT_TIMEOUT,
+    account_api_root,
     account_client,
     json_body,
     send,
@@ -45,14 +48,14 @@ from omnistock.adapters.ratelimit import RateLimiter, TokenBucketLimiter, limite
 from omnistock.adapters.secrets import Secret
 from omnistock.adapters.tokens import AccessToken, TokenCache
 from omnistock.clock import Timer
-from omnistock.domain.errors import AuthFailedError, ChannelError, ConfigError, PermanentError
+from omnistock.domain.account_settings import AccountSettings
+from omnistock.domain.errors import AuthFailedError, ChannelError, PermanentError
 from omnistock.domain.ids import AccountId
 
 logger = logging.getLogger(__name__)
 # ⚠️ After searchOrders refuses the application (403/404), poll v0 this long before
 # trying 2026-01-01 again (a role granted later, or a region where it is deployed).
 V0_FALLBACK_S = 3600.0
-US_MARKETPLACE = "ATVPDKIKX0DER"
 
 
 class AmazonAdapter:
@@ -438,28 +441,36 @@ def _first(group: BaseExceptionGroup[ChannelError]) -> ChannelError:
     return _first(first) if isinstance(first, BaseExceptionGroup) else first
 
 
+# The secrets an account needs, by the platform's names (the registry lists them).
+CREDENTIALS = (
+    "seller_id",
+    "client_id",
+    "client_secret",
+    "refresh_token",
+    "notification_secret",
+)
+
+
 def create_adapter(
     account: AccountId,
-    base_url: str,
+    settings: AccountSettings,
     credentials: Mapping[str, Secret],
     *,
     timer: Timer,
     transport: httpx.AsyncBaseTransport | None = None,
+    timeout: httpx.Timeout = DEFAULT_TIMEOUT,
 ) -> AmazonAdapter:
-    """The registry's factory. `base_url`: the region's SP-API host, e.g.
-    https://sellingpartnerapi-na.amazon.com. Credentials: seller_id, client_id,
-    client_secret, refresh_token, notification_secret (the bridge's signing key) and
-    optionally marketplace_id (default US). Raises ConfigError when one is missing."""
-    needed = {"seller_id", "client_id", "client_secret", "refresh_token", "notification_secret"}
-    missing = needed - set(credentials)
-    if missing:
-        raise ConfigError(f"amazon account {account}: missing {', '.join(sorted(missing))}")
-    marketplace = credentials.get("marketplace_id")
+    """The registry's factory. The `base_url` setting: the region's SP-API host, e.g.
+    https://sellingpartnerapi-na.amazon.com; the `marketplace_id` setting (default US).
+    Credentials: seller_id, client_id, client_secret, refresh_token and
+    notification_secret (the bridge's signing key). Raises ConfigError when one is
+    missing."""
+    base_url = account_api_root("amazon", account, settings, credentials, CREDENTIALS)
     return AmazonAdapter(
         account,
-        account_client(base_url.rstrip("/"), transport=transport),
+        account_client(base_url.rstrip("/"), transport=transport, timeout=timeout),
         seller_id=credentials["seller_id"].reveal(),
-        marketplace_id=marketplace.reveal() if marketplace else US_MARKETPLACE,
+        marketplace_id=settings.as_model(AmazonSettings).marketplace_id,
         client_id=credentials["client_id"],
         client_secret=credentials["client_secret"],
         refresh_token=credentials["refresh_token"],

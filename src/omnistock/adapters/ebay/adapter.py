@@ -31,9 +31,15 @@ from omnistock.adapters.ebay.limits import (
 from omnistock.adapters.ebay.revisions import Admission, RevisionBudget
 from omnistock.adapters.ebay.session import NOTIFICATION_RESOURCE, POST_ORDER_RESOURCE, EbaySession
 from omnistock.adapters.echo import EchoFilter
-from omnistock.adapters.http import DEFAULT_OVERLAP, account_client
+from omnistock.adapters.http import (
+    DEFAULT_OVERLAP,
+    DEFAULT_TIMEOUT,
+    account_api_root,
+    account_client,
+)
 from omnistock.adapters.secrets import Secret
 from omnistock.clock import Timer
+from omnistock.domain.account_settings import AccountSettings
 from omnistock.domain.errors import ChannelError, ConfigError, PermanentError, WebhookRejectedError
 from omnistock.domain.ids import AccountId
 
@@ -316,23 +322,27 @@ def _listing(ref: ListingRef) -> str:
     return ref.external_ids.get(wire.LISTING_ID) or f"sku:{ref.sku}"
 
 
+# The secrets an account needs, by the platform's names (the registry lists them).
+CREDENTIALS = ("client_id", "client_secret", "refresh_token")
+
+
 def create_adapter(
     account: AccountId,
-    base_url: str,
+    settings: AccountSettings,
     credentials: Mapping[str, Secret],
     *,
     timer: Timer,
     transport: httpx.AsyncBaseTransport | None = None,
+    timeout: httpx.Timeout = DEFAULT_TIMEOUT,
 ) -> EbayAdapter:
-    """The registry's factory. `base_url`: https://api.ebay.com (or api.sandbox.ebay.com);
-    credentials: client_id, client_secret, refresh_token (from the seller's consent), and
-    optionally verification_token and endpoint for the notification challenge."""
-    missing = {"client_id", "client_secret", "refresh_token"} - set(credentials)
-    if missing:
-        raise ConfigError(f"ebay account {account}: missing {', '.join(sorted(missing))}")
+    """The registry's factory. The `base_url` setting: https://api.ebay.com (or
+    api.sandbox.ebay.com); credentials: client_id, client_secret, refresh_token (from the
+    seller's consent), and optionally verification_token and endpoint for the
+    notification challenge."""
+    base_url = account_api_root("ebay", account, settings, credentials, CREDENTIALS)
     session = EbaySession(
         account,
-        account_client(base_url.rstrip("/"), transport=transport),
+        account_client(base_url.rstrip("/"), transport=transport, timeout=timeout),
         client_id=credentials["client_id"],
         client_secret=credentials["client_secret"],
         refresh_token=credentials["refresh_token"],

@@ -25,6 +25,8 @@ from omnistock.adapters.base import (
 from omnistock.adapters.echo import EchoFilter
 from omnistock.adapters.http import (
     DEFAULT_OVERLAP,
+    DEFAULT_TIMEOUT,
+    account_api_root,
     account_client,
     json_body,
     send,
@@ -37,7 +39,8 @@ from omnistock.adapters.shopify import events, wire
 from omnistock.adapters.shopify.limits import BUCKET, CAPABILITIES, rate_signal
 from omnistock.adapters.tokens import AccessToken, TokenCache
 from omnistock.clock import Timer
-from omnistock.domain.errors import AuthFailedError, ChannelError, ConfigError, PermanentError
+from omnistock.domain.account_settings import AccountSettings
+from omnistock.domain.errors import AuthFailedError, ChannelError, PermanentError
 from omnistock.domain.ids import AccountId
 
 logger = logging.getLogger(__name__)
@@ -333,21 +336,25 @@ class ShopifyAdapter:
         return token_answer(body, account=self._account, timer=self._timer)
 
 
+# The secrets an account needs, by the platform's names (the registry lists them).
+CREDENTIALS = ("client_id", "client_secret")
+
+
 def create_adapter(
     account: AccountId,
-    base_url: str,
+    settings: AccountSettings,
     credentials: Mapping[str, Secret],
     *,
     timer: Timer,
     transport: httpx.AsyncBaseTransport | None = None,
+    timeout: httpx.Timeout = DEFAULT_TIMEOUT,
 ) -> ShopifyAdapter:
-    """The registry's factory. `base_url`: https://{shop}.myshopify.com; credentials:
-    client_id and client_secret (the app's; the secret also verifies webhooks), and
-    optionally a non-expiring access_token. Raises ConfigError when one is missing."""
-    missing = {"client_id", "client_secret"} - set(credentials)
-    if missing:
-        raise ConfigError(f"shopify account {account}: missing {', '.join(sorted(missing))}")
-    client = account_client(base_url.rstrip("/"), transport=transport)
+    """The registry's factory. The `base_url` setting: https://{shop}.myshopify.com;
+    credentials: client_id and client_secret (the app's; the secret also verifies
+    webhooks), and optionally a non-expiring access_token. Raises ConfigError when one is
+    missing."""
+    base_url = account_api_root("shopify", account, settings, credentials, CREDENTIALS)
+    client = account_client(base_url.rstrip("/"), transport=transport, timeout=timeout)
     return ShopifyAdapter(
         account,
         client,

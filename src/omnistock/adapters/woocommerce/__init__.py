@@ -2,8 +2,15 @@
 
 adapter.py does the I/O; wire.py and events.py are pure; limits.py is the rate model."""
 
-from omnistock.adapters.woocommerce.adapter import WooCommerceAdapter, create_adapter
+from omnistock.adapters.woocommerce.adapter import CREDENTIALS, WooCommerceAdapter, create_adapter
 from omnistock.adapters.woocommerce.limits import CAPABILITIES
 from omnistock.adapters.woocommerce.wire import PRODUCT_ID, VARIATION_ID
 
-__all__ = ["CAPABILITIES", "PRODUCT_ID", "VARIATION_ID", "WooCommerceAdapter", "create_adapter"]
+__all__ = [
+    "CAPABILITIES",
+    "CREDENTIALS",
+    "PRODUCT_ID",
+    "VARIATION_ID",
+    "WooCommerceAdapter",
+    "create_adapter",
+]

@@ -24,15 +24,21 @@ from omnistock.adapters.base import (
     StockUpdate,
 )
 from omnistock.adapters.echo import EchoFilter
-from omnistock.adapters.http import DEFAULT_OVERLAP, account_client, send
+from omnistock.adapters.http import (
+    DEFAULT_OVERLAP,
+    DEFAULT_TIMEOUT,
+    account_api_root,
+    account_client,
+    send,
+)
 from omnistock.adapters.ratelimit import RateLimiter, limiter_for
 from omnistock.adapters.secrets import Secret
 from omnistock.adapters.woocommerce import events, wire
 from omnistock.adapters.woocommerce.limits import CAPABILITIES, rate_signal
 from omnistock.clock import Timer
+from omnistock.domain.account_settings import AccountSettings
 from omnistock.domain.errors import (
     ChannelError,
-    ConfigError,
     PermanentError,
     TransientError,
 )
@@ -80,6 +86,11 @@ class WooCommerceAdapter:
     @property
     def capabilities(self) -> Capabilities:
         return CAPABILITIES
+
+    @property
+    def limiter(self) -> RateLimiter:
+        """The account's request limiter (a dispatcher given it paces its passes by it)."""
+        return self._limiter
 
     def write_group(self, ref: ListingRef) -> str:
         """Simple products share `products/batch`; a product's variations have their own."""
@@ -261,21 +272,24 @@ def _total_pages(response: httpx.Response) -> int:
     return 2 if 'rel="next"' in response.headers.get("link", "") else 1
 
 
+# The secrets an account needs, by the platform's names (the registry lists them).
+CREDENTIALS = ("consumer_key", "consumer_secret", "webhook_secret")
+
+
 def create_adapter(
     account: AccountId,
-    base_url: str,
+    settings: AccountSettings,
     credentials: Mapping[str, Secret],
     *,
     timer: Timer,
     transport: httpx.AsyncBaseTransport | None = None,
+    timeout: httpx.Timeout = DEFAULT_TIMEOUT,
 ) -> WooCommerceAdapter:
-    """The registry's factory. `base_url` is the site's API root, e.g.
+    """The registry's factory. The `base_url` setting is the site's API root, e.g.
     https://shop.example/wp-json/wc/v3/; credentials: consumer_key, consumer_secret and
     webhook_secret. Raises ConfigError when one is missing."""
-    missing = {"consumer_key", "consumer_secret", "webhook_secret"} - set(credentials)
-    if missing:
-        raise ConfigError(f"woocommerce account {account}: missing {', '.join(sorted(missing))}")
-    client = account_client(base_url.rstrip("/") + "/", transport=transport)
+    base_url = account_api_root("woocommerce", account, settings, credentials, CREDENTIALS)
+    client = account_client(base_url.rstrip("/") + "/", transport=transport, timeout=timeout)
     return WooCommerceAdapter(
         account,
         client,

@@ -69,7 +69,7 @@ from omnistock.kit.bench.ledger import (
     seed_catalog,
     workload,
 )
-from omnistock.kit.bench.serving import Request, Sender, Sent, served
+from omnistock.kit.bench.serving import Request, Sender, Sent
 from omnistock.kit.bench.stats import spread
 from omnistock.kit.sandbox.woocommerce import store as woo
 from omnistock.kit.sandbox.woocommerce.hooks import (
@@ -79,6 +79,7 @@ from omnistock.kit.sandbox.woocommerce.hooks import (
     sign_payload,
 )
 from omnistock.kit.sandbox.woocommerce.representation import Site, order_json
+from omnistock.kit.serving import served
 from omnistock.ledger.store import Store
 from omnistock.security.tokens import Scope, new_token
 

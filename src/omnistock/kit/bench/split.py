@@ -37,7 +37,6 @@ from omnistock.domain.ids import AccountId
 from omnistock.engine import Engine, EngineSettings
 from omnistock.ingest.pollers import PollInterval
 from omnistock.kit.bench.ingest import api_event
-from omnistock.kit.bench.serving import loopback_socket, served, url_of
 from omnistock.kit.merchant import (
     Merchant,
     build_merchant,
@@ -46,6 +45,7 @@ from omnistock.kit.merchant import (
     subscribe_webhooks,
 )
 from omnistock.kit.rig import engine_over
+from omnistock.kit.serving import loopback_socket, served, url_of
 from omnistock.ledger.store import Store
 from omnistock.process import configure, run
 from omnistock.security.tokens import Scope, new_token

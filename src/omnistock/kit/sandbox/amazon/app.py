@@ -194,8 +194,13 @@ class AmazonEmulator:
         return self.store.shown_of(sku)  # it catches up first, as `shown` does
 
     def connection(self) -> Connection:
-        """The adapter is given the sandbox's address (LWA is served there too)."""
-        return Connection(api_path="", credentials=dict(self.credentials()))
+        """The adapter is given the sandbox's address (LWA is served there too); the
+        marketplace is an account setting, not a secret."""
+        credentials = dict(self.credentials())
+        marketplace = credentials.pop("marketplace_id")
+        return Connection(
+            api_path="", credentials=credentials, settings={"marketplace_id": marketplace}
+        )
 
     def is_write(self, call: CallRecord) -> bool:
         return call.operation in WRITE_OPERATIONS and call.items > 0

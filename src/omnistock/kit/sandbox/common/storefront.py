@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from starlette.types import ASGIApp
@@ -29,11 +29,12 @@ class StorefrontListing:
 @dataclass(frozen=True, slots=True)
 class Connection:
     """What an account of this store is configured with: where the adapter's API root is
-    under the store's address, and the credentials, named as the platform's registry entry
-    names them."""
+    under the store's address, the credentials, named as the platform's registry entry
+    names them, and the platform's own account settings (e.g. Amazon's marketplace)."""
 
     api_path: str  # "" when the adapter is given the store's address itself
     credentials: Mapping[str, str]
+    settings: Mapping[str, str] = field(default_factory=dict)
 
     def base_url(self, address: str) -> str:
         """The adapter's base URL for the store served at `address`."""

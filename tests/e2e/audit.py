@@ -1,5 +1,7 @@
-"""The e2e reliability rig: WooCommerce sandboxes selling one catalog with a shared truth,
-the engine's catalog for them, and the audit every reliability test ends with.
+"""What the e2e reliability tests check and do beside the shoppers, over the kit's merchant
+(`omnistock.kit.merchant`, set up by `omnistock.kit.rig`) selling through WooCommerce stores
+with a shared truth: the merchant's back office, convergence, and the audit every
+reliability test ends with.
 
 The audit reads both sides: the orders each sandbox accepted, and the ledger's log,
 outcomes, incidents, balances and listing sync state."""
@@ -20,71 +22,65 @@ import httpx
 from omnistock.bus.inbox import IncidentKind
 from omnistock.domain.balance import ZERO, Balance, apply
 from omnistock.domain.events import EventType, StockReceived
-from omnistock.domain.ids import AccountId, LocationId, Sku
-from omnistock.kit.merchant import StoreInfo
-from omnistock.kit.merchant import seed_catalog as seed_merchant_catalog
-from omnistock.kit.sandbox.common.faults import FaultSettings
+from omnistock.domain.ids import AccountId, Sku
+from omnistock.kit.merchant import MAIN, Merchant, MerchantStore, build_merchant
 from omnistock.kit.sandbox.common.truth import TruthBook
-from omnistock.kit.sandbox.woocommerce import WooConfig, WooSandbox
+from omnistock.kit.sandbox.woocommerce import WooSandbox
 from omnistock.kit.sandbox.woocommerce.store import WooOrder
 from omnistock.ledger.journal import StoredEvent
 from omnistock.ledger.store import Store
 
-MAIN = LocationId("main")
-WEBHOOK_SECRET = "e2e-reliability-webhook-secret"  # noqa: S105 - a sandbox-only value
-TOPICS = ("order.created", "order.updated", "product.updated")
 OCCURRED = "2026-11-27T10:00:00Z"
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Site:
-    """One WooCommerce store: its account in omnistock, its sandbox and where it is served."""
+    """One of the merchant's WooCommerce stores, with the emulator internals the audit reads
+    (its orders and what it holds)."""
 
-    account: AccountId
-    sandbox: WooSandbox
-    url: str = ""  # set once served
+    store: MerchantStore
 
     @property
-    def api_root(self) -> str:
-        return f"{self.url}/wp-json/wc/v3/"
+    def account(self) -> AccountId:
+        return self.store.account
+
+    @property
+    def sandbox(self) -> WooSandbox:
+        sandbox = self.store.sandbox
+        assert isinstance(sandbox, WooSandbox)
+        return sandbox
 
 
 @dataclass
 class Shop:
-    sites: list[Site]
-    truth: TruthBook
-    received: Counter[str] = field(default_factory=Counter)  # units the test put in stock
+    """The kit's merchant selling through WooCommerce stores only, and the units the test put
+    in stock (what the audit expects the ledger to have received)."""
+
+    merchant: Merchant
+    received: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def sites(self) -> list[Site]:
+        return [Site(s) for s in self.merchant.stores]
+
+    @property
+    def truth(self) -> TruthBook:
+        return self.merchant.truth
 
     @property
     def skus(self) -> list[str]:
-        return sorted(i.sku for i in self.sites[0].sandbox.store.sellable())
-
-    def set_shoppers(self, rate: float) -> None:
-        for site in self.sites:
-            site.sandbox.core.shoppers.set_rate(rate)
-
-    def set_faults(self, settings: FaultSettings) -> None:
-        for site in self.sites:
-            site.sandbox.faults.apply(settings)
+        return self.merchant.skus()
 
 
 def build_shop(
     stores: int, skus: int, seed: int, webhook_client: httpx.AsyncClient | None = None
 ) -> Shop:
-    """`stores` sandboxes over one seeded catalog, sharing one truth book."""
-    truth = TruthBook()
-    sites = []
-    for n in range(1, stores + 1):
-        config = WooConfig(
-            seed=seed * 100 + n,
-            catalog_seed=seed,
-            skus=skus,
-            variant_share=0.25,
-            base_url=f"http://woo-{n}.e2e.test",
-        )
-        sandbox = WooSandbox(config, webhook_client=webhook_client, truth=truth)
-        sites.append(Site(AccountId(f"woo-{n}"), sandbox))
-    return Shop(sites, truth)
+    """`stores` WooCommerce stores over one seeded catalog, sharing one truth book; served
+    later (`serve_stores`), they send their notifications through `webhook_client`."""
+    merchant = build_merchant(
+        ["woocommerce"] * stores, skus, seed, variant_share=0.25, webhook_client=webhook_client
+    )
+    return Shop(merchant)
 
 
 def opening_stock(shop: Shop, rng: random.Random) -> list[StockReceived]:
@@ -124,67 +120,6 @@ def restock_body(shop: Shop, rng: random.Random) -> dict[str, object]:
             }
         )
     return {"events": events}
-
-
-def store_info(site: Site) -> StoreInfo:
-    """The site as the merchant's configuration sees it (what the kit's catalog seeding reads)."""
-    return StoreInfo(
-        site.account,
-        "woocommerce",
-        site.api_root,
-        dict(site.sandbox.credentials()),
-        tuple(site.sandbox.listings()),
-    )
-
-
-async def seed_catalog(store: Store, shop: Shop) -> None:
-    """The engine's catalog for an in-process engine (the subprocess gets it as TOML)."""
-    await seed_merchant_catalog(store, [store_info(site) for site in shop.sites])
-
-
-def engine_toml(shop: Shop, *, database_url: str, listen: str) -> str:
-    """The same catalog as `seed_catalog`, as the TOML `omnistock run` reads."""
-    lines = [
-        f'database_url = "{database_url}"',
-        f'listen = "{listen}"',
-        'reservation_policy = "reject"',
-        f'[[locations]]\nid = "{MAIN}"',
-    ]
-    lines += [f'[[items]]\nsku = "{sku}"' for sku in shop.skus]
-    for site in shop.sites:
-        lines.append(
-            f'[[accounts]]\nid = "{site.account}"\nplatform = "woocommerce"\n'
-            f'base_url = "{site.api_root}"\nlocation = "{MAIN}"\npolicy = {{ low_stock = 2 }}'
-        )
-        for listing in site.sandbox.listings():
-            ids = ", ".join(f'{k} = "{v}"' for k, v in listing.external_ids.items())
-            lines.append(
-                f'[[listings]]\naccount = "{site.account}"\nsku = "{listing.sku}"\n'
-                f"external_ids = {{ {ids} }}"
-            )
-    return "\n".join(lines) + "\n"
-
-
-async def subscribe_webhooks(site: Site, engine_url: str) -> None:
-    """The merchant points the store's order and product webhooks at the engine."""
-    creds = site.sandbox.credentials()
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=site.sandbox.app),
-        base_url=site.sandbox.base_url,
-        auth=(creds["consumer_key"], creds["consumer_secret"]),
-    ) as http:
-        for topic in TOPICS:
-            response = await http.post(
-                "/wp-json/wc/v3/webhooks",
-                json={
-                    "name": f"omnistock {topic}",
-                    "topic": topic,
-                    "status": "active",
-                    "delivery_url": f"{engine_url}/webhooks/{site.account}",
-                    "secret": WEBHOOK_SECRET,
-                },
-            )
-            response.raise_for_status()
 
 
 def reactivate_webhooks(shop: Shop) -> int:
@@ -228,8 +163,9 @@ async def eventually(
 
 
 @dataclass
-class Merchant:
-    """The work beside the shoppers: deliveries through the API, shipping and cancelling."""
+class BackOffice:
+    """The merchant's work beside the shoppers: deliveries through the API, shipping and
+    cancelling orders."""
 
     shop: Shop
     url: str
@@ -273,11 +209,11 @@ class Merchant:
 
 
 @contextlib.asynccontextmanager
-async def running(merchant: Merchant) -> AsyncIterator[None]:
+async def running(back_office: BackOffice) -> AsyncIterator[None]:
     stop = asyncio.Event()
     async with asyncio.TaskGroup() as tg:
-        tg.create_task(merchant.deliver(stop))
-        tg.create_task(merchant.move_orders(stop))
+        tg.create_task(back_office.deliver(stop))
+        tg.create_task(back_office.move_orders(stop))
         try:
             yield
         finally:
