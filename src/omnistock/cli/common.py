@@ -1,0 +1,31 @@
+"""What every command shares: the console, one way to fail, and one way to reach the
+database."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from omnistock.ledger.store import Store
+
+T = TypeVar("T")
+
+console = Console()
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """One line on the console, `error: ...`, and the exit status."""
+    console.print(f"[red]error:[/] {escape(message)}")
+    raise typer.Exit(code)
+
+
+async def with_store(url: str, use: Callable[[Store], Awaitable[T]]) -> T:
+    store = await Store.open(url)
+    try:
+        return await use(store)
+    finally:
+        await store.close()
