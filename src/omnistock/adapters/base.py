@@ -227,3 +227,69 @@ class AnswersChallenges(Protocol):
         """The JSON body that answers the challenge. Raises ConfigError when the account
         lacks what the answer needs."""
         ...
+
+
+# --- onboarding: what a channel has, and the notifications it sends -------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DiscoveredListing:
+    """One listing as the channel has it, read by discovery: what linking matches (its SKU)
+    and what a link stores (its external ids, as a ListingRef of it carries them)."""
+
+    key: str  # the channel's own id for it, unique on the account (stable across reads)
+    sku: str | None  # the channel's SKU; None or "" when the listing has none
+    external_ids: Mapping[str, str]
+    managed: bool  # the channel tracks its stock (omnistock may write it)
+    quantity: int | None = None  # what it shows now (None: not managed, or not said)
+    title: str = ""
+    location: str | None = None  # the channel's location, where stock is per location
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DiscoveryPage:
+    listings: tuple[DiscoveredListing, ...]
+    cursor: str | None  # pass back for the next page; None: every listing has been read
+    total: int | None = None  # how many the channel says it has, when it says
+
+
+@runtime_checkable
+class DiscoversListings(Protocol):
+    """An adapter that can read every listing of its account, page by page, within the
+    platform's rate limits (the same limiter as its other calls)."""
+
+    async def discover(self, cursor: str | None) -> DiscoveryPage:
+        """The page after `cursor` (None: the first). A cursor stays valid across restarts,
+        so an interrupted discovery resumes where it stopped. Raises ChannelError."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Subscription:
+    """A notification subscription on the channel: what it sends, and where."""
+
+    topic: str  # the platform's name for it (e.g. "orders/create", "order.updated")
+    target: str  # where it is delivered (a URL; an SQS ARN or EventBridge for Amazon)
+    id: str  # the channel's id for the subscription
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SubscriptionReport:
+    created: tuple[Subscription, ...] = ()
+    kept: tuple[Subscription, ...] = ()  # already there as omnistock needs them
+    removed: tuple[Subscription, ...] = ()
+
+
+@runtime_checkable
+class RegistersNotifications(Protocol):
+    """An adapter that subscribes its account to the notifications omnistock needs through
+    the platform's own API, idempotently."""
+
+    async def register_notifications(self, target: str) -> SubscriptionReport:
+        """Ensure every topic omnistock needs is delivered to `target`: create what is
+        missing, keep what is there (calling twice creates nothing the second time)."""
+        ...
+
+    async def remove_notifications(self, target: str) -> SubscriptionReport:
+        """Remove the subscriptions that deliver to `target` (the account is disconnected)."""
+        ...
