@@ -16,6 +16,7 @@ from omnistock.domain.balance import ReservationPolicy
 from omnistock.domain.errors import ConfigError
 from omnistock.ledger.catalog import CatalogRepo
 from omnistock.ledger.database import Database
+from omnistock.ledger.discovery import DiscoveryRepo
 from omnistock.ledger.inbox import SqlInbox
 from omnistock.ledger.journal import AppendResult, Checked, Journal
 from omnistock.ledger.migrations import migrate
@@ -142,6 +143,14 @@ class SyncStates(_Async[SyncStateRepo]):
     drift = forward(SyncStateRepo.drift)
 
 
+class Discovery(_Async[DiscoveryRepo]):
+    begin = forward(DiscoveryRepo.begin)
+    run_of = forward(DiscoveryRepo.run_of)
+    save_page = forward(DiscoveryRepo.save_page)
+    listings = forward(DiscoveryRepo.listings)
+    count = forward(DiscoveryRepo.count)
+
+
 class Tokens(_Async[TokenRepo]):
     create = forward(TokenRepo.create)
     find = forward(TokenRepo.find)
@@ -201,6 +210,7 @@ class Store:
         self.ledger = Ledger(worker, journal)
         self.sync = SyncStates(worker, SyncStateRepo(db))
         self.tokens = Tokens(worker, TokenRepo(db))
+        self.discovery = Discovery(worker, DiscoveryRepo(db))
         self.reservations = Reservations(worker, ReservationRepo(db, journal))
         self.notifications = Notifications(worker, NotificationRepo(db))
         self.inbox = EmbeddedInbox(worker, SqlInbox(db, SystemClock(), journal))

@@ -16,6 +16,7 @@ from omnistock.adapters.base import (
     Capabilities,
     ChannelEvent,
     ChannelEventType,
+    DiscoveryPage,
     ItemResult,
     ItemStatus,
     ListingRef,
@@ -33,7 +34,7 @@ from omnistock.adapters.http import (
 )
 from omnistock.adapters.ratelimit import RateLimiter, limiter_for
 from omnistock.adapters.secrets import Secret
-from omnistock.adapters.woocommerce import events, wire
+from omnistock.adapters.woocommerce import discovery, events, wire
 from omnistock.adapters.woocommerce.limits import CAPABILITIES, rate_signal
 from omnistock.clock import Timer
 from omnistock.domain.account_settings import AccountSettings
@@ -181,6 +182,27 @@ class WooCommerceAdapter:
         found = tuple(e for order in orders for e in events.order_events(order, self._account))
         return OrderPage(events=found, cursor=after.encode(), more=more)
 
+    async def discover(self, cursor: str | None) -> DiscoveryPage:
+        """Every product and variation, one REST page a call (see discovery.py), through
+        the limiter. Raises ChannelError; PermanentError for a cursor it did not issue."""
+        try:
+            return await discovery.discover_page(self._discovery_fetch, cursor)
+        except discovery.InvalidCursorError as exc:
+            raise PermanentError(f"discovery cursor: {exc}", account=self._account) from None
+        except ValueError as exc:
+            raise PermanentError(f"unexpected answer: {exc}", account=self._account) from None
+
+    async def _discovery_fetch(
+        self, path: str, params: Mapping[str, str]
+    ) -> tuple[Json, int | None, int | None]:
+        response = await self._send("GET", path, params=params)
+        headers = response.headers
+        return (
+            self._json(response),
+            _count(headers, "x-wp-total"),
+            _count(headers, "x-wp-totalpages"),
+        )
+
     # --- webhooks ------------------------------------------------------------------------
 
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> Sequence[ChannelEvent]:
@@ -263,6 +285,11 @@ class WooCommerceAdapter:
 def _first(group: BaseExceptionGroup[ChannelError]) -> ChannelError:
     first = group.exceptions[0]
     return _first(first) if isinstance(first, BaseExceptionGroup) else first
+
+
+def _count(headers: httpx.Headers, name: str) -> int | None:
+    raw = headers.get(name, "")
+    return int(raw) if raw.isdigit() else None
 
 
 def _total_pages(response: httpx.Response) -> int:

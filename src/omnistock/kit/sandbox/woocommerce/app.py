@@ -26,6 +26,7 @@ from omnistock.kit.sandbox.common.config import SandboxConfig
 from omnistock.kit.sandbox.common.core import SandboxCore
 from omnistock.kit.sandbox.common.faults import FaultInjector, FaultSettings
 from omnistock.kit.sandbox.common.middleware import ADMIN_PREFIX, FaultMiddleware
+from omnistock.kit.sandbox.common.mix import ListingMix
 from omnistock.kit.sandbox.common.outbound import WebhookSender
 from omnistock.kit.sandbox.common.storefront import Connection
 from omnistock.kit.sandbox.common.truth import TruthBook
@@ -37,6 +38,7 @@ from omnistock.kit.sandbox.woocommerce.errors import host_fault, no_route
 from omnistock.kit.sandbox.woocommerce.hooks import WooWebhooks
 from omnistock.kit.sandbox.woocommerce.http import API_PREFIX, Handler, guarded, operation_of
 from omnistock.kit.sandbox.woocommerce.representation import Site
+from omnistock.kit.sandbox.woocommerce.seeding import shape_catalog
 from omnistock.kit.sandbox.woocommerce.store import (
     OutOfStockError,
     WooStore,
@@ -56,6 +58,10 @@ class WooConfig(SandboxConfig):
     webhook_secret: str | None = None  # what merchants sign webhooks with; else from the seed
     shopper_rate: float = 0.0
     faults: FaultSettings = field(default_factory=FaultSettings)
+    # A site that already sells (onboarding): unmanaged listings, shared SKUs, and the
+    # share of variable products whose parent holds the stock.
+    mix: ListingMix = field(default_factory=ListingMix)
+    parent_stock_share: float = 0.0
 
     def credentials(self) -> Credentials:
         def derive(kind: str) -> str:
@@ -93,6 +99,7 @@ class WooEmulator:
         spec = config.catalog_spec()
         self.catalog = build_catalog(spec)
         self.store = WooStore(self.clock, self.catalog)
+        shape_catalog(self.store, config.mix, config.parent_stock_share, spec.seed)
         self.site = Site(config.base_url, config.utc_offset_minutes * 60)
         self.core = SandboxCore(
             clock=self.clock,

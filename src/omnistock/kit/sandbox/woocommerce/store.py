@@ -208,6 +208,10 @@ class WooStore:
         for observer in self.observers:
             observer.product_saved(item)
 
+    def touch_quietly(self, item: Item) -> None:
+        """Recompute derived fields after a change made while seeding (no observer told)."""
+        self._refresh(item)
+
     def _refresh(self, item: Item) -> None:
         item.stock_status = derive_stock_status(
             item.manage_stock, item.stock_quantity, item.backorders, item.stock_status

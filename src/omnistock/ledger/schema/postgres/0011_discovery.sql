@@ -1,0 +1,24 @@
+-- Listing discovery (onboarding): every listing an account's channel has, as last read,
+-- and where the account's discovery run stands. A page of listings and the cursor after it
+-- are written in one transaction, so an interrupted run resumes after the last saved page.
+CREATE TABLE discovered_listings (
+    account TEXT NOT NULL,
+    key TEXT NOT NULL,
+    sku TEXT,
+    external_ids TEXT NOT NULL,
+    managed BOOLEAN NOT NULL,
+    quantity BIGINT,
+    title TEXT NOT NULL,
+    location TEXT,
+    seen_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (account, key)
+);
+CREATE TABLE discovery_runs (
+    account TEXT PRIMARY KEY,
+    cursor TEXT,
+    done BOOLEAN NOT NULL,
+    pages INTEGER NOT NULL,
+    total BIGINT,
+    started_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL
+);
