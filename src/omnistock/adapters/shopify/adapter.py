@@ -15,6 +15,7 @@ from omnistock.adapters.base import (
     Capabilities,
     ChannelEvent,
     ChannelEventType,
+    DiscoveryPage,
     ItemResult,
     ItemStatus,
     ListingRef,
@@ -35,7 +36,7 @@ from omnistock.adapters.http import (
 )
 from omnistock.adapters.ratelimit import RateLimiter, limiter_for
 from omnistock.adapters.secrets import Secret
-from omnistock.adapters.shopify import events, wire
+from omnistock.adapters.shopify import discovery, events, wire
 from omnistock.adapters.shopify.limits import BUCKET, CAPABILITIES, rate_signal
 from omnistock.adapters.tokens import AccessToken, TokenCache
 from omnistock.clock import Timer
@@ -245,6 +246,17 @@ class ShopifyAdapter:
             raise PermanentError(f"unexpected answer: {exc}", account=self._account) from None
         after = events.next_cursor(state, updated, end, more, self._overlap)
         return OrderPage(events=tuple(found), cursor=after.encode(), more=more)
+
+    async def discover(self, cursor: str | None) -> DiscoveryPage:
+        """Every variant, one listing per location it is stocked at, one productVariants
+        page a call planned within the cost bucket (see discovery.py). Raises ChannelError;
+        PermanentError for a cursor it did not issue or an answer it cannot read."""
+        try:
+            return await discovery.discover_page(self._graphql, cursor)
+        except discovery.InvalidCursorError as exc:
+            raise PermanentError(f"discovery cursor: {exc}", account=self._account) from None
+        except ValueError as exc:
+            raise PermanentError(f"unexpected answer: {exc}", account=self._account) from None
 
     # --- webhooks, echoes, cancellation --------------------------------------------------
 

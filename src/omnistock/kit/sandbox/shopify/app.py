@@ -23,6 +23,7 @@ from omnistock.kit.sandbox.common.config import SandboxConfig
 from omnistock.kit.sandbox.common.core import SandboxCore
 from omnistock.kit.sandbox.common.faults import FaultInjector, FaultSettings
 from omnistock.kit.sandbox.common.middleware import ADMIN_PREFIX, FaultMiddleware
+from omnistock.kit.sandbox.common.mix import ListingMix
 from omnistock.kit.sandbox.common.outbound import WebhookSender
 from omnistock.kit.sandbox.common.storefront import Connection
 from omnistock.kit.sandbox.common.truth import TruthBook
@@ -34,6 +35,7 @@ from omnistock.kit.sandbox.shopify.oauth import AppCredentials, TokenBook, unaut
 from omnistock.kit.sandbox.shopify.queries import QueryRoot
 from omnistock.kit.sandbox.shopify.representation import Views
 from omnistock.kit.sandbox.shopify.schema import API_VERSION, admin_schema
+from omnistock.kit.sandbox.shopify.seeding import shape_store
 from omnistock.kit.sandbox.shopify.store import OutOfStockError, ShopifyStore
 
 GRAPHQL_PATH = f"/admin/api/{API_VERSION}/graphql.json"
@@ -51,6 +53,10 @@ class ShopifyConfig(SandboxConfig):
     throttle_status: int = 200  # ⚠️ clients report 200 for THROTTLED; 429 is switchable
     shopper_rate: float = 0.0
     faults: FaultSettings = field(default_factory=FaultSettings)
+    # A store that already sells (onboarding): locations every item is stocked at,
+    # untracked items and shared SKUs.
+    locations: int = 1
+    mix: ListingMix = field(default_factory=ListingMix)
 
     def derive(self, kind: str) -> str:
         return hashlib.sha1(f"{kind}:{self.seed}".encode(), usedforsecurity=False).hexdigest()
@@ -75,6 +81,7 @@ class ShopifyEmulator:
             self.clock,
             build_catalog(config.catalog_spec()),
         )
+        shape_store(self.store, config.mix, config.locations, config.seed)
         self.core = SandboxCore(
             clock=self.clock,
             shop=self.store,

@@ -38,6 +38,8 @@ class QueryRoot:
 
     def _items(self, query: str | None) -> list[InventoryItem]:
         terms = parse_search(query)
+        if not terms:
+            return sorted(self._store.items.values(), key=lambda i: i.id)
         direct = self._looked_up(terms)
         if direct is not None:
             return sorted(direct, key=lambda i: i.id)

@@ -7,6 +7,7 @@ arguments, so objects are dicts whose argument-taking fields are functions."""
 from __future__ import annotations
 
 import base64
+import bisect
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -113,19 +114,24 @@ def connection(
     if not 0 <= first <= MAX_PAGE:
         raise QueryError(f"first must be between 0 and {MAX_PAGE}")
     start = decode_cursor(after) if after else None
-    rest = [i for i in items if start is None or _tupled(key(i)) > _tupled(start)]
-    page = rest[:first]
+    # Keyset: the first item past the cursor, found by bisection (shops hold 100,000s).
+    begin = 0 if start is None else bisect.bisect_right(items, _tupled(start), key=_keyed(key))
+    page = items[begin : begin + first]
     edges = [{"cursor": encode_cursor(key(i)), "node": render(i)} for i in page]
     return {
         "edges": edges,
         "nodes": [e["node"] for e in edges],
         "pageInfo": {
-            "hasNextPage": len(rest) > first,
+            "hasNextPage": len(items) > begin + first,
             "hasPreviousPage": start is not None,
             "startCursor": edges[0]["cursor"] if edges else None,
             "endCursor": edges[-1]["cursor"] if edges else None,
         },
     }
+
+
+def _keyed(key: Callable[[T], Any]) -> Callable[[T], Any]:
+    return lambda item: _tupled(key(item))
 
 
 def _tupled(value: Any) -> Any:
@@ -158,9 +164,10 @@ class Views:
             "id": gid("InventoryItem", item.id),
             "legacyResourceId": str(item.id),
             "sku": item.sku,
-            "tracked": True,
+            "tracked": item.tracked,
             "updatedAt": iso(item.updated_at),
             "inventoryLevel": inventory_level,
+            "inventoryLevels": self._levels(item),
             "variant": lambda _info: self.variant(item),
         }
 
@@ -170,10 +177,28 @@ class Views:
             "legacyResourceId": str(item.variant_id),
             "sku": item.sku,
             "title": item.title,
+            "displayName": item.title,
             "inventoryQuantity": sum(lv.available for lv in item.levels.values()),
             "updatedAt": iso(item.updated_at),
             "inventoryItem": lambda _info: self.inventory_item(item),
         }
+
+    def _levels(self, item: InventoryItem) -> Callable[..., Obj]:
+        """The item's levels, by location id (the locations it is stocked at)."""
+
+        def page(
+            _info: object, first: int | None = None, after: str | None = None, **_: object
+        ) -> Obj:
+            ids = sorted(item.levels)
+            return connection(
+                ids,
+                lambda i: i,
+                lambda i: self.inventory_level(item, i) or {},
+                first=first,
+                after=after,
+            )
+
+        return page
 
     def inventory_level(self, item: InventoryItem, location_id: int | None) -> Obj | None:
         level = item.levels.get(location_id) if location_id is not None else None

@@ -39,6 +39,7 @@ class InventoryItem:
     title: str
     updated_at: float
     levels: dict[int, Level] = field(default_factory=dict)
+    tracked: bool = True  # Shopify tracks the item's quantities (false: sells regardless)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -139,6 +140,12 @@ class ShopifyStore:
 
     def find_sku(self, sku: str) -> InventoryItem | None:
         return self._by_sku.get(sku)
+
+    def reindex(self) -> None:
+        """Rebuild the SKU index after SKUs changed (the first item of a SKU wins)."""
+        self._by_sku = {}
+        for item in self.items.values():
+            self._by_sku.setdefault(item.sku, item)
 
     # --- writes ---
 
