@@ -38,8 +38,7 @@ def site() -> Iterator[tuple[WooSandbox, str]]:
         async with served(harness.app) as url:
             where.append(url)
             ready.set()
-            while not stop.is_set():
-                await asyncio.sleep(0.02)
+            await asyncio.to_thread(stop.wait)
 
     thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
     thread.start()
@@ -87,14 +86,16 @@ def test_discover_then_link_then_apply(site: tuple[WooSandbox, str], tmp_path: P
     counts = data["counts"]
     assert counts["linked"] + counts["missing"] == len(catalog)
     assert "NOT-ON-THE-SITE" in data["missing"]
-    assert counts["duplicates"] >= 2 and counts["unmanaged"] > 0
+    assert counts["duplicates"] >= 2
+    assert counts["unmanaged"] > 0
     listed = sum(counts[b] for b in ("linked", "unmatched", "duplicates", "unmanaged", "elsewhere"))
     assert listed == total
 
     text = runner.invoke(
         app, ["listings", "link", "woo", "--config", str(config), "--db", db], env=env
     )
-    assert text.exit_code == 0 and f"{counts['linked']} linked" in text.output
+    assert text.exit_code == 0
+    assert f"{counts['linked']} linked" in text.output
 
     applied = runner.invoke(
         app, ["listings", "link", "woo", "--config", str(config), "--db", db, "--apply"], env=env
@@ -106,7 +107,8 @@ def test_discover_then_link_then_apply(site: tuple[WooSandbox, str], tmp_path: P
     by_sku = {x["catalog_sku"]: x["external_ids"] for x in data["linked"]}
     assert all(x.id == f"woo:{x.sku}" and x.external_ids == by_sku[x.sku] for x in written)
     never = [x["external_ids"] for b in ("duplicates", "unmanaged", "unmatched") for x in data[b]]
-    assert never and all(x.external_ids not in never for x in written)
+    assert never
+    assert all(x.external_ids not in never for x in written)
 
     again = runner.invoke(
         app, ["listings", "link", "woo", "--config", str(config), "--db", db, "--apply"], env=env
@@ -132,10 +134,13 @@ def test_an_unknown_account_or_undiscovered_one_fails_clearly(
     ghost = runner.invoke(
         app, ["listings", "discover", "ghost", "--config", str(config), "--db", db], env=env
     )
-    assert ghost.exit_code == 2 and "no account 'ghost'" in ghost.output
+    assert ghost.exit_code == 2
+    assert "no account 'ghost'" in ghost.output
     never = runner.invoke(
         app, ["listings", "link", "woo", "--config", str(config), "--db", db], env=env
     )
-    assert never.exit_code == 2 and "no discovered listings" in never.output
+    assert never.exit_code == 2
+    assert "no discovered listings" in never.output
     bare = runner.invoke(app, ["listings", "discover", "woo", "--config", str(config), "--db", db])
-    assert bare.exit_code == 2 and "no consumer_key" in bare.output
+    assert bare.exit_code == 2
+    assert "no consumer_key" in bare.output

@@ -9,7 +9,6 @@ import httpx
 import pytest
 from graphql import parse, validate
 
-from omnistock.adapters.base import DiscoveredListing
 from omnistock.adapters.http import account_client
 from omnistock.adapters.shopify import INVENTORY_ITEM_ID, LOCATION_ID, ShopifyAdapter
 from omnistock.adapters.shopify import discovery as plan
@@ -22,6 +21,7 @@ from omnistock.kit.sandbox.shopify.app import ShopifyConfig
 from omnistock.kit.sandbox.shopify.face import SIGNATURE_HEADER
 from omnistock.kit.sandbox.shopify.schema import admin_schema
 from tests.contract.test_adapter_shopify import shopify_adapter
+from tests.integration.adapters.discovering import discover_all
 
 
 def shopify_sandbox(**config: object) -> ShopifySandbox:
@@ -36,18 +36,6 @@ def shopify_sandbox(**config: object) -> ShopifySandbox:
 def adapter_of(harness: ShopifySandbox) -> ShopifyAdapter:
     client = account_client(harness.api_url(), transport=httpx.ASGITransport(app=harness.app))
     return shopify_adapter(harness, client)
-
-
-async def discover_all(adapter: ShopifyAdapter) -> tuple[list[DiscoveredListing], int]:
-    found: list[DiscoveredListing] = []
-    cursor, pages = None, 0
-    while True:
-        page = await adapter.discover(cursor)
-        found.extend(page.listings)
-        pages += 1
-        if page.cursor is None:
-            return found, pages
-        cursor = page.cursor
 
 
 @pytest.fixture

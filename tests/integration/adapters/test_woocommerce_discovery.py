@@ -19,12 +19,13 @@ from omnistock.kit.sandbox.common.mix import ListingMix
 from omnistock.kit.sandbox.woocommerce import WooSandbox
 from omnistock.kit.sandbox.woocommerce.app import WooConfig
 from omnistock.kit.sandbox.woocommerce.face import SIGNATURE_HEADER
+from tests.integration.adapters.discovering import discover_all
 
 
 def woo_sandbox(**config: object) -> WooSandbox:
     return build_on_manual_clock(
         WooSandbox,
-        WooConfig(webhook_secret="s", **config),  # type: ignore[arg-type]
+        WooConfig(webhook_secret="s", **config),  # type: ignore[arg-type]  # noqa: S106
         signature_header=SIGNATURE_HEADER,
         hang_s=0.01,
     )
@@ -41,18 +42,6 @@ def woo_adapter(harness: WooSandbox) -> WooCommerceAdapter:
         webhook_secret=Secret("s"),
         timer=harness.timer,
     )
-
-
-async def discover_all(adapter: WooCommerceAdapter) -> tuple[list[DiscoveredListing], int]:
-    found: list[DiscoveredListing] = []
-    cursor, calls = None, 0
-    while True:
-        page = await adapter.discover(cursor)
-        found.extend(page.listings)
-        calls += 1
-        if page.cursor is None:
-            return found, calls
-        cursor = page.cursor
 
 
 @pytest.fixture

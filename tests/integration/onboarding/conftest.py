@@ -1,21 +1,15 @@
-"""A real store per test, SQLite or PostgreSQL."""
+"""A real store per test, SQLite or PostgreSQL (the dispatch tests' `store_url`)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from omnistock.ledger.store import Store
+from tests.integration.dispatch.conftest import store_url
 
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'ledger.db'}"
-    url: str = request.getfixturevalue("pg_url")
-    return url
+__all__ = ["store_url"]
 
 
 @pytest.fixture

@@ -57,11 +57,14 @@ async def test_a_run_saves_every_listing_and_finishes(store: Store) -> None:
     seen: list[DiscoveryProgress] = []
     done = await runner(store, harness).run(A, adapter, report=seen.append)
     expected = len(harness.store.products) + len(harness.store.variations)
-    assert done.done and done.listings == expected == await store.discovery.count(A)
+    assert done.done
+    assert done.listings == expected == await store.discovery.count(A)
     assert [p.pages for p in seen] == list(range(1, done.pages + 1))
     assert seen[-1].total == expected
     run = await store.discovery.run_of(A)
-    assert run is not None and run.done and run.pages == done.pages
+    assert run is not None
+    assert run.done
+    assert run.pages == done.pages
     await adapter.aclose()
 
 
@@ -79,10 +82,13 @@ async def test_a_cancelled_run_resumes_after_its_last_page(store: Store) -> None
     with pytest.raises(asyncio.CancelledError):
         await task
     run = await store.discovery.run_of(A)
-    assert run is not None and not run.done and run.pages == 4
+    assert run is not None
+    assert not run.done
+    assert run.pages == 4
     calls_before = len(harness.core.calls.records())
     done = await runner(store, harness).run(A, woo_adapter(harness))
-    assert done.resumed and done.done
+    assert done.resumed
+    assert done.done
     assert await snapshot(store, A) == expected
     # Resuming re-read nothing it had saved: exactly the pages a clean run reads, less 4.
     clean_pages = (await store.discovery.run_of(B)).pages  # type: ignore[union-attr]
@@ -127,7 +133,8 @@ async def test_a_transient_failure_is_retried_within_the_run(store: Store) -> No
     assert not done.resumed
     assert await snapshot(store, A) == expected
     refused = [c for c in harness.core.calls.records() if c.status == 429]
-    assert len(refused) == 1 and refused[0].faulted
+    assert len(refused) == 1
+    assert refused[0].faulted
     await adapter.aclose()
 
 

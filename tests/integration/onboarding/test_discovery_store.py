@@ -66,7 +66,8 @@ async def test_a_page_read_from_a_stale_cursor_writes_nothing(store: Store) -> N
         )
     assert [r.key for r in await store.discovery.listings(A)] == ["1"]
     run = await store.discovery.run_of(A)
-    assert run is not None and (run.cursor, run.pages) == ("c1", 1)
+    assert run is not None
+    assert (run.cursor, run.pages) == ("c1", 1)
 
 
 async def test_a_finished_run_takes_no_more_pages(store: Store) -> None:
@@ -85,7 +86,8 @@ async def test_a_bad_row_fails_the_page_whole(store: Store) -> None:
         await store.discovery.save_page(A, bad, after="c1", expected=None, total=None, now=NOW)
     assert await store.discovery.listings(A) == []
     run = await store.discovery.run_of(A)
-    assert run is not None and run.pages == 0
+    assert run is not None
+    assert run.pages == 0
 
 
 async def test_beginning_again_forgets_the_account_but_not_the_others(store: Store) -> None:

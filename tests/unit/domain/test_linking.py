@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
 from hypothesis import given
@@ -75,7 +76,8 @@ def test_one_sku_at_two_locations_is_a_duplicate_unless_a_location_is_chosen() -
 
 
 def test_nothing_discovered_leaves_the_whole_catalog_missing() -> None:
-    report = link_listings([], {Sku("B"), Sku("A")})
+    nothing: list[Found] = []
+    report = link_listings(nothing, {Sku("B"), Sku("A")})
     assert report.missing == ("A", "B")
     assert sum(report.counts().values()) == 2
 
@@ -163,10 +165,10 @@ def test_a_sku_two_eligible_listings_share_is_never_linked(
 
 @given(_listings(), _CATALOGS, _NORMALISE, st.randoms())
 def test_the_order_of_the_listings_does_not_matter(
-    found: list[Found], catalog: set[Sku], normalise: bool, rng: object
+    found: list[Found], catalog: set[Sku], normalise: bool, rng: random.Random
 ) -> None:
     shuffled = list(found)
-    rng.shuffle(shuffled)  # type: ignore[attr-defined]
+    rng.shuffle(shuffled)
     assert link_listings(shuffled, catalog, normalise=normalise) == link_listings(
         found, catalog, normalise=normalise
     )
