@@ -10,9 +10,8 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from omnistock.cli.common import console, with_store
+from omnistock.cli.common import ConfigOption, DbOption, console, database, with_store
 from omnistock.clock import SystemClock
-from omnistock.config import Settings
 from omnistock.domain.errors import OmnistockError
 from omnistock.ingest.import_runner import ImportSummary, run_import
 from omnistock.ingest.imports import ImportFormat, ImportMode
@@ -35,7 +34,8 @@ def import_file(
         Path,
         typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV or JSONL file."),
     ],
-    db: Annotated[str | None, typer.Option(help="Database URL (default: settings).")] = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
     fmt: Annotated[
         ImportFormat | None,
         typer.Option("--format", help="csv or jsonl (default: from the file's extension)."),
@@ -54,8 +54,8 @@ def import_file(
         console.print(f"[red]error:[/] give --format csv or jsonl for {escape(file.name)!r}")
         raise typer.Exit(2)
     data = file.read_bytes()
-    url = db or Settings().database_url
     try:
+        url = database(db, config).value
         with Progress(console=console) as bar:
             task = bar.add_task(f"importing {escape(file.name)}", total=None)
 
