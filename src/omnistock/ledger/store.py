@@ -106,6 +106,8 @@ class Catalog(_Async[CatalogRepo]):
     put_bundle = forward(CatalogRepo.put_bundle)
     put_account = forward(CatalogRepo.put_account)
     put_listings = forward(CatalogRepo.put_listings)
+    apply_batch = forward(CatalogRepo.apply_batch)
+    index = forward(CatalogRepo.index)
     locations = forward(CatalogRepo.locations)
     items = forward(CatalogRepo.items)
     check_items = forward(CatalogRepo.check_items)
