@@ -10,6 +10,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from pathlib import PurePath
 from typing import TypeAlias, TypedDict
 
 from omnistock.domain.errors import InvalidInputError
@@ -39,6 +40,14 @@ DEFAULT_REASON = "import"
 class ImportFormat(StrEnum):
     CSV = "csv"
     JSONL = "jsonl"
+
+
+_SUFFIXES = {".csv": ImportFormat.CSV, ".jsonl": ImportFormat.JSONL, ".ndjson": ImportFormat.JSONL}
+
+
+def format_of(filename: str) -> ImportFormat | None:
+    """The format a file's name says (.csv, .jsonl or .ndjson, in any case), if it does."""
+    return _SUFFIXES.get(PurePath(filename).suffix.lower())
 
 
 class ImportMode(StrEnum):

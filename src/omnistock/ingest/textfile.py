@@ -140,10 +140,15 @@ def _blank(record: list[str]) -> bool:
     return not record or (len(record) == 1 and not record[0].strip())
 
 
-def jsonl_records(lines: Iterator[str]) -> Iterator[Record | RowError]:
-    """Each non-blank line's JSON object; NaN, Infinity and non-objects are row errors."""
+def jsonl_records(
+    lines: Iterator[str], max_chars: int | None = None
+) -> Iterator[Record | RowError]:
+    """Each non-blank line's JSON object; NaN, Infinity, non-objects and lines longer than
+    `max_chars` are row errors."""
     for line, text in enumerate(lines, start=1):
-        if text.strip():
+        if max_chars is not None and len(text) > max_chars:
+            yield RowError(line, f"is longer than {max_chars} characters")
+        elif text.strip():
             yield _json_record(line, text)
 
 

@@ -10,7 +10,14 @@ from typing import Any
 
 from omnistock.domain.bundles import Bundle, BundleComponent
 from omnistock.domain.catalog import ChannelAccount, Item, Listing, Location
-from omnistock.domain.catalog_batch import CatalogBatch, CatalogIndex, CatalogKind, EditCounts
+from omnistock.domain.catalog_batch import (
+    AccountPolicy,
+    CatalogBatch,
+    CatalogIndex,
+    CatalogKind,
+    EditCounts,
+    ListingOverride,
+)
 from omnistock.domain.errors import StorageBusyError
 from omnistock.domain.ids import AccountId, Sku
 from omnistock.ledger.catalog_writes import (
@@ -131,6 +138,22 @@ class CatalogRepo:
             accounts=self._column("SELECT id FROM accounts"),
             listings=self._column("SELECT id FROM listings"),
         )
+
+    def export(self) -> CatalogBatch:
+        """The whole catalog as one batch, read in one transaction: every location, item and
+        bundle, every account's policy and every listing override that is not empty."""
+        with self._db.transaction():
+            return CatalogBatch(
+                locations=tuple(self.locations()),
+                items=tuple(self.items()),
+                bundles=tuple(self.bundles()),
+                account_policies=tuple(AccountPolicy(a.id, a.policy) for a in self.accounts()),
+                listing_overrides=tuple(
+                    ListingOverride(x.id, x.override)
+                    for x in self.listings()
+                    if not x.override.is_empty()
+                ),
+            )
 
     def _column(self, sql: str) -> frozenset[Any]:
         return frozenset(row[0] for row in self._db.rows(sql))

@@ -108,6 +108,7 @@ class Catalog(_Async[CatalogRepo]):
     put_listings = forward(CatalogRepo.put_listings)
     apply_batch = forward(CatalogRepo.apply_batch)
     index = forward(CatalogRepo.index)
+    export = forward(CatalogRepo.export)
     locations = forward(CatalogRepo.locations)
     items = forward(CatalogRepo.items)
     check_items = forward(CatalogRepo.check_items)
