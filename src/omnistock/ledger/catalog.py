@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from omnistock.domain.bundles import Bundle, BundleComponent
+from omnistock.domain.bundles import Bundle
 from omnistock.domain.catalog import ChannelAccount, Item, Listing, Location
 from omnistock.domain.catalog_batch import (
     AccountPolicy,
@@ -23,6 +23,7 @@ from omnistock.domain.ids import AccountId, Sku
 from omnistock.ledger.catalog_writes import (
     check_exist,
     listed_on,
+    read_bundles,
     refresh,
     write_batch,
     write_bundles,
@@ -167,13 +168,7 @@ class CatalogRepo:
         return [Item(sku=s, name=n) for s, n in rows]
 
     def bundles(self) -> list[Bundle]:
-        rows = self._db.rows(
-            "SELECT bundle, component, quantity FROM bundle_components ORDER BY bundle, component"
-        )
-        parts: dict[Sku, list[BundleComponent]] = {}
-        for bundle, component, quantity in rows:
-            parts.setdefault(bundle, []).append(BundleComponent(component, quantity))
-        return [Bundle(sku, tuple(c)) for sku, c in parts.items()]
+        return list(read_bundles(self._db).values())
 
     def accounts(self) -> list[ChannelAccount]:
         rows = self._db.rows(

@@ -6,6 +6,7 @@ Nothing here opens a transaction; everything raises before its caller commits.""
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
+from typing import TypeVar
 
 from omnistock.domain.allocation import AllocationPolicy, PolicyOverride
 from omnistock.domain.bundles import Bundle, BundleComponent
@@ -22,6 +23,8 @@ from omnistock.ledger.projection import (
     load_slice,
     refresh_desired,
 )
+
+K = TypeVar("K", bound=str)
 
 _UPSERT_ITEMS = BulkStatement(
     name="items",
@@ -86,6 +89,19 @@ def _check_not_nested(db: Database, skus: Collection[Sku]) -> None:
         raise InvalidInputError("bundle.components", "bundles cannot be nested")
 
 
+def read_bundles(db: Database, skus: Collection[Sku] | None = None) -> dict[Sku, Bundle]:
+    """The bundles among `skus` (all of them for None), components in SKU order."""
+    sql = "SELECT bundle, component, quantity FROM bundle_components"
+    params: tuple[object, ...] = ()
+    if skus is not None:
+        sql += f" WHERE {db.any_of('bundle')}"
+        params = (db.list_param(skus),)
+    parts: dict[Sku, list[BundleComponent]] = {}
+    for bundle, component, quantity in db.rows(sql + " ORDER BY bundle, component", params):
+        parts.setdefault(bundle, []).append(BundleComponent(component, quantity))
+    return {sku: Bundle(sku, tuple(components)) for sku, components in parts.items()}
+
+
 def listed_on(db: Database, accounts: Collection[AccountId]) -> set[Sku]:
     """The SKUs listed on `accounts`: the ones a change of their policy re-plans."""
     rows = db.rows(
@@ -148,29 +164,26 @@ class _BatchWriter:
 
     def locations(self, locations: Iterable[Location]) -> EditCounts:
         wanted = {x.id: x for x in locations}
-        rows = self._stored("SELECT id, name FROM locations", "id", wanted)
-        changed, counts = diff(wanted, {i: Location(id=i, name=n) for i, n in rows})
+        changed, counts = self._renamed("locations", "id", {k: x.name for k, x in wanted.items()})
         write_locations(self._db, [wanted[key] for key in changed])
         return counts
 
     def items(self, items: Iterable[Item]) -> EditCounts:
         wanted = {x.sku: x for x in items}
-        rows = self._stored("SELECT sku, name FROM items", "sku", wanted)
-        changed, counts = diff(wanted, {s: Item(sku=s, name=n) for s, n in rows})
+        changed, counts = self._renamed("items", "sku", {k: x.name for k, x in wanted.items()})
         write_items(self._db, [wanted[key] for key in changed])
         return counts
+
+    def _renamed(
+        self, table: str, column: str, names: Mapping[K, str]
+    ) -> tuple[list[K], EditCounts]:
+        rows = self._stored(f"SELECT {column}, name FROM {table}", column, names)
+        return diff(names, dict(rows))
 
     def bundles(self, bundles: Iterable[Bundle]) -> EditCounts:
         # Components in SKU order, as they are read back, so that equal bundles compare equal.
         wanted = {b.sku: Bundle(b.sku, tuple(sorted(b.components, key=_sku))) for b in bundles}
-        rows = self._stored(
-            "SELECT bundle, component, quantity FROM bundle_components", "bundle", wanted
-        )
-        parts: dict[Sku, list[BundleComponent]] = {}
-        for bundle, component, quantity in sorted(rows):
-            parts.setdefault(bundle, []).append(BundleComponent(component, quantity))
-        stored = {sku: Bundle(sku, tuple(c)) for sku, c in parts.items()}
-        changed, counts = diff(wanted, stored)
+        changed, counts = diff(wanted, read_bundles(self._db, wanted))
         write_bundles(self._db, [wanted[key] for key in changed])
         for key in changed:
             self.replan |= {key, *(c.sku for c in wanted[key].components)}

@@ -7,32 +7,14 @@ import asyncio
 import json
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from omnistock.cli import app
 from omnistock.domain.catalog import Item
 from omnistock.ledger.store import Store
-from tests.contract.builders import seed
 
 runner = CliRunner()
 ITEMS = b"sku,name\nA,Apple\nB,Banana\nNEW,New one\n"
-
-
-@pytest.fixture
-def url(tmp_path: Path) -> str:
-    """A SQLite store with location wh1, SKUs A and B and their listings on `shop`."""
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-
-    async def build() -> None:
-        store = await Store.open(url)
-        try:
-            await seed(store, ["A", "B"])
-        finally:
-            await store.close()
-
-    asyncio.run(build())
-    return url
 
 
 def _items(url: str) -> dict[str, str]:
