@@ -19,7 +19,7 @@ from omnistock.cli.common import console, fail, show_row_problems, with_store
 from omnistock.config import Settings
 from omnistock.domain.catalog_batch import CatalogKind
 from omnistock.domain.errors import DomainError, OmnistockError
-from omnistock.ingest.catalog_file import CatalogFile, read_catalog_file
+from omnistock.ingest.catalog_file import MAX_FILE_BYTES, CatalogFile, read_catalog_file
 from omnistock.ingest.catalog_import import (
     CatalogImportSummary,
     export_catalog,
@@ -73,7 +73,10 @@ def import_file(
     if chosen is None:
         fail(f"give --format csv or jsonl for {file.name!r}")
     try:
-        catalog_file = read_catalog_file(file.read_bytes(), chosen, kind)
+        with file.open("rb") as handle:
+            # One byte past the limit is enough for the reader to refuse a file too large.
+            data = handle.read(MAX_FILE_BYTES + 1)
+        catalog_file = read_catalog_file(data, chosen, kind)
     except (OSError, OmnistockError) as exc:
         fail(f"{file.name}: {exc}")
     try:

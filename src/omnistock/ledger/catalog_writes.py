@@ -116,9 +116,7 @@ def check_exist(db: Database, kind: str, table: str, column: str, values: Collec
     rows = db.rows(
         f"SELECT {column} FROM {table} WHERE {db.any_of(column)}", (db.list_param(values),)
     )
-    missing = sorted(set(values) - {row[0] for row in rows})
-    if missing:
-        raise UnknownEntityError(kind, missing[0])
+    _check_all_found(kind, values, {row[0] for row in rows})
 
 
 def refresh(db: Database, skus: set[Sku]) -> None:
@@ -224,6 +222,7 @@ class _BatchWriter:
 
 
 def _check_all_found(kind: str, wanted: Collection[str], stored: Collection[str]) -> None:
+    """Raise UnknownEntityError naming the first of `wanted` (sorted) not `stored`."""
     missing = sorted(set(wanted) - set(stored))
     if missing:
         raise UnknownEntityError(kind, missing[0])

@@ -126,3 +126,12 @@ def test_csv_export_needs_a_kind(url: str) -> None:
     result = runner.invoke(app, ["catalog", "export", "--db", url, "--format", "csv"])
     assert result.exit_code == 2
     assert "a CSV file holds one kind of record: give --kind" in result.output
+
+
+def test_a_store_that_cannot_be_opened_exits_2(tmp_path: Path) -> None:
+    path = _write(tmp_path, "items.csv", ITEMS)
+    result = runner.invoke(app, ["catalog", "import", str(path), "--db", "mysql://x/y"])
+    assert result.exit_code == 2
+    assert "unsupported database URL scheme: 'mysql'" in result.output
+    result = runner.invoke(app, ["catalog", "export", "--db", "mysql://x/y"])
+    assert result.exit_code == 2
