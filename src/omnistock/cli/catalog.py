@@ -155,7 +155,10 @@ def export_file(
     if out is None:
         typer.echo("".join(lines), nl=False)
         return
-    _write_whole(out, "".join(lines).encode())
+    try:
+        _write_whole(out, "".join(lines).encode())
+    except OSError as exc:
+        fail(f"{out}: {exc.strerror or exc}")
     console.print(
         f"wrote {len(lines) - (chosen is ImportFormat.CSV)} records to {escape(str(out))}"
     )

@@ -135,3 +135,13 @@ def test_a_store_that_cannot_be_opened_exits_2(tmp_path: Path) -> None:
     assert "unsupported database URL scheme: 'mysql'" in result.output
     result = runner.invoke(app, ["catalog", "export", "--db", "mysql://x/y"])
     assert result.exit_code == 2
+
+
+def test_an_export_that_cannot_be_written_exits_2_and_writes_nothing(
+    tmp_path: Path, url: str
+) -> None:
+    out = tmp_path / "missing" / "catalog.jsonl"
+    result = runner.invoke(app, ["catalog", "export", "--db", url, "--out", str(out)])
+    assert result.exit_code == 2
+    assert "No such file or directory" in result.output
+    assert not out.parent.exists()
