@@ -11,7 +11,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from omnistock.domain.catalog_batch import CatalogKind, EditCounts
-from omnistock.domain.ids import check_identifier
 from omnistock.ingest.catalog_check import check_rows
 from omnistock.ingest.catalog_export import export_lines
 from omnistock.ingest.catalog_file import CatalogFile, ParsedRow
@@ -83,7 +82,6 @@ async def run_catalog_import(
 
     Raises what CatalogRepo.apply_batch raises when the store refuses the batch (the catalog
     changed since it was read); nothing is written then."""
-    check_identifier("source", source)
     started = time.perf_counter()
     index = await store.catalog.index()
     checked = check_rows(_reported(catalog_file, progress), index)
