@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from omnistock.cli import credentials, db, kit, ledger, run, stock, sync, tokens
+from omnistock.cli import catalog, credentials, db, kit, ledger, run, stock, sync, tokens
 from omnistock.process import configure as configure_process
 
 app = typer.Typer(
@@ -22,6 +22,7 @@ app.add_typer(credentials.app, name="credentials")
 app.add_typer(tokens.app, name="token")
 app.add_typer(db.app, name="db")
 app.add_typer(sync.app, name="sync")
+app.add_typer(catalog.app, name="catalog")
 
 
 @app.callback()

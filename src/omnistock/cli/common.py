@@ -8,7 +8,7 @@ that does not exist or lacks the current schema (`omnistock db migrate` creates 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, NoReturn, TypeVar
@@ -27,6 +27,8 @@ from omnistock.security.vault import CredentialVault
 
 T = TypeVar("T")
 
+MAX_SHOWN_ROW_PROBLEMS = 20
+
 console = Console()
 
 
@@ -34,6 +36,14 @@ def fail(message: str, code: int = 2) -> NoReturn:
     """One line on the console, `error: ...`, and the exit status."""
     console.print(f"[red]error:[/] {escape(message)}")
     raise typer.Exit(code)
+
+
+def show_row_problems(problems: Sequence[tuple[int, str]]) -> None:
+    """The first rows refused, by line (the imports list them in line order)."""
+    for line, reason in problems[:MAX_SHOWN_ROW_PROBLEMS]:
+        console.print(f"  [red]line {line}:[/] {escape(reason)}")
+    if len(problems) > MAX_SHOWN_ROW_PROBLEMS:
+        console.print(f"  … and {len(problems) - MAX_SHOWN_ROW_PROBLEMS} more rows refused")
 
 
 DbOption = Annotated[
