@@ -19,6 +19,8 @@ import pytest
 from typer.testing import CliRunner
 
 from omnistock.cli import app
+from omnistock.cli.common import engine_config
+from omnistock.domain.errors import ConfigError
 from omnistock.domain.events import LedgerEvent, StockCounted, StockReceived
 from omnistock.domain.ids import LocationId, Sku
 from omnistock.engine_config import Catalog, load_config
@@ -283,3 +285,45 @@ async def test_a_first_push_over_the_guard_is_refused_until_approved(
         )
         counts = json.loads(planned.output)["accounts"]["woo"]["counts"]
         assert counts["unchanged"] == 4
+
+
+def test_a_database_that_cannot_be_opened_or_reached_is_one_line_not_a_traceback(
+    tmp_path: Path,
+) -> None:
+    folderless = f"sqlite:///{tmp_path / 'no-such-folder' / 'x.db'}"
+    opened = runner.invoke(app, ["db", "migrate", "--db", folderless])
+    assert opened.exit_code == 2
+    assert "cannot open the database" in opened.output
+    unreachable = "postgresql://omnistock:hunter2@127.0.0.1:1/shop"
+    reached = runner.invoke(app, ["db", "status", "--db", unreachable])
+    assert reached.exit_code == 2
+    assert "cannot connect to PostgreSQL at 127.0.0.1" in reached.output
+    assert "hunter2" not in reached.output
+    assert "Traceback" not in reached.output + opened.output
+
+
+def test_run_takes_its_database_and_address_by_the_same_precedence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "omnistock.toml"
+    config.write_text(
+        'database_url = "sqlite:///file.db"\nlisten = "127.0.0.1:9001"\n'
+        'reservation_policy = "reject"\n[[locations]]\nid = "main"\n'
+    )
+    for name in ("DATABASE_URL", "LISTEN", "RESERVATION_POLICY", "CONFIG"):
+        monkeypatch.delenv(f"OMNISTOCK_{name}", raising=False)
+    chosen = engine_config(config)
+    assert (chosen.database_url, chosen.listen) == ("sqlite:///file.db", "127.0.0.1:9001")
+    monkeypatch.setenv("OMNISTOCK_DATABASE_URL", "sqlite:///env.db")
+    monkeypatch.setenv("OMNISTOCK_LISTEN", "127.0.0.1:9002")
+    monkeypatch.setenv("OMNISTOCK_RESERVATION_POLICY", "backorder")
+    chosen = engine_config(config)
+    assert (chosen.database_url, chosen.listen) == ("sqlite:///env.db", "127.0.0.1:9002")
+    assert chosen.reservation_policy.value == "backorder"
+    chosen = engine_config(config, db="sqlite:///flag.db", listen="127.0.0.1:9003")
+    assert (chosen.database_url, chosen.listen) == ("sqlite:///flag.db", "127.0.0.1:9003")
+    monkeypatch.setenv("OMNISTOCK_CONFIG", str(config))
+    assert engine_config(None).listen == "127.0.0.1:9002"
+    monkeypatch.delenv("OMNISTOCK_CONFIG")
+    with pytest.raises(ConfigError, match="give --config FILE or set OMNISTOCK_CONFIG"):
+        engine_config(None)

@@ -134,10 +134,12 @@ def engine_config(
     loaded = config_file(config, settings)
     if loaded is None:
         raise ConfigError("no configuration: give --config FILE or set OMNISTOCK_CONFIG")
-    chosen_listen = listen or settings.listen
     update: dict[str, object] = {"database_url": database(db, loaded).value}
+    chosen_listen = listen or settings.listen
     if chosen_listen:
         update["listen"] = chosen_listen
+    if "reservation_policy" in settings.model_fields_set:  # OMNISTOCK_RESERVATION_POLICY
+        update["reservation_policy"] = settings.reservation_policy
     return loaded.model_copy(update=update)
 
 
