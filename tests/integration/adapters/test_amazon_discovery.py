@@ -189,6 +189,19 @@ class AmazonDiscovery(AmazonPair):
         assert type(caught.value) is PermanentError  # not AuthFailedError: no circuit opens
         assert harness.core.calls.count("getReportDocument") == 2
 
+    async def test_a_fatal_report_fails_and_a_new_discovery_starts_over(self, pair: Pair) -> None:
+        adapter, harness = pair
+        assert isinstance(harness, AmazonSandbox)
+        expected = seeded(harness, merchant=50, fba=1)
+        cursor = (await inner(adapter).discover(None)).cursor
+        (report,) = harness.reports.reports.values()
+        report.status = "FATAL"  # Amazon could not build it
+        with pytest.raises(PermanentError, match="FATAL"):
+            await inner(adapter).discover(cursor)
+        found, _ = await discover_all(inner(adapter))  # from None: a new report
+        assert [d.key for d in found] == list(expected)
+        assert harness.core.calls.count("createReport") == 2
+
 
 class TestAmazonDiscoveryInProcess(AmazonDiscovery):
     transport = "asgi"

@@ -2,7 +2,7 @@
 getReport until DONE, getReportDocument, the (GZIP) tab-separated document, paged out.
 
 Why a report: searchListingsItems answers 20 listings a call at 5/s and reaches at most
-1,000 items without naming their SKUs, so it cannot list an account of 100,000 at all
+1,000 items without naming their SKUs (⚠️ not in the model), so it cannot list 100,000
 (and would need 5,000 calls, ≥ 999 s, if it could); the report is three calls and the
 time Amazon takes to build it. The cursor names the report and a row offset, so it
 survives a restart: the document is fetched again from the report (its URL expires)."""
@@ -108,8 +108,9 @@ def _listing(cell: dict[str, str]) -> DiscoveredListing:
 
 
 class ReportDiscovery:
-    """The pages of one account's listings report; the parsed rows are kept by report id
-    while it is being read (a restarted process fetches the document again)."""
+    """The pages of one account's listings report; the parsed rows of the report being
+    read are kept until its last page (a restarted process fetches the document again;
+    reading another report drops them)."""
 
     def __init__(
         self, caller: Caller, timer: Timer, marketplace_id: str, account: AccountId
@@ -153,7 +154,8 @@ class ReportDiscovery:
     async def _report_rows(self, report_id: str) -> Sequence[DiscoveredListing]:
         rows = self._rows.get(report_id)
         if rows is None:
-            rows = self._rows[report_id] = await self._read(report_id)
+            rows = await self._read(report_id)
+            self._rows = {report_id: rows}  # one account reads one report at a time
         return rows
 
     async def _read(self, report_id: str) -> Sequence[DiscoveredListing]:
