@@ -4,6 +4,7 @@ per account. Each SP-API operation has its own limiter, fed by x-amzn-RateLimit-
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -12,6 +13,7 @@ import httpx
 
 from omnistock.adapters.amazon import events, feeds, orders, wire
 from omnistock.adapters.amazon.bulk import FeedPush
+from omnistock.adapters.amazon.discovery import ReportDiscovery
 from omnistock.adapters.amazon.limits import (
     CONFIRM_AFTER_S,
     FEED_WINDOW_S,
@@ -27,6 +29,7 @@ from omnistock.adapters.base import (
     Capabilities,
     ChannelEvent,
     ChannelEventType,
+    DiscoveryPage,
     ItemResult,
     ListingRef,
     ObservedLevel,
@@ -268,6 +271,18 @@ class AmazonAdapter:
             return await self._get_orders(state)
         except ValueError as exc:
             raise PermanentError(f"unexpected answer: {exc}", account=self._account) from None
+
+    async def discover(self, cursor: str | None) -> DiscoveryPage:
+        """Every listing of the account's marketplace from one GET_MERCHANT_LISTINGS_ALL_DATA
+        report (see discovery.py): the first call requests it and answers no listings but a
+        cursor naming it; the next ones wait for it (getReport every 15 s) and hand out its
+        rows a thousand at a time. FBA listings are unmanaged. Raises ChannelError
+        (TransientError while the report is still processing after 30 minutes)."""
+        return await self._report_discovery.page(cursor)
+
+    @functools.cached_property
+    def _report_discovery(self) -> ReportDiscovery:
+        return ReportDiscovery(self, self._timer, self._marketplace_id, self._account)
 
     def _orders_api(self) -> str:
         if self._v0_until is not None and self._timer.monotonic() < self._v0_until:

@@ -14,6 +14,7 @@ from omnistock.adapters.base import (
     Capabilities,
     ChannelEvent,
     ChannelEventType,
+    DiscoveryPage,
     ItemResult,
     ItemStatus,
     ListingRef,
@@ -21,7 +22,7 @@ from omnistock.adapters.base import (
     OrderPage,
     StockUpdate,
 )
-from omnistock.adapters.ebay import events, notifications, wire
+from omnistock.adapters.ebay import discovery, events, notifications, wire
 from omnistock.adapters.ebay.gate import SkuGate
 from omnistock.adapters.ebay.limits import (
     CAPABILITIES,
@@ -240,6 +241,25 @@ class EbayAdapter:
             raise PermanentError(f"unexpected answer: {exc}", account=self._account) from None
         after = events.next_cursor(state, modified, more, self._overlap)
         return OrderPage(events=tuple(found), cursor=after.encode(), more=more)
+
+    async def discover(self, cursor: str | None) -> DiscoveryPage:
+        """One page of 200 inventory items (`GET /inventory_item`, eBay's offset a page
+        number) under the Inventory API's daily quota; the cursor is the next page number.
+        Every item is managed, addressed by its SKU (see discovery.py). Raises ChannelError."""
+        try:
+            page = discovery.decode_cursor(cursor)
+        except ValueError as exc:
+            raise PermanentError(str(exc), account=self._account) from None
+        body = await self._session.call(
+            "GET",
+            discovery.INVENTORY_ITEMS,
+            resource=INVENTORY_RESOURCE,
+            params=discovery.page_params(page),
+        )
+        try:
+            return discovery.items_page(body, page)
+        except ValueError as exc:
+            raise PermanentError(f"unexpected answer: {exc}", account=self._account) from None
 
     # --- notifications -------------------------------------------------------------------
 

@@ -28,6 +28,9 @@ from omnistock.kit.sandbox.amazon.notifications import Notifications
 from omnistock.kit.sandbox.amazon.orders_api import ORDERS_PATH, OrdersApi
 from omnistock.kit.sandbox.amazon.orders_v2026 import ORDERS_PATH as ORDERS_2026
 from omnistock.kit.sandbox.amazon.orders_v2026 import OrdersV2026Api
+from omnistock.kit.sandbox.amazon.reports_api import DOWNLOADS as REPORT_DOWNLOADS
+from omnistock.kit.sandbox.amazon.reports_api import PREFIX as REPORTS
+from omnistock.kit.sandbox.amazon.reports_api import ReportsApi, ReportTiming
 from omnistock.kit.sandbox.amazon.store import AmazonStore
 from omnistock.kit.sandbox.common.admin import AdminApi, bad_request, read_json
 from omnistock.kit.sandbox.common.calls import CallRecord
@@ -54,6 +57,8 @@ class AmazonConfig(SandboxConfig):
     apply_delay_s: float = 5.0  # ⚠️ ACCEPTED → applied; Amazon documents no figure
     orders_2026: bool = True  # False: the application lacks Orders 2026-01-01 (403)
     feed_timing: FeedTiming = field(default_factory=FeedTiming)
+    report_timing: ReportTiming = field(default_factory=ReportTiming)
+    fba_listings: int = 0  # listings fulfilled by Amazon besides the catalog's (no MFN offer)
     rates: Mapping[str, tuple[float, int]] = field(default_factory=lambda: dict(DEFAULT_RATES))
     shopper_rate: float = 0.0
     faults: FaultSettings = field(default_factory=FaultSettings)
@@ -82,6 +87,10 @@ _ROUTES: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
         ("GET", f"^{ORDERS_PATH}/[^/]+/orderItems$", "getOrderItems"),
         ("GET", f"^{ORDERS_2026}$", "searchOrders"),
         ("GET", f"^{ORDERS_2026}/[^/]+$", "getOrder"),
+        ("POST", f"^{REPORTS}/reports$", "createReport"),
+        ("GET", f"^{REPORTS}/reports/[^/]+$", "getReport"),
+        ("GET", f"^{REPORTS}/documents/[^/]+$", "getReportDocument"),
+        ("GET", f"^{REPORT_DOWNLOADS}/[^/]+$", "reportDocument.download"),
     )
 )
 
@@ -146,6 +155,15 @@ class AmazonEmulator:
             config.apply_delay_s,
         )
         self.orders = OrdersApi(self.store, config.marketplace_id)
+        self.reports = ReportsApi(
+            self.store,
+            config.marketplace_id,
+            config.base_url,
+            config.derive("s3-reports"),
+            config.report_timing,
+        )
+        for n in range(1, config.fba_listings + 1):
+            self.store.add_listing(f"FBA-{n:06d}", None, fulfillment_channel="AMAZON_NA")
         self.orders_2026 = OrdersV2026Api(
             self.store, config.marketplace_id, enabled=config.orders_2026
         )
@@ -263,11 +281,33 @@ class AmazonEmulator:
                     g("getOrder", self.orders_2026.get_order),
                     methods=["GET"],
                 ),
+                *self._report_routes(),
                 *self._admin_routes(),
             ],
             exception_handlers={404: _not_found, 405: _not_found},
             lifespan=lambda _app: self.running(),
         )
+
+    def _report_routes(self) -> list[Route]:
+        g, api = self._guarded, self.reports
+        return [
+            Route(f"{REPORTS}/reports", g("createReport", api.create_report), methods=["POST"]),
+            Route(
+                f"{REPORTS}/reports/{{report_id}}",
+                g("getReport", api.get_report),
+                methods=["GET"],
+            ),
+            Route(
+                f"{REPORTS}/documents/{{document_id}}",
+                g("getReportDocument", api.get_report_document),
+                methods=["GET"],
+            ),
+            Route(f"{REPORT_DOWNLOADS}/{{document_id}}", self._download_report, methods=["GET"]),
+        ]
+
+    async def _download_report(self, request: Request) -> Response:
+        self.store.catch_up()
+        return await self.reports.download(request)
 
     def _guarded(self, operation: str, handler: Handler) -> Handler:
         """Token, then the operation's bucket, then the handler; time catches up first."""

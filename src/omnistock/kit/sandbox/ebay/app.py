@@ -55,7 +55,7 @@ from omnistock.kit.sandbox.ebay.quota import (
     Api,
     QuotaBook,
 )
-from omnistock.kit.sandbox.ebay.store import EbayStore
+from omnistock.kit.sandbox.ebay.store import EbayStore, unpublished_item
 
 Handler = Callable[[Request], Awaitable[Response]]
 # RFC 6749 codes for injected token-endpoint failures (⚠️ eBay documents none for 429/5xx).
@@ -82,6 +82,7 @@ class EbayConfig(SandboxConfig):
     base_url: str = "https://api.sandbox.ebay.test"
     quotas: Mapping[str, int] = field(default_factory=dict)  # resource -> calls per day
     write_hold_s: float = 0.0  # real seconds a write holds its SKUs (25025 window)
+    unpublished_items: int = 0  # inventory items besides the catalog's, with no offer published
     shopper_rate: float = 0.0
     faults: FaultSettings = field(default_factory=FaultSettings)
 
@@ -106,6 +107,8 @@ class EbayEmulator:
         self.clock = clock or ScaledClock(config.time_scale)
         catalog = build_catalog(config.catalog_spec())
         self.store = EbayStore(self.clock, catalog)
+        for n in range(1, config.unpublished_items + 1):
+            self.store.add_item(unpublished_item(n), publish=False)
         self.core = SandboxCore(
             clock=self.clock,
             shop=self.store,
