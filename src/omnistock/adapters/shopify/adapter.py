@@ -6,8 +6,9 @@ limiter, which each answer's throttleStatus resynchronises."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 import httpx
 
@@ -21,6 +22,7 @@ from omnistock.adapters.base import (
     ObservedLevel,
     OrderPage,
     StockUpdate,
+    SubscriptionReport,
 )
 from omnistock.adapters.echo import EchoFilter
 from omnistock.adapters.http import (
@@ -35,7 +37,7 @@ from omnistock.adapters.http import (
 )
 from omnistock.adapters.ratelimit import RateLimiter, limiter_for
 from omnistock.adapters.secrets import Secret
-from omnistock.adapters.shopify import events, wire
+from omnistock.adapters.shopify import events, subscriptions, wire
 from omnistock.adapters.shopify.limits import BUCKET, CAPABILITIES, rate_signal
 from omnistock.adapters.tokens import AccessToken, TokenCache
 from omnistock.clock import Timer
@@ -44,6 +46,7 @@ from omnistock.domain.errors import AuthFailedError, ChannelError, PermanentErro
 from omnistock.domain.ids import AccountId
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 UNADDRESSABLE = "listing lacks numeric inventory_item_id and location_id"
 NOT_STOCKED = "inventory item not found or not stocked at the location"
 # Points a poll leaves in the bucket for the writes: polling is the webhooks' fallback and
@@ -279,6 +282,20 @@ class ShopifyAdapter:
                 account=self._account,
             )
         return True
+
+    async def register_notifications(self, target: str) -> SubscriptionReport:
+        """Webhook subscriptions of the topics events.py reads, delivered to `target`
+        (see subscriptions.py). Raises ChannelError."""
+        return await self._parsed_answer(subscriptions.register(self._graphql, target))
+
+    async def remove_notifications(self, target: str) -> SubscriptionReport:
+        return await self._parsed_answer(subscriptions.remove(self._graphql, target))
+
+    async def _parsed_answer(self, work: Awaitable[T]) -> T:
+        try:
+            return await work
+        except (ValueError, KeyError) as exc:
+            raise PermanentError(f"unexpected answer: {exc}", account=self._account) from None
 
     async def aclose(self) -> None:
         await self._client.aclose()

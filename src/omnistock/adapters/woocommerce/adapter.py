@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -22,6 +22,7 @@ from omnistock.adapters.base import (
     ObservedLevel,
     OrderPage,
     StockUpdate,
+    SubscriptionReport,
 )
 from omnistock.adapters.echo import EchoFilter
 from omnistock.adapters.http import (
@@ -33,7 +34,7 @@ from omnistock.adapters.http import (
 )
 from omnistock.adapters.ratelimit import RateLimiter, limiter_for
 from omnistock.adapters.secrets import Secret
-from omnistock.adapters.woocommerce import events, wire
+from omnistock.adapters.woocommerce import events, subscriptions, wire
 from omnistock.adapters.woocommerce.limits import CAPABILITIES, rate_signal
 from omnistock.clock import Timer
 from omnistock.domain.account_settings import AccountSettings
@@ -79,6 +80,7 @@ class WooCommerceAdapter:
         self._limiter = limiter or limiter_for(CAPABILITIES.rate, timer)
         self._echo = EchoFilter(timer)
         self._webhooks = events.WebhookParser(account, webhook_secret)
+        self._hook_secret = webhook_secret
 
     def __repr__(self) -> str:
         return f"WooCommerceAdapter(account={self._account!r}, base_url={self._client.base_url})"
@@ -202,6 +204,16 @@ class WooCommerceAdapter:
         await self._call("PUT", f"orders/{order_id}", json={"status": "cancelled"})
         return True
 
+    async def register_notifications(self, target: str) -> SubscriptionReport:
+        """Webhooks for order.created, order.updated and product.updated to `target`,
+        signed with the account's webhook secret (see subscriptions.py)."""
+        return await self._parsed_async(
+            subscriptions.register(self._call, target, self._hook_secret)
+        )
+
+    async def remove_notifications(self, target: str) -> SubscriptionReport:
+        return await self._parsed_async(subscriptions.remove(self._call, target))
+
     async def aclose(self) -> None:
         await self._client.aclose()
 
@@ -252,6 +264,12 @@ class WooCommerceAdapter:
             raise TransientError(
                 "answer was not JSON", account=self._account, status=response.status_code
             ) from None
+
+    async def _parsed_async(self, work: Awaitable[T]) -> T:
+        try:
+            return await work
+        except ValueError as exc:
+            raise PermanentError(f"unexpected answer: {exc}", account=self._account) from None
 
     def _parsed(self, parse: Callable[..., T], *args: object) -> T:
         try:

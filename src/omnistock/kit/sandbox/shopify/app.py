@@ -35,6 +35,7 @@ from omnistock.kit.sandbox.shopify.queries import QueryRoot
 from omnistock.kit.sandbox.shopify.representation import Views
 from omnistock.kit.sandbox.shopify.schema import API_VERSION, admin_schema
 from omnistock.kit.sandbox.shopify.store import OutOfStockError, ShopifyStore
+from omnistock.kit.sandbox.shopify.subscriptions_api import WebhookSubscriptionsApi
 
 GRAPHQL_PATH = f"/admin/api/{API_VERSION}/graphql.json"
 TOKEN_PATH = "/admin/oauth/access_token"  # noqa: S105 - a path, not a secret
@@ -99,9 +100,13 @@ class ShopifyEmulator:
         )
         self.store.observers.append(self.webhooks)
         views = Views(self.store)
+        subscriptions = WebhookSubscriptionsApi(self.webhooks)
         roots = Roots(
-            QueryRoot(self.store, views).root(),
-            MutationRoot(self.store, views, IdempotencyStore()).root(),
+            {**QueryRoot(self.store, views).root(), **subscriptions.query_root()},
+            {
+                **MutationRoot(self.store, views, IdempotencyStore()).root(),
+                **subscriptions.mutation_root(),
+            },
         )
         self._graphql = GraphQLEndpoint(
             admin_schema(),
