@@ -5,8 +5,9 @@ ECDSA-verified notifications and Post-Order cancellation."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 import httpx
 
@@ -20,8 +21,9 @@ from omnistock.adapters.base import (
     ObservedLevel,
     OrderPage,
     StockUpdate,
+    SubscriptionReport,
 )
-from omnistock.adapters.ebay import events, notifications, wire
+from omnistock.adapters.ebay import events, notifications, subscriptions, wire
 from omnistock.adapters.ebay.gate import SkuGate
 from omnistock.adapters.ebay.limits import (
     CAPABILITIES,
@@ -30,6 +32,7 @@ from omnistock.adapters.ebay.limits import (
 )
 from omnistock.adapters.ebay.revisions import Admission, RevisionBudget
 from omnistock.adapters.ebay.session import NOTIFICATION_RESOURCE, POST_ORDER_RESOURCE, EbaySession
+from omnistock.adapters.ebay.settings import EbaySettings
 from omnistock.adapters.echo import EchoFilter
 from omnistock.adapters.http import (
     DEFAULT_OVERLAP,
@@ -50,6 +53,9 @@ LIMIT_REACHED_WAIT = 3_600.0  # eBay said the listing's day is spent; look again
 CANCEL_REASON = "OUT_OF_STOCK_OR_CANNOT_FULFILL"
 
 
+T = TypeVar("T")
+
+
 class EbayAdapter:
     """An eBay seller account behind the ChannelAdapter protocol (Sell Inventory v1,
     Fulfillment v1, Notification v1)."""
@@ -65,6 +71,7 @@ class EbayAdapter:
         revisions: RevisionBudget | None = None,
         verification_token: Secret | None = None,
         endpoint: str | None = None,
+        alert_email: str | None = None,
     ) -> None:
         self._account = account
         self._session = session
@@ -78,6 +85,7 @@ class EbayAdapter:
         self._keys = notifications.KeyCache()
         self._verification_token = verification_token
         self._endpoint = endpoint
+        self._alert_email = alert_email
 
     def __repr__(self) -> str:
         return f"EbayAdapter(account={self._account!r}, base_url={self._session.client.base_url})"
@@ -313,6 +321,54 @@ class EbayAdapter:
         )
         return True
 
+    async def register_notifications(self, target: str) -> SubscriptionReport:
+        """A destination for `target` and an enabled ORDER_CONFIRMATION subscription to it
+        (see subscriptions.py). eBay proves the endpoint by a challenge the engine answers
+        with the account's `endpoint` credential, so it must be `target`: ConfigError if
+        not. Raises ChannelError."""
+        if self._endpoint != target:
+            raise ConfigError(
+                f"ebay account {self._account}: its endpoint credential must be {target!r}, "
+                "the URL eBay's challenge is answered at"
+            )
+        return await self._parsed_answer(self._subscriptions().register(target))
+
+    async def remove_notifications(self, target: str) -> SubscriptionReport:
+        return await self._parsed_answer(self._subscriptions().remove(target))
+
+    def _subscriptions(self) -> subscriptions.EbaySubscriptions:
+        return subscriptions.EbaySubscriptions(
+            call=self._notification_call,
+            account=self._account,
+            verification_token=self._verification_token,
+            alert_email=self._alert_email,
+        )
+
+    async def _notification_call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: object = None,
+        params: Mapping[str, str] | None = None,
+        user: bool = False,
+    ) -> object:
+        return await self._session.call(
+            method,
+            path,
+            resource=NOTIFICATION_RESOURCE,
+            json=json,
+            params=params,
+            application=not user,
+            notification=user,
+        )
+
+    async def _parsed_answer(self, work: Awaitable[T]) -> T:
+        try:
+            return await work
+        except (ValueError, KeyError) as exc:
+            raise PermanentError(f"unexpected answer: {exc}", account=self._account) from None
+
     async def aclose(self) -> None:
         await self._session.client.aclose()
 
@@ -355,4 +411,5 @@ def create_adapter(
         timer=timer,
         verification_token=credentials.get("verification_token"),
         endpoint=endpoint.reveal() if endpoint else None,
+        alert_email=settings.as_model(EbaySettings).alert_email,
     )

@@ -1,0 +1,33 @@
+"""An eBay account's settings: the common ones and the alert email of the application's
+Notification API config (`PUT /commerce/notification/v1/config`), which eBay requires before
+it accepts a destination; registration sets it when the application has none."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from omnistock.domain.account_settings import AccountSettings
+from omnistock.domain.errors import InvalidInputError
+
+ALERT_EMAIL = "alert_email"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EbaySettings(AccountSettings):
+    alert_email: str | None = None
+
+    # super() with no arguments fails in a slotted dataclass (the class is rebuilt).
+    @classmethod
+    def _read(cls, raw: Mapping[str, str], where: str) -> dict[str, Any]:
+        email = raw.get(ALERT_EMAIL) or None
+        if email is not None and ("@" not in email or email != email.strip()):
+            raise InvalidInputError(f"{where}[{ALERT_EMAIL}]", f"not an email address: {email!r}")
+        return {**super(EbaySettings, cls)._read(raw, where), "alert_email": email}
+
+    def encode(self) -> dict[str, str]:
+        stored = AccountSettings.encode(self)
+        if self.alert_email is not None:
+            stored[ALERT_EMAIL] = self.alert_email
+        return stored
