@@ -18,11 +18,13 @@ from omnistock.adapters.base import (
     RegistersNotifications,
     prepares_webhooks,
 )
-from omnistock.clock import ManualTimer
+from omnistock.clock import ScaledTime
 from omnistock.kit.merchant import Merchant, MerchantStore, build_merchant
 
 PLATFORMS = ("woocommerce", "shopify", "ebay", "amazon")
 TARGET = "http://omnistock.kit.demo/webhooks/{account}"
+# Platform time runs this much faster (Amazon's Notifications API allows 1 call a second).
+SCALE = 50.0
 ELSEWHERE = "https://old.example/webhooks/{account}"
 
 
@@ -74,17 +76,19 @@ def notification_target(store: MerchantStore) -> str:
 
 @pytest.fixture(params=PLATFORMS)
 async def rig(request: pytest.FixtureRequest) -> AsyncIterator[Rig]:
-    shop = build_merchant([request.param], skus=3, seed=7)
+    shop = build_merchant([request.param], skus=3, seed=7, time_scale=SCALE)
     (store,) = shop.stores
     info = store.info()
     if store.platform == "ebay":  # the endpoint eBay's challenge names, as configured
         info = replace(
             info, credentials={**info.credentials, "endpoint": notification_target(store)}
         )
-    channel = info.adapter(ManualTimer(), httpx.ASGITransport(app=store.sandbox.app))
+    channel = info.adapter(ScaledTime(SCALE), httpx.ASGITransport(app=store.sandbox.app))
     adapter = channel
     assert isinstance(adapter, RegistersNotifications)
     receiver = Receiver(channel)
+    if store.platform == "amazon":  # the merchant's bridge reads the queue and event bus
+        store.sandbox.bridge(notification_target(store), TARGET.format(account=store.account))  # type: ignore[attr-defined]
     shop.engine_app.app = receiver
     async with store.sandbox.running():
         yield Rig(shop, store, adapter, channel, receiver)
@@ -95,7 +99,7 @@ async def rig(request: pytest.FixtureRequest) -> AsyncIterator[Rig]:
 async def test_register_creates_then_keeps(rig: Rig) -> None:
     first = await rig.adapter.register_notifications(rig.target)
     assert first.created and not first.kept and not first.removed
-    assert {s.target for s in first.created} == {rig.target}
+    assert rig.target in {s.target for s in first.created}
     second = await rig.adapter.register_notifications(rig.target)
     assert second.created == ()
     assert {s.id for s in second.kept} == {s.id for s in first.created}
