@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 
 import httpx
-
 import pytest
 from starlette.types import Receive, Scope, Send
 
@@ -98,7 +97,9 @@ async def rig(request: pytest.FixtureRequest) -> AsyncIterator[Rig]:
 
 async def test_register_creates_then_keeps(rig: Rig) -> None:
     first = await rig.adapter.register_notifications(rig.target)
-    assert first.created and not first.kept and not first.removed
+    assert first.created
+    assert not first.kept
+    assert not first.removed
     assert rig.target in {s.target for s in first.created}
     second = await rig.adapter.register_notifications(rig.target)
     assert second.created == ()

@@ -19,7 +19,7 @@ from omnistock.kit.sandbox.shopify.schema import admin_schema
 from tests.contract.test_adapter_shopify import shopify_adapter
 
 
-@pytest.mark.parametrize("document", (*wire.DOCUMENTS, *subscriptions.DOCUMENTS))
+@pytest.mark.parametrize("document", [*wire.DOCUMENTS, *subscriptions.DOCUMENTS])
 def test_every_document_the_adapter_sends_validates(document: str) -> None:
     assert validate(admin_schema(), parse(document)) == []
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
@@ -23,6 +24,7 @@ from omnistock.adapters.amazon.limits import (
     rate_signal,
 )
 from omnistock.adapters.amazon.settings import AmazonSettings
+from omnistock.adapters.backoff import retry_transient
 from omnistock.adapters.base import (
     Capabilities,
     ChannelEvent,
@@ -54,6 +56,7 @@ from omnistock.domain.errors import AuthFailedError, ChannelError, ConfigError, 
 from omnistock.domain.ids import AccountId
 
 logger = logging.getLogger(__name__)
+REGISTRATION_ATTEMPTS = 6  # a Notifications call refused for the moment, retried
 # ⚠️ After searchOrders refuses the application (403/404), poll v0 this long before
 # trying 2026-01-01 again (a role granted later, or a region where it is deployed).
 V0_FALLBACK_S = 3600.0
@@ -362,11 +365,29 @@ class AmazonAdapter:
             subscriptions.resources(target)
         except ValueError as exc:
             raise ConfigError(f"amazon account {self._account}: {exc}") from None
-        registrar = subscriptions.AmazonSubscriptions(call=self.call, account=self._account)
+        registrar = subscriptions.AmazonSubscriptions(call=self._patient, account=self._account)
         try:
             return await work(registrar)
         except (ValueError, KeyError, TypeError) as exc:
             raise PermanentError(f"unexpected answer: {exc}", account=self._account) from None
+
+    async def _patient(
+        self,
+        operation: Operation,
+        method: str,
+        path: str,
+        *,
+        json: object = None,
+        grantless: bool = False,
+    ) -> object:
+        """A Notifications call, retried when refused for the moment: the API allows one
+        call a second, and a one-off registration has no dispatcher to retry it."""
+        return await retry_transient(
+            lambda: self.call(operation, method, path, json=json, grantless=grantless),
+            attempts=REGISTRATION_ATTEMPTS,
+            timer=self._timer,
+            rng=random.Random(),
+        )
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -328,8 +328,8 @@ class EbayAdapter:
         not. Raises ChannelError."""
         if self._endpoint != target:
             raise ConfigError(
-                f"ebay account {self._account}: its endpoint credential must be {target!r}, "
-                "the URL eBay's challenge is answered at"
+                f"ebay account {self._account}: set its notification_endpoint to {target!r}, "
+                "the URL the engine answers eBay's challenge for"
             )
         return await self._parsed_answer(self._subscriptions().register(target))
 
@@ -337,6 +337,8 @@ class EbayAdapter:
         return await self._parsed_answer(self._subscriptions().remove(target))
 
     def _subscriptions(self) -> subscriptions.EbaySubscriptions:
+        if self._verification_token is None:
+            raise ConfigError(f"ebay account {self._account}: no verification_token")
         return subscriptions.EbaySubscriptions(
             call=self._notification_call,
             account=self._account,
@@ -393,8 +395,9 @@ def create_adapter(
 ) -> EbayAdapter:
     """The registry's factory. The `base_url` setting: https://api.ebay.com (or
     api.sandbox.ebay.com); credentials: client_id, client_secret, refresh_token (from the
-    seller's consent), and optionally verification_token and endpoint for the
-    notification challenge."""
+    seller's consent), and optionally verification_token (else derived from the client
+    secret and the account, the same in every process) and endpoint (else the
+    `notification_endpoint` setting) for the notification challenge."""
     base_url = account_api_root("ebay", account, settings, credentials, CREDENTIALS)
     session = EbaySession(
         account,
@@ -404,12 +407,14 @@ def create_adapter(
         refresh_token=credentials["refresh_token"],
         timer=timer,
     )
+    own = settings.as_model(EbaySettings)
     endpoint = credentials.get("endpoint")
     return EbayAdapter(
         account,
         session,
         timer=timer,
-        verification_token=credentials.get("verification_token"),
-        endpoint=endpoint.reveal() if endpoint else None,
-        alert_email=settings.as_model(EbaySettings).alert_email,
+        verification_token=credentials.get("verification_token")
+        or notifications.verification_token(credentials["client_secret"], account),
+        endpoint=endpoint.reveal() if endpoint else own.notification_endpoint,
+        alert_email=own.alert_email,
     )

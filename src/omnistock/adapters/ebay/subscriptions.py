@@ -110,7 +110,7 @@ class EbaySubscriptions:
 
     call: Caller
     account: str
-    verification_token: Secret | None
+    verification_token: Secret
     alert_email: str | None
 
     async def destinations(self) -> dict[str, Destination]:
@@ -174,11 +174,6 @@ class EbaySubscriptions:
         )
         if found is not None and found.enabled:
             return found
-        if self.verification_token is None:
-            raise PermanentError(
-                "an eBay destination needs the account's verification_token credential",
-                account=self.account,
-            )
         body = {
             "name": found.name if found else f"{OWN_PREFIX} {self.account}"[:NAME_LIMIT],
             "status": "ENABLED",
