@@ -172,7 +172,7 @@ class Notifications:
         status = body.get("status") or "ENABLED"
         if status not in ("ENABLED", "DISABLED"):
             return error_response(DESTINATION_STATUS_INVALID)
-        if not await self.challenge(endpoint, token):
+        if not await self._challenge(endpoint, token):
             return error_response(CHALLENGE_FAILED)
         dest = Destination(
             destination_id=secrets.token_hex(8),
@@ -186,6 +186,10 @@ class Notifications:
         return created(location)
 
     async def challenge(self, endpoint: str, token: str) -> bool:
+        """Whether `endpoint` answers a fresh challenge for `token` (updates prove it too)."""
+        return await self._challenge(endpoint, token)
+
+    async def _challenge(self, endpoint: str, token: str) -> bool:
         """GET endpoint?challenge_code=…; the answer must hold the expected hash."""
         code = secrets.token_hex(16)
         client = self._client or httpx.AsyncClient()
