@@ -30,7 +30,7 @@ from omnistock.kit.sandbox.amazon.orders_api import ORDERS_PATH, OrdersApi
 from omnistock.kit.sandbox.amazon.orders_v2026 import ORDERS_PATH as ORDERS_2026
 from omnistock.kit.sandbox.amazon.orders_v2026 import OrdersV2026Api
 from omnistock.kit.sandbox.amazon.store import AmazonStore
-from omnistock.kit.sandbox.common.admin import AdminApi, bad_request, read_json
+from omnistock.kit.sandbox.common.admin import AdminApi, bad_request, listings_of, read_json
 from omnistock.kit.sandbox.common.calls import CallRecord
 from omnistock.kit.sandbox.common.catalog import build_catalog
 from omnistock.kit.sandbox.common.clock import SandboxClock, ScaledClock
@@ -345,10 +345,10 @@ class AmazonEmulator:
 
     def _admin_routes(self) -> list[Route]:
         p = ADMIN_PREFIX
-        return [
-            *AdminApi(self.core, extra_stats=self._stats, stock=self.shown).routes(),
-            Route(f"{p}/notifications", self._admin_subscribe, methods=["POST"]),
-        ]
+        admin = AdminApi(
+            self.core, extra_stats=self._stats, stock=self.shown, listings=listings_of(self)
+        )
+        return admin.routes([Route(f"{p}/notifications", self._admin_subscribe, methods=["POST"])])
 
     def _stats(self) -> dict[str, object]:
         return {

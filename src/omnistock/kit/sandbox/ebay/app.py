@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from omnistock.kit.sandbox.common.admin import AdminApi
+from omnistock.kit.sandbox.common.admin import AdminApi, listings_of
 from omnistock.kit.sandbox.common.calls import CallRecord
 from omnistock.kit.sandbox.common.catalog import build_catalog
 from omnistock.kit.sandbox.common.clock import SandboxClock, ScaledClock
@@ -319,7 +319,7 @@ class EbayEmulator:
                 g(ANALYTICS, USER, self.quotas.endpoint),
                 methods=["GET"],
             ),
-            *AdminApi(self.core, extra_stats=self._stats).routes(),
+            *AdminApi(self.core, extra_stats=self._stats, listings=listings_of(self)).routes(),
         ]
         return Starlette(
             routes=routes,

@@ -15,7 +15,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from omnistock.kit.sandbox.common.admin import AdminApi, OrderDesk, bad_request, read_json
+from omnistock.kit.sandbox.common.admin import (
+    AdminApi,
+    OrderDesk,
+    bad_request,
+    listings_of,
+    read_json,
+)
 from omnistock.kit.sandbox.common.calls import CallRecord
 from omnistock.kit.sandbox.common.catalog import build_catalog
 from omnistock.kit.sandbox.common.clock import SandboxClock, ScaledClock
@@ -198,13 +204,20 @@ class ShopifyEmulator:
 
     def _admin_routes(self) -> list[Route]:
         orders = OrderDesk(self.store.place_order, self._cancel, OutOfStockError)
-        admin = AdminApi(self.core, extra_stats=self._stats, orders=orders, stock=self.shown)
+        admin = AdminApi(
+            self.core,
+            extra_stats=self._stats,
+            orders=orders,
+            stock=self.shown,
+            listings=listings_of(self),
+        )
         p = ADMIN_PREFIX
-        return [
-            *admin.routes(),
-            Route(f"{p}/webhooks", self._admin_subscribe, methods=["POST"]),
-            Route(f"{p}/webhooks/deliveries", self._admin_deliveries, methods=["GET"]),
-        ]
+        return admin.routes(
+            [
+                Route(f"{p}/webhooks", self._admin_subscribe, methods=["POST"]),
+                Route(f"{p}/webhooks/deliveries", self._admin_deliveries, methods=["GET"]),
+            ]
+        )
 
     def _stats(self) -> dict[str, object]:
         status = self.bucket.status(self.clock.now()).to_json()
