@@ -38,7 +38,7 @@ async def woo() -> AsyncIterator[tuple[WooSandbox, RegistersNotifications]]:
     adapter = store.info().adapter(ScaledTime(1.0), httpx.ASGITransport(app=store.sandbox.app))
     assert isinstance(adapter, RegistersNotifications)
     yield store.sandbox, adapter
-    await adapter.aclose()  # type: ignore[attr-defined]
+    await adapter.aclose()
     await shop.aclose()
 
 
@@ -104,7 +104,7 @@ async def test_ebay_needs_its_endpoint_to_be_the_target() -> None:
     assert isinstance(adapter, RegistersNotifications)
     with pytest.raises(ConfigError, match="notification_endpoint"):
         await adapter.register_notifications("https://omnistock.example/webhooks/ebay-1")
-    await adapter.aclose()  # type: ignore[attr-defined]
+    await adapter.aclose()
     await shop.aclose()
 
 
@@ -168,5 +168,5 @@ async def test_amazon_replaces_a_subscription_to_another_queue_and_refuses_a_non
     assert queue_sub[1].key == sandbox.notification_queue
     with pytest.raises(ConfigError, match="SQS"):
         await adapter.register_notifications("https://not-a-queue.example")
-    await adapter.aclose()  # type: ignore[attr-defined]
+    await adapter.aclose()
     await shop.aclose()

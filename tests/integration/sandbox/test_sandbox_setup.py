@@ -14,7 +14,7 @@ import pytest
 from omnistock.adapters.base import ListingRef
 from omnistock.adapters.registry import PLATFORMS
 from omnistock.clock import ManualTimer
-from omnistock.domain.ids import ListingId, Sku
+from omnistock.domain.ids import AccountId, ListingId, Sku
 from omnistock.engine_config import load_config
 from omnistock.kit.sandbox.common.serve import SandboxOptions
 from omnistock.kit.sandbox.registry import SANDBOXES, serve
@@ -32,7 +32,10 @@ async def test_the_printed_config_loads_and_its_credentials_read_the_sandbox(
     said = describe(face, BASE)
     env = said["env"]
     assert isinstance(env, dict)
-    assert set(said["required_credentials"]) <= set(said["credentials"])  # type: ignore[arg-type]
+    required, given = said["required_credentials"], said["credentials"]
+    assert isinstance(required, list)
+    assert isinstance(given, dict)
+    assert set(required) <= set(given)
     path = tmp_path / "omnistock.toml"
     path.write_text(config_toml(face, BASE))
     config = load_config(path)
@@ -43,7 +46,7 @@ async def test_the_printed_config_loads_and_its_credentials_read_the_sandbox(
     secrets = credentials_for(account.id, entry.credentials, None, env)
     settings = entry.settings.of(account.settings().encode())
     adapter = entry.create_adapter(
-        account.id,
+        AccountId(account.id),
         settings,
         secrets,
         timer=ManualTimer(),
