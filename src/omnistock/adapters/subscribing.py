@@ -6,10 +6,14 @@ which are omnistock's own, by the platform's rule) and carries out the `Plan` ma
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from omnistock.adapters.base import Subscription, SubscriptionReport
+from omnistock.domain.errors import PermanentError
+
+T = TypeVar("T")
 
 # The name omnistock gives what it creates where the platform names things (WooCommerce
 # webhooks, eBay and Amazon destinations): how it recognises its own later.
@@ -69,3 +73,12 @@ def plan_remove(held: Sequence[Held], topics: Sequence[str], target: str) -> Pla
         if h.subscription.target == target and (h.ours or h.subscription.topic in topics)
     )
     return Plan(remove=gone)
+
+
+async def registered(work: Awaitable[T], *, account: str) -> T:
+    """`work`'s result; an answer it could not read (ValueError, KeyError, TypeError)
+    becomes the PermanentError the protocol promises."""
+    try:
+        return await work
+    except (ValueError, KeyError, TypeError) as exc:
+        raise PermanentError(f"unexpected answer: {exc}", account=account) from None

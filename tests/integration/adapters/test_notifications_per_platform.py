@@ -4,13 +4,15 @@ as the platforms do, eBay and Amazon refuse a target they cannot serve."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import httpx
 import pytest
 from starlette.types import Receive, Scope, Send
 
-from omnistock.adapters.base import RegistersNotifications
+from omnistock.adapters.base import AnswersChallenges, RegistersNotifications
 from omnistock.clock import ScaledTime
 from omnistock.domain.errors import ConfigError
 from omnistock.kit.merchant import build_merchant
@@ -169,4 +171,43 @@ async def test_amazon_replaces_a_subscription_to_another_queue_and_refuses_a_non
     with pytest.raises(ConfigError, match="SQS"):
         await adapter.register_notifications("https://not-a-queue.example")
     await adapter.aclose()
+    await shop.aclose()
+
+
+async def test_ebay_moves_omnistock_to_a_new_endpoint_and_drops_the_old_destination() -> None:
+    shop = build_merchant(["ebay"], skus=1, seed=4)
+    (store,) = shop.stores
+    sandbox = store.sandbox
+    assert isinstance(sandbox, EbaySandbox)
+    info = store.info()
+    old, new = "http://omnistock.kit.demo/old/ebay-1", TARGET.format(account="ebay-1")
+    adapters = {
+        url: replace(info, settings={**info.settings, "notification_endpoint": url}).adapter(
+            ScaledTime(1.0), httpx.ASGITransport(app=sandbox.app)
+        )
+        for url in (old, new)
+    }
+
+    async def engine(scope: Scope, receive: Receive, send: Send) -> None:
+        """Each endpoint answered by the engine configured for it."""
+        url = f"http://omnistock.kit.demo{scope['path']}"
+        code = scope["query_string"].decode().partition("=")[2]
+        answering = adapters[url]
+        assert isinstance(answering, AnswersChallenges)
+        body = json.dumps(answering.answer_challenge(code)).encode()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": body})
+
+    shop.engine_app.app = engine
+    first, second = adapters[old], adapters[new]
+    assert isinstance(first, RegistersNotifications)
+    assert isinstance(second, RegistersNotifications)
+    made = await first.register_notifications(old)
+    moved = await second.register_notifications(new)
+    assert moved.removed == made.created
+    assert [s.target for s in moved.created] == [new]
+    endpoints = [d.endpoint for d in sandbox.notifications.destinations.values()]
+    assert endpoints == [new]  # omnistock's old destination, unused, deleted
+    for adapter in adapters.values():
+        await adapter.aclose()
     await shop.aclose()

@@ -49,6 +49,7 @@ from omnistock.adapters.http import (
 )
 from omnistock.adapters.ratelimit import RateLimiter, TokenBucketLimiter, limiter_for
 from omnistock.adapters.secrets import Secret
+from omnistock.adapters.subscribing import registered
 from omnistock.adapters.tokens import AccessToken, TokenCache
 from omnistock.clock import Timer
 from omnistock.domain.account_settings import AccountSettings
@@ -366,10 +367,7 @@ class AmazonAdapter:
         except ValueError as exc:
             raise ConfigError(f"amazon account {self._account}: {exc}") from None
         registrar = subscriptions.AmazonSubscriptions(call=self._patient, account=self._account)
-        try:
-            return await work(registrar)
-        except (ValueError, KeyError, TypeError) as exc:
-            raise PermanentError(f"unexpected answer: {exc}", account=self._account) from None
+        return await registered(work(registrar), account=self._account)
 
     async def _patient(
         self,

@@ -5,9 +5,8 @@ ECDSA-verified notifications and Post-Order cancellation."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import TypeVar
 
 import httpx
 
@@ -41,6 +40,7 @@ from omnistock.adapters.http import (
     account_client,
 )
 from omnistock.adapters.secrets import Secret
+from omnistock.adapters.subscribing import registered
 from omnistock.clock import Timer
 from omnistock.domain.account_settings import AccountSettings
 from omnistock.domain.errors import ChannelError, ConfigError, PermanentError, WebhookRejectedError
@@ -51,9 +51,6 @@ CONTENTION_ATTEMPTS = 4  # sends of a SKU refused with 25025 before it is report
 CONTENTION_PAUSE = 0.25  # seconds, doubled per attempt
 LIMIT_REACHED_WAIT = 3_600.0  # eBay said the listing's day is spent; look again in an hour
 CANCEL_REASON = "OUT_OF_STOCK_OR_CANNOT_FULFILL"
-
-
-T = TypeVar("T")
 
 
 class EbayAdapter:
@@ -331,10 +328,10 @@ class EbayAdapter:
                 f"ebay account {self._account}: set its notification_endpoint to {target!r}, "
                 "the URL the engine answers eBay's challenge for"
             )
-        return await self._parsed_answer(self._subscriptions().register(target))
+        return await registered(self._subscriptions().register(target), account=self._account)
 
     async def remove_notifications(self, target: str) -> SubscriptionReport:
-        return await self._parsed_answer(self._subscriptions().remove(target))
+        return await registered(self._subscriptions().remove(target), account=self._account)
 
     def _subscriptions(self) -> subscriptions.EbaySubscriptions:
         if self._verification_token is None:
@@ -364,12 +361,6 @@ class EbayAdapter:
             application=not user,
             notification=user,
         )
-
-    async def _parsed_answer(self, work: Awaitable[T]) -> T:
-        try:
-            return await work
-        except (ValueError, KeyError) as exc:
-            raise PermanentError(f"unexpected answer: {exc}", account=self._account) from None
 
     async def aclose(self) -> None:
         await self._session.client.aclose()

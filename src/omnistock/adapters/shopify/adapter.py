@@ -6,9 +6,8 @@ limiter, which each answer's throttleStatus resynchronises."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import TypeVar
 
 import httpx
 
@@ -39,6 +38,7 @@ from omnistock.adapters.ratelimit import RateLimiter, limiter_for
 from omnistock.adapters.secrets import Secret
 from omnistock.adapters.shopify import events, subscriptions, wire
 from omnistock.adapters.shopify.limits import BUCKET, CAPABILITIES, rate_signal
+from omnistock.adapters.subscribing import registered
 from omnistock.adapters.tokens import AccessToken, TokenCache
 from omnistock.clock import Timer
 from omnistock.domain.account_settings import AccountSettings
@@ -46,7 +46,6 @@ from omnistock.domain.errors import AuthFailedError, ChannelError, PermanentErro
 from omnistock.domain.ids import AccountId
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 UNADDRESSABLE = "listing lacks numeric inventory_item_id and location_id"
 NOT_STOCKED = "inventory item not found or not stocked at the location"
 # Points a poll leaves in the bucket for the writes: polling is the webhooks' fallback and
@@ -286,16 +285,12 @@ class ShopifyAdapter:
     async def register_notifications(self, target: str) -> SubscriptionReport:
         """Webhook subscriptions of the topics events.py reads, delivered to `target`
         (see subscriptions.py). Raises ChannelError."""
-        return await self._parsed_answer(subscriptions.register(self._graphql, target))
+        return await registered(
+            subscriptions.register(self._graphql, target), account=self._account
+        )
 
     async def remove_notifications(self, target: str) -> SubscriptionReport:
-        return await self._parsed_answer(subscriptions.remove(self._graphql, target))
-
-    async def _parsed_answer(self, work: Awaitable[T]) -> T:
-        try:
-            return await work
-        except (ValueError, KeyError) as exc:
-            raise PermanentError(f"unexpected answer: {exc}", account=self._account) from None
+        return await registered(subscriptions.remove(self._graphql, target), account=self._account)
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -34,6 +34,7 @@ from omnistock.adapters.http import (
 )
 from omnistock.adapters.ratelimit import RateLimiter, limiter_for
 from omnistock.adapters.secrets import Secret
+from omnistock.adapters.subscribing import registered
 from omnistock.adapters.woocommerce import events, subscriptions, wire
 from omnistock.adapters.woocommerce.limits import CAPABILITIES, rate_signal
 from omnistock.clock import Timer
@@ -207,12 +208,12 @@ class WooCommerceAdapter:
     async def register_notifications(self, target: str) -> SubscriptionReport:
         """Webhooks for order.created, order.updated and product.updated to `target`,
         signed with the account's webhook secret (see subscriptions.py)."""
-        return await self._parsed_async(
-            subscriptions.register(self._call, target, self._hook_secret)
+        return await registered(
+            subscriptions.register(self._call, target, self._hook_secret), account=self._account
         )
 
     async def remove_notifications(self, target: str) -> SubscriptionReport:
-        return await self._parsed_async(subscriptions.remove(self._call, target))
+        return await registered(subscriptions.remove(self._call, target), account=self._account)
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -264,12 +265,6 @@ class WooCommerceAdapter:
             raise TransientError(
                 "answer was not JSON", account=self._account, status=response.status_code
             ) from None
-
-    async def _parsed_async(self, work: Awaitable[T]) -> T:
-        try:
-            return await work
-        except ValueError as exc:
-            raise PermanentError(f"unexpected answer: {exc}", account=self._account) from None
 
     def _parsed(self, parse: Callable[..., T], *args: object) -> T:
         try:
