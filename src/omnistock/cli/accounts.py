@@ -15,20 +15,18 @@ from rich.table import Table
 
 from omnistock.adapters.amazon.settings import NOTIFICATION_QUEUE
 from omnistock.adapters.base import RegistersNotifications, SubscriptionReport
-from omnistock.adapters.secrets import Secret
-from omnistock.cli.common import console, fail
+from omnistock.cli.common import ConfigOption, config_file, console, fail
+from omnistock.cli.common import vault as credential_vault
 from omnistock.clock import SystemTimer
-from omnistock.config import Settings
 from omnistock.domain.catalog import ChannelAccount
-from omnistock.domain.errors import OmnistockError
-from omnistock.engine_config import Catalog, load_config
+from omnistock.domain.errors import ConfigError, OmnistockError
+from omnistock.engine_config import Catalog, EngineConfig
 from omnistock.process import run as run_async
 from omnistock.runner import build_adapters
 from omnistock.security.vault import CredentialVault
 
 app = typer.Typer(no_args_is_help=True, help="Channel accounts: their notifications.")
 
-ConfigOption = Annotated[Path, typer.Option("--config", help="The engine's TOML configuration.")]
 UrlOption = Annotated[
     str, typer.Option("--url", help="The engine's public URL (webhooks go to URL/webhooks/ID).")
 ]
@@ -49,7 +47,7 @@ def notification_target(account: ChannelAccount, public_url: str) -> str:
 
 
 async def change_notifications(
-    config: Path,
+    config: EngineConfig,
     account_id: str,
     public_url: str,
     *,
@@ -59,13 +57,13 @@ async def change_notifications(
 ) -> tuple[str, SubscriptionReport]:
     """Register (or remove) the account's notifications; the target and what changed.
     Raises OmnistockError (ConfigError, ChannelError) and ValueError for a bad account."""
-    catalog = Catalog(load_config(config))
+    catalog = Catalog(config)
     account = next((a for a in catalog.accounts if a.id == account_id), None)
     if account is None:
-        raise ValueError(f"no account {account_id!r} in {config}")
-    catalog.accounts = [account]
+        raise ValueError(f"no account {account_id!r} in the configuration")
     target = notification_target(account, public_url)
-    adapter = build_adapters(catalog, vault, environ, SystemTimer())[account.id]
+    adapters = build_adapters(catalog, vault, environ, SystemTimer(), only={account.id})
+    adapter = adapters[account.id]
     try:
         if not isinstance(adapter, RegistersNotifications):
             raise ValueError(f"{account.platform} adapters cannot register notifications")
@@ -102,20 +100,14 @@ def report_table(account: str, target: str, report: SubscriptionReport) -> Table
     return table
 
 
-def _vault() -> CredentialVault | None:
-    settings = Settings()
-    if settings.master_key is None:
-        return None
-    return CredentialVault(
-        settings.credentials_path, Secret(settings.master_key.get_secret_value())
-    )
-
-
-def _command(config: Path, account: str, url: str, *, connect: bool, as_json: bool) -> None:
+def _command(config: Path | None, account: str, url: str, *, connect: bool, as_json: bool) -> None:
     try:
+        loaded = config_file(config)
+        if loaded is None:
+            raise ConfigError("no configuration: give --config FILE or set OMNISTOCK_CONFIG")
         target, report = run_async(
             change_notifications(
-                config, account, url, connect=connect, environ=os.environ, vault=_vault()
+                loaded, account, url, connect=connect, environ=os.environ, vault=credential_vault()
             )
         )
     except (OmnistockError, ValueError) as exc:
@@ -128,7 +120,10 @@ def _command(config: Path, account: str, url: str, *, connect: bool, as_json: bo
 
 @app.command("connect")
 def connect(
-    account: AccountArgument, config: ConfigOption, url: UrlOption, as_json: JsonOption = False
+    account: AccountArgument,
+    url: UrlOption,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Subscribe the account to the notifications omnistock reads (idempotent)."""
     _command(config, account, url, connect=True, as_json=as_json)
@@ -136,7 +131,10 @@ def connect(
 
 @app.command("disconnect")
 def disconnect(
-    account: AccountArgument, config: ConfigOption, url: UrlOption, as_json: JsonOption = False
+    account: AccountArgument,
+    url: UrlOption,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Remove the account's subscriptions that deliver to the engine."""
     _command(config, account, url, connect=False, as_json=as_json)

@@ -23,7 +23,7 @@ from omnistock.clock import SystemTimer, Timer
 from omnistock.domain.account_settings import AccountSettings
 from omnistock.domain.allocation import AllocationPolicy
 from omnistock.domain.catalog import ChannelAccount, Item, Listing, Location
-from omnistock.domain.events import LedgerEvent, StockReceived
+from omnistock.domain.events import LedgerEvent, StockCounted, StockReceived
 from omnistock.domain.ids import AccountId, ListingId, LocationId, Sku
 from omnistock.kit.sandbox.common.faults import FaultSettings
 from omnistock.kit.sandbox.common.keepalive import KeepAlivePoster
@@ -267,13 +267,15 @@ def opening_stock(
     shop: Merchant, seed: int, at: datetime, *, low: int = 0, high: int = 12
 ) -> list[LedgerEvent]:
     """What the warehouse holds at the start, `low`..`high` units per SKU (also told to the
-    sandboxes as the truth)."""
+    sandboxes as the truth): a receipt of each SKU in stock, a count of zero for the others
+    (a SKU no event tells of is held back from pushing, and its channels would keep
+    showing the sandbox's own figure)."""
     rng = random.Random(seed)
     skus = shop.skus()
     levels = {sku: rng.randint(low, high) for sku in skus}
     shop.truth.set(levels)
     return [
-        StockReceived(
+        (StockReceived if qty > 0 else StockCounted)(
             idempotency_key=f"opening:{sku}",
             sku=Sku(sku),
             location=MAIN,
@@ -282,7 +284,6 @@ def opening_stock(
             occurred_at=at,
         )
         for sku, qty in levels.items()
-        if qty > 0
     ]
 
 
