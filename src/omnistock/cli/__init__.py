@@ -9,7 +9,18 @@ from __future__ import annotations
 
 import typer
 
-from omnistock.cli import catalog, credentials, db, kit, ledger, run, stock, sync, tokens
+from omnistock.cli import (
+    accounts,
+    catalog,
+    credentials,
+    db,
+    kit,
+    ledger,
+    run,
+    stock,
+    sync,
+    tokens,
+)
 from omnistock.process import configure as configure_process
 
 app = typer.Typer(
@@ -23,6 +34,7 @@ app.add_typer(tokens.app, name="token")
 app.add_typer(db.app, name="db")
 app.add_typer(sync.app, name="sync")
 app.add_typer(catalog.app, name="catalog")
+app.add_typer(accounts.app, name="accounts")
 
 
 @app.callback()

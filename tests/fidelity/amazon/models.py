@@ -43,6 +43,7 @@ MODELS = (
     "orders-api-model/ordersV0.json",
     "orders-api-model/orders_2026-01-01.json",
     "reports-api-model/reports_2021-06-30.json",
+    "notifications-api-model/notifications.json",
 )
 FEED_SCHEMA = "schemas/feeds/listings-feed-schema-v2.json"
 REPORT_SCHEMA = "schemas/feeds/listings-feed-processing-report-schema-v2.json"
@@ -106,8 +107,12 @@ def operations() -> tuple[Operation, ...]:
             shared = item.get("parameters", [])
             regex = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path))
             for method, spec in item.items():
-                if method == "parameters":
-                    continue
+                if (
+                    method == "parameters"
+                    or not isinstance(spec, dict)
+                    or "operationId" not in spec
+                ):
+                    continue  # the Notifications model also has `x-` flags on paths
                 merged = {**spec, "parameters": [*shared, *spec.get("parameters", [])]}
                 found.append(
                     Operation(

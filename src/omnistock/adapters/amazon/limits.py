@@ -28,6 +28,11 @@ class Operation(StrEnum):
     CREATE_REPORT = "createReport"  # discovery: GET_MERCHANT_LISTINGS_ALL_DATA
     GET_REPORT = "getReport"
     GET_REPORT_DOCUMENT = "getReportDocument"
+    GET_DESTINATIONS = "getDestinations"  # Notifications: destinations are grantless
+    CREATE_DESTINATION = "createDestination"
+    GET_SUBSCRIPTION = "getSubscription"
+    CREATE_SUBSCRIPTION = "createSubscription"
+    DELETE_SUBSCRIPTION = "deleteSubscriptionById"  # grantless
 
 
 # Rate (requests/s) and burst per operation, from the usage-plan tables of the official
@@ -48,6 +53,11 @@ RATES: Mapping[Operation, RateBurst] = {
     Operation.CREATE_REPORT: RateBurst(per_s=0.0167, burst=15),
     Operation.GET_REPORT: RateBurst(per_s=2.0, burst=15),
     Operation.GET_REPORT_DOCUMENT: RateBurst(per_s=0.0167, burst=15),
+    Operation.GET_DESTINATIONS: RateBurst(per_s=1.0, burst=5),
+    Operation.CREATE_DESTINATION: RateBurst(per_s=1.0, burst=5),
+    Operation.GET_SUBSCRIPTION: RateBurst(per_s=1.0, burst=5),
+    Operation.CREATE_SUBSCRIPTION: RateBurst(per_s=1.0, burst=5),
+    Operation.DELETE_SUBSCRIPTION: RateBurst(per_s=1.0, burst=5),
 }
 FEEDS_PER_WINDOW = 5
 FEED_WINDOW_S = 300.0

@@ -28,6 +28,14 @@ DEFAULT_RATES: Mapping[str, tuple[float, int]] = {
     "createReport": (0.0167, 15),
     "getReport": (2.0, 15),
     "getReportDocument": (0.0167, 15),
+    # Notifications: every operation 1 rps, burst 5.
+    "getDestinations": (1.0, 5),
+    "createDestination": (1.0, 5),
+    "getDestination": (1.0, 5),
+    "deleteDestination": (1.0, 5),
+    "getSubscription": (1.0, 5),
+    "createSubscription": (1.0, 5),
+    "deleteSubscriptionById": (1.0, 5),
 }
 # A manual clock at ~1.8e9 s steps by ~2e-7 s: a client that waited exactly one token's
 # refill may be a hair short. Tolerate that much, no more.
