@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -34,10 +35,20 @@ def pg_url(pg_server: str | None) -> Iterator[str]:
     if pg_server is None:
         unavailable("no PostgreSQL server (set OMNISTOCK_TEST_PG_DSN or install pgserver)")
         raise AssertionError("unreachable")
+    with fresh_schema(pg_server) as url:
+        yield url
+
+
+@contextmanager
+def fresh_schema(pg_server: str) -> Iterator[str]:
+    """A DSN whose search_path is a new schema, dropped on exit (for a second database in
+    one test)."""
     schema = f"t_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(pg_server, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
     separator = "&" if "?" in pg_server else "?"
-    yield f"{pg_server}{separator}options={quote(f'-csearch_path={schema}')}"
-    with psycopg.connect(pg_server, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    try:
+        yield f"{pg_server}{separator}options={quote(f'-csearch_path={schema}')}"
+    finally:
+        with psycopg.connect(pg_server, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")

@@ -11,11 +11,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from omnistock.domain.balance import ReservationPolicy
 
+DEFAULT_DATABASE_URL = "sqlite:///omnistock.db"
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OMNISTOCK_", extra="ignore")
 
-    database_url: str = "sqlite:///omnistock.db"
+    database_url: str = DEFAULT_DATABASE_URL
+    config: Path | None = None  # the engine's TOML configuration, for commands given none
+    listen: str | None = None  # where `run` serves webhooks and the API
     reservation_policy: ReservationPolicy = ReservationPolicy.REJECT
     credentials_path: Path = Path("omnistock.credentials")
     master_key: SecretStr | None = None

@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from omnistock.adapters.registry import PLATFORMS
+from omnistock.config import DEFAULT_DATABASE_URL
 from omnistock.domain.account_settings import AccountSettings, OversellAction
 from omnistock.domain.allocation import AllocationPolicy, PolicyOverride, effective_policy
 from omnistock.domain.balance import ReservationPolicy
@@ -26,6 +27,7 @@ from omnistock.domain.bundles import Bundle, BundleComponent
 from omnistock.domain.catalog import ChannelAccount, Item, Listing, Location
 from omnistock.domain.errors import ConfigError, DomainError, InvalidInputError
 from omnistock.domain.ids import AccountId, ListingId, LocationId, Sku
+from omnistock.domain.sync_plan import FirstSyncGuard
 
 
 class _Strict(BaseModel):
@@ -136,10 +138,27 @@ class ListingConfig(_Strict):
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
 
 
+class GuardConfig(_Strict):
+    """Refuse a first push (of the listings omnistock never wrote) that would zero more
+    listings, or remove more units, than this, until `omnistock sync apply` approves it."""
+
+    max_to_zero: int | None = Field(default=None, ge=0)
+    max_units_removed: int | None = Field(default=None, ge=0)
+
+    def guard(self) -> FirstSyncGuard:
+        return FirstSyncGuard(
+            max_to_zero=self.max_to_zero, max_units_removed=self.max_units_removed
+        )
+
+
 class EngineConfig(_Strict):
-    database_url: str = "sqlite:///omnistock.db"
+    database_url: str = DEFAULT_DATABASE_URL
     listen: str = "127.0.0.1:8700"
     reservation_policy: ReservationPolicy = ReservationPolicy.REJECT
+    # A SKU no ledger event has told of is held back from pushing (the channel keeps what
+    # it shows); true: push 0 for it, the ledger being the whole truth.
+    zero_unknown_stock: bool = False
+    first_sync_guard: GuardConfig | None = None
     locations: list[LocationConfig]
     items: list[ItemConfig] = Field(default_factory=list)
     bundles: list[BundleConfig] = Field(default_factory=list)

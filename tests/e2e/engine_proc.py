@@ -16,10 +16,9 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Any
 
 from omnistock import runner
-from omnistock.engine import Engine, EngineSettings
+from omnistock.engine import EngineSettings
 from omnistock.engine_config import load_config
 from omnistock.ingest.pollers import PollInterval
 
@@ -30,21 +29,14 @@ SETTINGS = EngineSettings(
 )
 
 
-class _ShortPollEngine(Engine):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("settings", SETTINGS)
-        super().__init__(*args, **kwargs)
-
-
 async def _main(config_path: Path) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     config = load_config(config_path)
-    await runner.run_engine(config, vault=None, environ=os.environ, stop=stop)
+    await runner.run_engine(config, vault=None, environ=os.environ, stop=stop, settings=SETTINGS)
 
 
 if __name__ == "__main__":
-    runner.Engine = _ShortPollEngine  # type: ignore[attr-defined]  # the one change
     asyncio.run(_main(Path(sys.argv[1])))

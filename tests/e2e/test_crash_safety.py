@@ -30,6 +30,7 @@ import pytest
 
 from omnistock.bus.inbox import IncidentKind
 from omnistock.clock import SystemClock, SystemTimer
+from omnistock.domain.events import StockCounted
 from omnistock.domain.ids import ListingId, Sku
 from omnistock.engine import Engine, EngineSettings
 from omnistock.engine_config import Catalog, load_config
@@ -331,8 +332,21 @@ async def test_a_restock_by_the_channel_whose_webhook_was_lost_is_overwritten(
     [site] = shop.sites
     store = await Store.open(f"sqlite:///{tmp_path / 'engine.db'}")
     try:
-        # Nothing in stock: every listing should show 0.
+        # Nothing in stock (counted: none), so every listing should show 0.
         await seed_catalog(store, shop.merchant.infos())
+        await store.ledger.append(
+            [
+                StockCounted(
+                    idempotency_key=f"count:{sku}",
+                    sku=Sku(sku),
+                    location=MAIN,
+                    quantity=0,
+                    source="e2e",
+                    occurred_at=datetime.now(UTC),
+                )
+                for sku in shop.skus
+            ]
+        )
         timer = SystemTimer()
         [adapter] = shop.merchant.adapters(timer).values()
         sku = shop.skus[0]

@@ -115,19 +115,13 @@ async def _run_and_check(sandbox: Storefront, platform: str, address: str, tmp: 
             base_url=f"http://{listen}", headers=auth, limits=CLIENT_LIMITS
         ) as api:
             await _eventually(lambda: _up(api))
-            await _eventually(lambda: shows(0))  # the first sync: nothing received yet
-            body = {
-                "events": [
-                    {
-                        "type": "received",
-                        "sku": sku,
-                        "location": "main",
-                        "quantity": 5,
-                        "occurred_at": "2026-11-28T10:00:00Z",
-                    }
-                    for sku in skus
-                ]
-            }
+            # No stock known yet: the first sync leaves the listings as the channel has them;
+            # the merchant's count of zero is pushed.
+            counted = _events("counted", skus, 0)
+            response = await api.post("/v1/events", json=counted, headers={"Idempotency-Key": "c0"})
+            assert response.status_code == 200, response.text
+            await _eventually(lambda: shows(0))
+            body = _events("received", skus, 5)
             response = await api.post("/v1/events", json=body, headers={"Idempotency-Key": "po-1"})
             assert [r["status"] for r in response.json()["results"]] == ["applied", "applied"]
             await _eventually(lambda: shows(5))
@@ -147,6 +141,22 @@ async def _run_and_check(sandbox: Storefront, platform: str, address: str, tmp: 
     finally:
         stop.set()
         await asyncio.wait_for(engine, 15)
+
+
+def _events(kind: str, skus: list[str], quantity: int) -> dict[str, object]:
+    """A body for POST /v1/events: `quantity` of each of `skus`."""
+    return {
+        "events": [
+            {
+                "type": kind,
+                "sku": sku,
+                "location": "main",
+                "quantity": quantity,
+                "occurred_at": "2026-11-28T10:00:00Z",
+            }
+            for sku in skus
+        ]
+    }
 
 
 async def _shown_is(sandbox: Storefront, expected: dict[str, int]) -> bool:

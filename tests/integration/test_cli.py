@@ -122,6 +122,11 @@ def test_credentials_set_and_list_never_show_values(tmp_path: Path) -> None:
 
 def test_token_create_list_revoke(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'tokens.db'}"
+    missing = runner.invoke(app, ["token", "create", "--name", "erp", "--db", url])
+    assert missing.exit_code == 2
+    assert "no database at" in missing.output
+    assert not (tmp_path / "tokens.db").exists()  # refused, and nothing created
+    assert runner.invoke(app, ["db", "migrate", "--db", url]).exit_code == 0
     created = runner.invoke(
         app, ["token", "create", "--name", "erp", "--scope", "write", "--db", url]
     )

@@ -70,6 +70,13 @@ def test_discover_then_link_then_apply(site: tuple[WooSandbox, str], tmp_path: P
     config = write_config(tmp_path, harness, url, catalog)
     db = f"sqlite:///{tmp_path / 'ledger.db'}"
     env = credentials(harness)
+    unready = runner.invoke(
+        app, ["listings", "discover", "woo", "--config", str(config), "--db", db], env=env
+    )
+    assert unready.exit_code == 2
+    assert "omnistock db migrate" in unready.output
+    migrated = runner.invoke(app, ["db", "migrate", "--db", db])
+    assert migrated.exit_code == 0, migrated.output
 
     found = runner.invoke(
         app, ["listings", "discover", "woo", "--config", str(config), "--db", db], env=env
@@ -131,6 +138,7 @@ def test_an_unknown_account_or_undiscovered_one_fails_clearly(
     config = write_config(tmp_path, harness, url, ["A"])
     db = f"sqlite:///{tmp_path / 'ledger.db'}"
     env = credentials(harness)
+    assert runner.invoke(app, ["db", "migrate", "--db", db]).exit_code == 0
     ghost = runner.invoke(
         app, ["listings", "discover", "ghost", "--config", str(config), "--db", db], env=env
     )

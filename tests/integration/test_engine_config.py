@@ -76,7 +76,7 @@ def test_the_shipped_example_loads_into_a_valid_catalog() -> None:
         (
             f'{AMAZON}\nlanguage = "de-DE"',
             "account 'amz': Value error, unknown key language for platform amazon "
-            "\\(its own settings: marketplace_id\\)",
+            "\\(its own settings: marketplace_id, notification_queue\\)",
         ),
         (
             '[[locations]]\nid = "main"\n[[accounts]]\nid = "woo"\nplatform = "woocommerce"\n'

@@ -16,6 +16,7 @@ from omnistock.adapters.amazon import AmazonSettings
 from omnistock.adapters.amazon import create_adapter as create_amazon_adapter
 from omnistock.adapters.base import ChannelAdapter
 from omnistock.adapters.ebay import CREDENTIALS as EBAY_CREDENTIALS
+from omnistock.adapters.ebay import EbaySettings
 from omnistock.adapters.ebay import create_adapter as create_ebay_adapter
 from omnistock.adapters.secrets import Secret
 from omnistock.adapters.shopify import CREDENTIALS as SHOPIFY_CREDENTIALS
@@ -80,5 +81,6 @@ PLATFORMS: dict[str, Platform] = {
         create_adapter=create_ebay_adapter,
         default_base_url_hint="https://api.ebay.com",
         credentials=EBAY_CREDENTIALS,
+        settings=EbaySettings,
     ),
 }

@@ -9,7 +9,19 @@ from __future__ import annotations
 
 import typer
 
-from omnistock.cli import credentials, kit, ledger, listings, run, stock, tokens
+from omnistock.cli import (
+    accounts,
+    catalog,
+    credentials,
+    db,
+    kit,
+    ledger,
+    listings,
+    run,
+    stock,
+    sync,
+    tokens,
+)
 from omnistock.process import configure as configure_process
 
 app = typer.Typer(
@@ -20,6 +32,10 @@ for commands in (kit.app, stock.app, run.app):
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(credentials.app, name="credentials")
 app.add_typer(tokens.app, name="token")
+app.add_typer(db.app, name="db")
+app.add_typer(sync.app, name="sync")
+app.add_typer(catalog.app, name="catalog")
+app.add_typer(accounts.app, name="accounts")
 app.add_typer(listings.app, name="listings")
 
 

@@ -140,12 +140,25 @@ def sandbox(
     time_scale: Annotated[
         float, typer.Option(min=0.001, help="Platform seconds per real second.")
     ] = 1.0,
+    toml: Annotated[
+        bool, typer.Option("--toml", help="Also print an `omnistock run` configuration for it.")
+    ] = False,
 ) -> None:
-    """Serve one platform sandbox; prints one JSON line with its URLs and credentials."""
+    """Serve one platform sandbox; prints one JSON line with what a configuration needs
+    (API root, credentials and their variables, settings, listings, admin URL)."""
     need_kit()
     from omnistock.kit.sandbox.registry import SANDBOXES, serve
+    from omnistock.kit.sandbox_setup import announcement
 
     if platform not in SANDBOXES:
         raise typer.BadParameter(f"unknown platform {platform!r}; choose from {sorted(SANDBOXES)}")
+    serving = serve(
+        platform,
+        port=port,
+        seed=seed,
+        skus=skus,
+        time_scale=time_scale,
+        announce=announcement(with_toml=toml),
+    )
     with contextlib.suppress(KeyboardInterrupt):
-        run_async(serve(platform, port=port, seed=seed, skus=skus, time_scale=time_scale))
+        run_async(serving)

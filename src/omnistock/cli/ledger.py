@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 
-from omnistock.cli.common import console, with_store
-from omnistock.config import Settings
-from omnistock.domain.errors import OmnistockError
-from omnistock.process import run as run_async
+from omnistock.cli.common import ConfigOption, DbOption, console, on_store
 
 app = typer.Typer(no_args_is_help=True, help="Inspect and check the ledger.")
 
 
 @app.command("verify")
 def ledger_verify(
-    db: Annotated[str | None, typer.Option(help="Database URL (default: settings).")] = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Rebuild balances and desired quantities from the event log and compare them."""
-    url = db or Settings().database_url
-    try:
-        report = run_async(with_store(url, lambda store: store.verify()))
-    except OmnistockError as exc:
-        console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from None
+    report = on_store(db, config, lambda store: store.verify())
     console.print(
         f"{report.events} events, {report.balances} balances, {report.listings} listings checked"
     )

@@ -9,7 +9,6 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Annotated, Protocol
 
 import typer
@@ -17,33 +16,22 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from omnistock.adapters.base import DiscoversListings
-from omnistock.adapters.secrets import Secret
-from omnistock.cli.common import console, fail
+from omnistock.cli.common import ConfigOption, DbOption, console, engine_config, fail, vault
 from omnistock.clock import SystemClock, SystemTimer
-from omnistock.config import Settings
 from omnistock.domain.errors import OmnistockError
 from omnistock.domain.ids import AccountId
 from omnistock.domain.linking import LinkReport
-from omnistock.engine_config import Catalog, load_config
+from omnistock.engine_config import Catalog
 from omnistock.ledger.discovery import DiscoveredRow
 from omnistock.ledger.store import Store
 from omnistock.onboarding.discovery import DiscoveryProgress, DiscoveryRunner
 from omnistock.onboarding.links import apply_links, link_account
 from omnistock.process import run as run_async
 from omnistock.runner import apply_catalog, build_adapters
-from omnistock.security.vault import CredentialVault
 
 app = typer.Typer(no_args_is_help=True, help="Onboard the listings an account already has.")
 
 SHOWN = 10  # rows of each bucket printed without --json
-
-ConfigOption = Annotated[Path, typer.Option(help="The engine's TOML configuration.")]
-DbOption = Annotated[str | None, typer.Option(help="Database URL (default: settings).")]
-
-
-def database_url(db: str | None, settings: Settings) -> str:
-    """The one place these commands resolve the database."""
-    return db or settings.database_url
 
 
 @contextmanager
@@ -57,18 +45,16 @@ def _failing_cleanly() -> Iterator[None]:
 @app.command()
 def discover(
     account: Annotated[str, typer.Argument(help="The account, as the configuration names it.")],
-    config: ConfigOption,
+    config: ConfigOption = None,
     restart: Annotated[bool, typer.Option(help="Start over instead of resuming.")] = False,
     db: DbOption = None,
 ) -> None:
     """Read every listing of ACCOUNT's channel into the database, resuming an interrupted
     discovery unless --restart."""
-    settings = Settings()
     with _failing_cleanly():
-        catalog = Catalog(load_config(config))
-        progress = run_async(
-            _discover(catalog, AccountId(account), settings, database_url(db, settings), restart)
-        )
+        loaded = engine_config(config, db=db)
+        catalog = Catalog(loaded)
+        progress = run_async(_discover(catalog, AccountId(account), loaded.database_url, restart))
     state = "resumed and finished" if progress.resumed else "finished"
     console.print(
         f"{escape(account)}: discovery {state}: {progress.listings} listings in "
@@ -77,30 +63,33 @@ def discover(
 
 
 async def _discover(
-    catalog: Catalog, account: AccountId, settings: Settings, url: str, restart: bool
+    catalog: Catalog, account: AccountId, url: str, restart: bool
 ) -> DiscoveryProgress:
-    adapter = _adapter(catalog, account, settings)
-    store = await Store.open(url)
+    adapter = _adapter(catalog, account)
     try:
-        runner = DiscoveryRunner(store=store, clock=SystemClock(), timer=SystemTimer())
-        with _progress_bar() as bar:
-            task = bar.add_task(f"discovering {account}", total=None)
+        store = await Store.open(url, schema="require")
+        try:
+            runner = DiscoveryRunner(store=store, clock=SystemClock(), timer=SystemTimer())
+            with _progress_bar() as bar:
+                task = bar.add_task(f"discovering {account}", total=None)
 
-            def report(progress: DiscoveryProgress) -> None:
-                bar.update(task, completed=progress.listings, total=progress.total)
+                def report(progress: DiscoveryProgress) -> None:
+                    bar.update(task, completed=progress.listings, total=progress.total)
 
-            return await runner.run(account, adapter, restart=restart, report=report)
+                return await runner.run(account, adapter, restart=restart, report=report)
+        finally:
+            await store.close()
     finally:
         await adapter.aclose()
-        await store.close()
 
 
-def _adapter(catalog: Catalog, account: AccountId, settings: Settings) -> _Discovering:
+def _adapter(catalog: Catalog, account: AccountId) -> _Discovering:
     if account not in {a.id for a in catalog.accounts}:
         fail(f"no account {account!r} in the configuration")
     alone = copy.copy(catalog)
     alone.accounts = [a for a in catalog.accounts if a.id == account]
-    adapter = build_adapters(alone, _vault(settings), os.environ, SystemTimer())[account]
+    # Credentials as `run` reads them: the environment first, then the vault if keyed.
+    adapter = build_adapters(alone, vault(), os.environ, SystemTimer())[account]
     if not isinstance(adapter, DiscoversListings):
         fail(f"account {account!r}: its platform cannot discover listings yet")
     return adapter
@@ -110,15 +99,6 @@ class _Discovering(DiscoversListings, Protocol):
     """An adapter that discovers (and, as every adapter, closes)."""
 
     async def aclose(self) -> None: ...
-
-
-def _vault(settings: Settings) -> CredentialVault | None:
-    """Credentials as `run` reads them: the environment first, then the vault if keyed."""
-    if settings.master_key is None:
-        return None
-    return CredentialVault(
-        settings.credentials_path, Secret(settings.master_key.get_secret_value())
-    )
 
 
 def _progress_bar() -> Progress:
@@ -135,7 +115,7 @@ def _progress_bar() -> Progress:
 @app.command()
 def link(
     account: Annotated[str, typer.Argument(help="The account, as the configuration names it.")],
-    config: ConfigOption,
+    config: ConfigOption = None,
     normalise: Annotated[
         bool, typer.Option(help="Also match SKUs that differ in case or whitespace.")
     ] = False,
@@ -148,16 +128,16 @@ def link(
     db: DbOption = None,
 ) -> None:
     """Match ACCOUNT's discovered listings to the catalog's SKUs and print the report."""
-    settings = Settings()
     with _failing_cleanly():
-        catalog = Catalog(load_config(config))
+        loaded = engine_config(config, db=db)
+        catalog = Catalog(loaded)
         if AccountId(account) not in {a.id for a in catalog.accounts}:
             fail(f"no account {account!r} in the configuration")
         run_async(
             _link(
                 catalog,
                 AccountId(account),
-                database_url(db, settings),
+                loaded.database_url,
                 normalise=normalise,
                 location=location,
                 apply=apply,
@@ -176,7 +156,7 @@ async def _link(
     apply: bool,
     as_json: bool,
 ) -> None:
-    store = await Store.open(url)
+    store = await Store.open(url, schema="require")
     try:
         skus = [item.sku for item in catalog.items]
         report, complete = await link_account(

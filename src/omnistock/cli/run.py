@@ -5,19 +5,24 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from omnistock.adapters.secrets import Secret
-from omnistock.cli.common import console
-from omnistock.config import Settings
+from omnistock.cli.common import (
+    ConfigOption,
+    DbOption,
+    ListenOption,
+    console,
+    engine_config,
+    fail,
+    vault,
+)
+from omnistock.cli.sync import show_plans
 from omnistock.domain.errors import OmnistockError
-from omnistock.engine_config import EngineConfig, load_config
+from omnistock.engine_config import EngineConfig
 from omnistock.process import run as run_async
-from omnistock.runner import dry_run as preview_first_sync
-from omnistock.runner import run_engine
+from omnistock.runner import plan_sync, run_engine
 from omnistock.security.vault import CredentialVault
 
 app = typer.Typer()
@@ -25,34 +30,34 @@ app = typer.Typer()
 
 @app.command()
 def run(
-    config: Annotated[Path, typer.Option(help="The engine's TOML configuration.")],
+    config: ConfigOption = None,
+    db: DbOption = None,
+    listen: ListenOption = None,
     dry_run: Annotated[
-        bool, typer.Option(help="Show what the first sync would write, then stop.")
+        bool,
+        typer.Option(
+            help="Show the first push's plan (channel now → what would be written), writing "
+            "nothing to the channels or the database, then stop."
+        ),
     ] = False,
 ) -> None:
     """Run the engine for real accounts until interrupted (SIGINT or SIGTERM)."""
-    settings = Settings()
     try:
-        engine_config = load_config(config)
-        vault = None
-        if settings.master_key is not None:
-            key = Secret(settings.master_key.get_secret_value())
-            vault = CredentialVault(settings.credentials_path, key)
+        chosen = engine_config(config, db=db, listen=listen)
+        credentials = vault()
         if dry_run:
-            counts = run_async(preview_first_sync(engine_config, vault=vault, environ=os.environ))
-            for account, n in counts.items():
-                console.print(f"{account}: {n} listings would be written")
+            plans = run_async(plan_sync(chosen, vault=credentials, environ=os.environ))
+            show_plans(plans)
             return
-        run_async(_run_until_signalled(engine_config, vault))
+        run_async(_run_until_signalled(chosen, credentials))
     except OmnistockError as exc:
-        console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from None
+        fail(str(exc))
 
 
-async def _run_until_signalled(config: EngineConfig, vault: CredentialVault | None) -> None:
+async def _run_until_signalled(config: EngineConfig, credentials: CredentialVault | None) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     console.print(f"omnistock running: webhooks and API on http://{config.listen}")
-    await run_engine(config, vault=vault, environ=os.environ, stop=stop)
+    await run_engine(config, vault=credentials, environ=os.environ, stop=stop, say=console.print)

@@ -10,23 +10,21 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from omnistock.cli.common import console, with_store
+from omnistock.cli.common import (
+    ConfigOption,
+    DbOption,
+    console,
+    database,
+    show_row_problems,
+    with_store,
+)
 from omnistock.clock import SystemClock
-from omnistock.config import Settings
 from omnistock.domain.errors import OmnistockError
 from omnistock.ingest.import_runner import ImportSummary, run_import
-from omnistock.ingest.imports import ImportFormat, ImportMode
+from omnistock.ingest.imports import ImportFormat, ImportMode, format_of
 from omnistock.process import run as run_async
 
 app = typer.Typer()
-
-
-_IMPORT_FORMATS = {
-    ".csv": ImportFormat.CSV,
-    ".jsonl": ImportFormat.JSONL,
-    ".ndjson": ImportFormat.JSONL,
-}
-MAX_SHOWN_ROW_PROBLEMS = 20
 
 
 @app.command("import")
@@ -35,7 +33,8 @@ def import_file(
         Path,
         typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV or JSONL file."),
     ],
-    db: Annotated[str | None, typer.Option(help="Database URL (default: settings).")] = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
     fmt: Annotated[
         ImportFormat | None,
         typer.Option("--format", help="csv or jsonl (default: from the file's extension)."),
@@ -49,13 +48,13 @@ def import_file(
 
     Exit code 0: every row applied, now or before; 1: some rows were refused (listed with
     their line numbers); 2: the file could not be imported at all."""
-    chosen = fmt or _IMPORT_FORMATS.get(file.suffix.lower())
+    chosen = fmt or format_of(file.name)
     if chosen is None:
         console.print(f"[red]error:[/] give --format csv or jsonl for {escape(file.name)!r}")
         raise typer.Exit(2)
     data = file.read_bytes()
-    url = db or Settings().database_url
     try:
+        url = database(db, config).value
         with Progress(console=console) as bar:
             task = bar.add_task(f"importing {escape(file.name)}", total=None)
 
@@ -97,7 +96,4 @@ def _show_import(summary: ImportSummary) -> None:
         [(r.line, f"refused ({r.code}): {r.reason}") for r in summary.rejected]
         + [(e.line, e.reason) for e in summary.errors]
     )
-    for line, reason in problems[:MAX_SHOWN_ROW_PROBLEMS]:
-        console.print(f"  [red]line {line}:[/] {escape(reason)}")
-    if len(problems) > MAX_SHOWN_ROW_PROBLEMS:
-        console.print(f"  … and {len(problems) - MAX_SHOWN_ROW_PROBLEMS} more rows refused")
+    show_row_problems(problems)

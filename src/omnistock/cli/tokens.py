@@ -6,11 +6,8 @@ from typing import Annotated
 
 import typer
 
-from omnistock.cli.common import console, with_store
+from omnistock.cli.common import ConfigOption, DbOption, console, on_store
 from omnistock.clock import SystemClock
-from omnistock.config import Settings
-from omnistock.domain.errors import OmnistockError
-from omnistock.process import run as run_async
 from omnistock.security.tokens import Scope, new_token
 
 app = typer.Typer(no_args_is_help=True, help="Bearer tokens of the HTTP API.")
@@ -20,26 +17,23 @@ app = typer.Typer(no_args_is_help=True, help="Bearer tokens of the HTTP API.")
 def token_create(
     name: Annotated[str, typer.Option(help="Who or what uses the token.")],
     scope: Annotated[Scope, typer.Option(help="read < write < admin.")] = Scope.READ,
-    db: Annotated[str | None, typer.Option(help="Database URL (default: settings).")] = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Issue a token; it is printed once and stored only as a hash."""
     token, stored = new_token()
     now = SystemClock().now()
-    url = db or Settings().database_url
-    try:
-        run_async(with_store(url, lambda s: s.tokens.create(name, scope.value, stored, now)))
-    except OmnistockError as exc:
-        console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from None
+    on_store(db, config, lambda s: s.tokens.create(name, scope.value, stored, now))
     typer.echo(token.reveal())
 
 
 @app.command("list")
 def token_list(
-    db: Annotated[str | None, typer.Option(help="Database URL (default: settings).")] = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Every token's name, scope and state (never the token)."""
-    tokens = run_async(with_store(db or Settings().database_url, lambda s: s.tokens.all()))
+    tokens = on_store(db, config, lambda s: s.tokens.all())
     for token in tokens:
         state = "revoked" if token.revoked else "active"
         typer.echo(f"{token.name}\t{token.scope}\t{state}\t{token.created_at:%Y-%m-%d}")
@@ -48,10 +42,11 @@ def token_list(
 @app.command("revoke")
 def token_revoke(
     name: Annotated[str, typer.Argument(help="The token's name.")],
-    db: Annotated[str | None, typer.Option(help="Database URL (default: settings).")] = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Revoke a token at once."""
-    done = run_async(with_store(db or Settings().database_url, lambda s: s.tokens.revoke(name)))
+    done = on_store(db, config, lambda s: s.tokens.revoke(name))
     if not done:
         console.print(f"[red]error:[/] no active token named {name!r}")
         raise typer.Exit(1)

@@ -62,6 +62,10 @@ class DispatchSettings:
     min_wait: float = 0.05  # floor between passes that pushed nothing: never busy-spin
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     circuit: CircuitSettings = field(default_factory=CircuitSettings)
+    # A zero for a SKU no ledger event has ever told of is held back, not pushed: a fresh
+    # ledger would otherwise zero a channel that still shows the merchant's real stock.
+    # False: push it (the operator says the ledger is the whole truth).
+    hold_unknown_stock: bool = True
 
     def __post_init__(self) -> None:
         if self.take < 1 or self.linger < 0 or self.idle <= 0 or self.min_wait <= 0:
@@ -218,7 +222,13 @@ class AccountDispatcher:
 
     async def first_sync(self, *, dry_run: bool) -> FirstSyncReport:
         """Push every listing of the account once (an account just connected). With
-        `dry_run`, return the writes it would make without calling the platform."""
+        `dry_run`, return the writes it would make without calling the platform, and
+        which listings it would hold back for want of any known stock."""
+        every = await self._every_listing()
+        unknown: set[ListingId] = set()
+        if self._settings.hold_unknown_stock:
+            zeros = [row.listing for row in every if row.desired_qty == 0]
+            unknown = set(await self._store.sync.unknown_stock(zeros))
         updates = tuple(
             StockUpdate(
                 ref=_ref(row),
@@ -226,10 +236,11 @@ class AccountDispatcher:
                 sequence=row.desired_seq,
                 expected=row.pushed_qty,
             )
-            for row in await self._every_listing()
+            for row in every
+            if row.listing not in unknown
         )
         if dry_run:
-            return FirstSyncReport(updates=updates, dry_run=True)
+            return FirstSyncReport(updates=updates, dry_run=True, held=tuple(sorted(unknown)))
         await self._store.sync.resync(self._account)
         total = DispatchReport()
         while True:
@@ -318,7 +329,16 @@ class AccountDispatcher:
         if linger > 0 and may_linger(due, self._adapter.capabilities.max_batch):
             await self._timer.sleep(linger)
             due = await self._due(limit)
-        return due
+        return await self._without_unknown_stock(due)
+
+    async def _without_unknown_stock(self, due: list[DueListing]) -> list[DueListing]:
+        """`due` less the zeros held back because no stock is known for them (only a zero
+        can be one: a SKU no event told of has nothing available)."""
+        if not self._settings.hold_unknown_stock:
+            return due
+        zeros = [d.state.listing for d in due if d.state.desired_qty == 0]
+        held = set(await self._store.sync.hold_unknown(zeros)) if zeros else set()
+        return [d for d in due if d.state.listing not in held] if held else due
 
     async def _due(self, limit: int) -> list[DueListing]:
         adapter = self._adapter

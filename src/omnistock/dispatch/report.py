@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from omnistock.adapters.base import StockUpdate
+from omnistock.domain.ids import ListingId
 from omnistock.ledger.sync_state import PushOutcome, PushStatus
 
 
@@ -47,3 +48,4 @@ class FirstSyncReport:
     updates: tuple[StockUpdate, ...]
     dry_run: bool
     report: DispatchReport = field(default_factory=DispatchReport)
+    held: tuple[ListingId, ...] = ()  # dry run: held back, no stock known (not written)

@@ -5,47 +5,49 @@ and the row's line, or a RowError naming the line and the problem; nothing here 
 
 from __future__ import annotations
 
-import codecs
-import csv
 import hashlib
-import io
-import json
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol, TypeAlias, TypedDict
+from pathlib import PurePath
+from typing import TypeAlias, TypedDict
 
 from omnistock.domain.errors import InvalidInputError
 from omnistock.domain.events import StockAdjusted, StockCounted
 from omnistock.domain.ids import LocationId, Sku, check_identifier
+from omnistock.ingest.textfile import (
+    CsvFile,
+    Record,
+    check_columns,
+    check_utf8,
+    integer,
+    jsonl_records,
+    shown,
+    text_lines,
+    unknown_field,
+)
+
+# Re-exported: the stock import's callers name them here.
+from omnistock.ingest.textfile import RowError as RowError
+from omnistock.ingest.textfile import count_lines as count_lines
 
 REQUIRED_COLUMNS = ("sku", "location", "quantity")
 COLUMNS = (*REQUIRED_COLUMNS, "mode", "reason", "occurred_at")
 DEFAULT_REASON = "import"
-# Digits beyond any quantity (|q| < 2**31) are refused before int() sees them; int() alone
-# would also take "5_000", " 5" and non-ASCII digits.
-_INTEGER = re.compile(r"[+-]?[0-9]+")
-_MAX_DIGITS = 12
-_UTF8_SLICE = 1 << 16  # bytes checked at a time, so that checking never copies the file
-_SHOWN = 40  # characters of a bad value quoted back in an error
-
-
-class _CsvReader(Protocol):
-    """What is used of csv.reader's object (its class is private)."""
-
-    @property
-    def line_num(self) -> int: ...
-
-    def __iter__(self) -> Iterator[list[str]]: ...
-
-    def __next__(self) -> list[str]: ...
 
 
 class ImportFormat(StrEnum):
     CSV = "csv"
     JSONL = "jsonl"
+
+
+_SUFFIXES = {".csv": ImportFormat.CSV, ".jsonl": ImportFormat.JSONL, ".ndjson": ImportFormat.JSONL}
+
+
+def format_of(filename: str) -> ImportFormat | None:
+    """The format a file's name says (.csv, .jsonl or .ndjson, in any case), if it does."""
+    return _SUFFIXES.get(PurePath(filename).suffix.lower())
 
 
 class ImportMode(StrEnum):
@@ -63,14 +65,6 @@ class ImportOptions:
     default_mode: ImportMode
     occurred_at: datetime  # for rows without an `occurred_at` of their own
     source: str
-
-
-@dataclass(frozen=True, slots=True)
-class RowError:
-    """A row that could not become an event: the file's own line number, and why."""
-
-    line: int
-    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,10 +93,10 @@ def read_stock_file(data: bytes, fmt: ImportFormat, options: ImportOptions) -> S
     field "file" when it is not UTF-8 text, "header" when a CSV header is missing or names
     unknown, repeated or too few columns, "source" when `options.source` is malformed."""
     check_identifier("source", options.source)
-    _check_utf8(data)
+    check_utf8(data)
     file_id = file_digest(data)
     make = _RowMaker(file_id, options)
-    lines = _lines(data)
+    lines = text_lines(data)
     rows = _csv_rows(lines, make) if fmt is ImportFormat.CSV else _jsonl_rows(lines, make)
     return StockFile(file_id, count_lines(data), rows)
 
@@ -117,113 +111,18 @@ def row_key(file_id: str, line: int) -> str:
     return f"import:{file_id}:{line}"
 
 
-def count_lines(data: bytes) -> int:
-    """Lines in the file, counted as `_lines` splits them closely enough for progress."""
-    breaks = data.count(b"\n") or data.count(b"\r")  # old Mac files end lines with CR alone
-    return breaks + (0 if data.endswith((b"\n", b"\r")) else 1) if data else 0
-
-
-def _check_utf8(data: bytes) -> None:
-    if data.isascii():  # the common case, checked without decoding
-        return
-    view = memoryview(data)
-    done = 0
-    while done < len(view):
-        end = done + _UTF8_SLICE
-        try:
-            _, used = codecs.utf_8_decode(view[done:end], "strict", end >= len(view))
-        except UnicodeDecodeError as exc:
-            line = data.count(b"\n", 0, done + exc.start) + 1
-            raise InvalidInputError("file", f"is not UTF-8 text (line {line})") from None
-        done += used  # a character cut by the slice's end is decoded with the next slice
-
-
-def _lines(data: bytes) -> Iterator[str]:
-    # BytesIO shares the bytes (no copy); the wrapper decodes a few KB at a time. newline=""
-    # keeps each line's own ending (csv needs it for quoted line breaks) and still splits
-    # on LF, CRLF and CR, so line numbers are the ones an editor shows. utf-8-sig drops a BOM.
-    return iter(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline=""))
-
-
 def _csv_rows(lines: Iterator[str], make: _RowMaker) -> Iterator[ParsedRow]:
-    reader = csv.reader(lines, strict=True)
-    names = _header(reader)
-    return _csv_records(reader, names, make)
-
-
-def _header(reader: _CsvReader) -> list[str]:
-    try:
-        for record in reader:
-            if not _blank(record):
-                names = [name.strip().lower() for name in record]
-                _check_header(names, reader.line_num)
-                return names
-    except csv.Error as exc:
-        raise InvalidInputError("header", f"malformed CSV: {exc}") from None
-    raise InvalidInputError("header", "the file is empty; its first line names the columns")
-
-
-def _check_header(names: list[str], line: int) -> None:
-    where = f"(line {line}; columns are {', '.join(COLUMNS)})"
-    unknown = [name for name in names if name not in COLUMNS]
-    if unknown:
-        raise InvalidInputError("header", f"unknown column {_shown(unknown[0])} {where}")
-    repeated = sorted({name for name in names if names.count(name) > 1})
-    if repeated:
-        raise InvalidInputError("header", f"column {repeated[0]!r} appears twice {where}")
-    missing = [name for name in REQUIRED_COLUMNS if name not in names]
-    if missing:
-        raise InvalidInputError("header", f"column {missing[0]!r} is missing {where}")
-
-
-def _csv_records(reader: _CsvReader, names: list[str], make: _RowMaker) -> Iterator[ParsedRow]:
-    last = reader.line_num  # a record starts on the line after the previous one ended
-    while True:
-        try:
-            record = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:  # the reader resumes on the next line
-            yield RowError(last + 1, f"malformed CSV: {exc}")
-            last = reader.line_num
-            continue
-        line, last = last + 1, reader.line_num
-        if _blank(record):
-            continue
-        if len(record) != len(names):
-            yield RowError(line, f"expected {len(names)} columns, got {len(record)}")
-            continue
-        yield make.row(line, dict(zip(names, record, strict=True)))
-
-
-def _blank(record: list[str]) -> bool:
-    return not record or (len(record) == 1 and not record[0].strip())
+    csv_file = CsvFile(lines)
+    check_columns(csv_file, COLUMNS, REQUIRED_COLUMNS)
+    return (make.row(r) if isinstance(r, Record) else r for r in csv_file.records())
 
 
 def _jsonl_rows(lines: Iterator[str], make: _RowMaker) -> Iterator[ParsedRow]:
-    for line, text in enumerate(lines, start=1):
-        if text.strip():
-            yield _json_row(line, text, make)
-
-
-def _json_row(line: int, text: str, make: _RowMaker) -> ParsedRow:
-    try:
-        value = json.loads(text.rstrip("\r\n"), parse_constant=_refuse_constant)
-    except json.JSONDecodeError as exc:
-        return RowError(line, f"malformed JSON: {exc.msg} (column {exc.colno})")
-    except ValueError as exc:  # NaN or Infinity, or an integer of thousands of digits
-        return RowError(line, f"malformed JSON: {exc}")
-    if not isinstance(value, dict):
-        return RowError(line, "must be a JSON object")
-    unknown = [name for name in value if name not in COLUMNS]
-    if unknown:
-        fields = ", ".join(COLUMNS)
-        return RowError(line, f"unknown field {_shown(unknown[0])} (fields are {fields})")
-    return make.row(line, value)
-
-
-def _refuse_constant(name: str) -> object:
-    raise ValueError(f"{name} is not a number")
+    for record in jsonl_records(lines):
+        if isinstance(record, RowError):
+            yield record
+        else:
+            yield unknown_field(record, COLUMNS) or make.row(record)
 
 
 class _RowMaker:
@@ -233,11 +132,11 @@ class _RowMaker:
         self._file_id = file_id
         self._options = options
 
-    def row(self, line: int, fields: Mapping[str, object]) -> ParsedRow:
+    def row(self, record: Record) -> ParsedRow:
         try:
-            return ImportRow(line, self._event(line, fields))
+            return ImportRow(record.line, self._event(record.line, record.fields))
         except InvalidInputError as exc:
-            return RowError(line, str(exc))
+            return RowError(record.line, str(exc))
 
     def _event(self, line: int, fields: Mapping[str, object]) -> StockCounted | StockAdjusted:
         mode = _mode(fields.get("mode"), self._options.default_mode)
@@ -289,25 +188,12 @@ def _mode(value: object, default: ImportMode) -> ImportMode:
         return default
     if isinstance(value, str) and value.strip().lower() in _MODES:
         return ImportMode(value.strip().lower())
-    raise InvalidInputError("mode", f"must be 'absolute' or 'delta', got {_shown(value)}")
+    raise InvalidInputError("mode", f"must be 'absolute' or 'delta', got {shown(value)}")
 
 
 def _quantity(value: object) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value  # its range depends on the mode: the event's validate() checks it
-    if not isinstance(value, str) or not value:
-        return _int_required(value)
-    if not _INTEGER.fullmatch(value):
-        raise InvalidInputError("quantity", f"must be an integer, got {_shown(value)}")
-    if len(value.lstrip("+-")) > _MAX_DIGITS:
-        raise InvalidInputError("quantity", f"is out of range: {_shown(value)}")
-    return int(value)
-
-
-def _int_required(value: object) -> int:
-    if value is None or value == "":
-        raise InvalidInputError("quantity", "is required")
-    raise InvalidInputError("quantity", f"must be an integer, got {_shown(value)}")
+    # Its range depends on the mode: the event's validate() checks it.
+    return integer("quantity", value)
 
 
 def _moment(value: object, default: datetime) -> datetime:
@@ -319,13 +205,8 @@ def _moment(value: object, default: datetime) -> datetime:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise InvalidInputError(
-            "occurred_at", f"must be an ISO-8601 date and time, got {_shown(value)}"
+            "occurred_at", f"must be an ISO-8601 date and time, got {shown(value)}"
         ) from None
     if moment.tzinfo is None:
-        raise InvalidInputError("occurred_at", f"must include a UTC offset, got {_shown(value)}")
+        raise InvalidInputError("occurred_at", f"must include a UTC offset, got {shown(value)}")
     return moment
-
-
-def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"

@@ -10,19 +10,20 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol, runtime_checkable
 
 import httpx
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from omnistock.adapters.base import ChannelAdapter
+from omnistock.adapters.base import ChannelAdapter, RegistersNotifications, SubscriptionReport
 from omnistock.adapters.http import DEFAULT_TIMEOUT
 from omnistock.adapters.registry import PLATFORMS
 from omnistock.adapters.secrets import Secret
-from omnistock.clock import Timer
+from omnistock.clock import SystemTimer, Timer
 from omnistock.domain.account_settings import AccountSettings
 from omnistock.domain.allocation import AllocationPolicy
 from omnistock.domain.catalog import ChannelAccount, Item, Listing, Location
-from omnistock.domain.events import LedgerEvent, StockReceived
+from omnistock.domain.events import LedgerEvent, StockCounted, StockReceived
 from omnistock.domain.ids import AccountId, ListingId, LocationId, Sku
 from omnistock.kit.sandbox.common.faults import FaultSettings
 from omnistock.kit.sandbox.common.keepalive import KeepAlivePoster
@@ -43,6 +44,11 @@ SHORT_NAMES = {"woocommerce": "woo", "shopify": "shopify", "amazon": "amazon", "
 # over keep-alive connections of its own written by hand (`sandbox.common.keepalive`):
 # through httpx they took most of the simulated platforms' CPU (py-spy).
 WEBHOOKS_IN_FLIGHT = 8
+# Subscribed through the sandbox's back door rather than the platform's API. eBay proves a
+# destination by a challenge the engine answers with the endpoint its adapter is configured
+# with (`notification_endpoint`), and the rigs learn the engine's address (a free port, a
+# process of its own) only after building its adapters.
+THROUGH_THE_FACE = frozenset({"ebay"})
 
 
 class LateApp:
@@ -261,13 +267,15 @@ def opening_stock(
     shop: Merchant, seed: int, at: datetime, *, low: int = 0, high: int = 12
 ) -> list[LedgerEvent]:
     """What the warehouse holds at the start, `low`..`high` units per SKU (also told to the
-    sandboxes as the truth)."""
+    sandboxes as the truth): a receipt of each SKU in stock, a count of zero for the others
+    (a SKU no event tells of is held back from pushing, and its channels would keep
+    showing the sandbox's own figure)."""
     rng = random.Random(seed)
     skus = shop.skus()
     levels = {sku: rng.randint(low, high) for sku in skus}
     shop.truth.set(levels)
     return [
-        StockReceived(
+        (StockReceived if qty > 0 else StockCounted)(
             idempotency_key=f"opening:{sku}",
             sku=Sku(sku),
             location=MAIN,
@@ -276,7 +284,6 @@ def opening_stock(
             occurred_at=at,
         )
         for sku, qty in levels.items()
-        if qty > 0
     ]
 
 
@@ -301,10 +308,43 @@ def restock(shop: Merchant, rng: random.Random, n: int, at: datetime) -> list[Le
     return events
 
 
+@runtime_checkable
+class Bridged(Protocol):
+    """A store whose notifications reach HTTPS only through the merchant's own bridge
+    (Amazon: an SQS queue and an event bus, set up in the merchant's AWS account)."""
+
+    @property
+    def notification_queue(self) -> str: ...
+
+    def bridge(self, queue_arn: str, url: str) -> None: ...
+
+
 async def subscribe_webhooks(shop: Merchant) -> None:
-    """Each store sends its notifications to the engine, as a merchant sets up."""
+    """Each store sends its notifications to the engine, as a merchant sets up: omnistock
+    registers them through the platform's own API (`register_notifications`, as
+    `omnistock accounts connect` does), but for the platforms in `THROUGH_THE_FACE`."""
     for s in shop.stores:
-        await s.sandbox.connect(f"{shop.engine_url}/webhooks/{s.account}")
+        url = f"{shop.engine_url}/webhooks/{s.account}"
+        if s.platform in THROUGH_THE_FACE:
+            await s.sandbox.connect(url)
+        else:
+            await register_notifications(s, url)
+
+
+async def register_notifications(store: MerchantStore, url: str) -> SubscriptionReport:
+    """The store's notifications to `url`, registered through its API by the account's
+    adapter (an Amazon store's through its queue, which its bridge forwards to `url`)."""
+    target = url
+    if isinstance(store.sandbox, Bridged):
+        target = store.sandbox.notification_queue
+        store.sandbox.bridge(target, url)
+    adapter = store.info().adapter(SystemTimer(), httpx.ASGITransport(app=store.sandbox.app))
+    try:
+        if not isinstance(adapter, RegistersNotifications):
+            raise TypeError(f"{store.platform} adapters cannot register notifications")
+        return await adapter.register_notifications(target)
+    finally:
+        await adapter.aclose()
 
 
 def engine_toml(

@@ -6,11 +6,30 @@ same transaction, guarded by the SKU versions like an event append."""
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import Any
 
-from omnistock.domain.bundles import Bundle, BundleComponent
+from omnistock.domain.bundles import Bundle
 from omnistock.domain.catalog import ChannelAccount, Item, Listing, Location
-from omnistock.domain.errors import InvalidInputError, UnknownEntityError
+from omnistock.domain.catalog_batch import (
+    AccountPolicy,
+    CatalogBatch,
+    CatalogIndex,
+    CatalogKind,
+    EditCounts,
+    ListingOverride,
+)
+from omnistock.domain.errors import StorageBusyError
 from omnistock.domain.ids import AccountId, Sku
+from omnistock.ledger.catalog_writes import (
+    check_exist,
+    listed_on,
+    read_bundles,
+    refresh,
+    write_batch,
+    write_bundles,
+    write_items,
+    write_locations,
+)
 from omnistock.ledger.codec import (
     decode_mapping,
     decode_override,
@@ -19,14 +38,7 @@ from omnistock.ledger.codec import (
     encode_override,
     encode_policy,
 )
-from omnistock.ledger.database import Database
-from omnistock.ledger.projection import (
-    ListingPlans,
-    bump_catalog,
-    bump_versions,
-    load_slice,
-    refresh_desired,
-)
+from omnistock.ledger.database import Database, RetryableError
 
 
 class CatalogRepo:
@@ -37,34 +49,21 @@ class CatalogRepo:
         """Create or rename a location."""
         location.validate()
         with self._db.transaction():
-            self._db.run(
-                "INSERT INTO locations (id, name) VALUES (?, ?)"
-                " ON CONFLICT (id) DO UPDATE SET name = excluded.name",
-                (location.id, location.name),
-            )
+            write_locations(self._db, [location])
 
     def put_items(self, items: Collection[Item]) -> None:
         """Create or rename SKUs, all in one transaction."""
         for item in items:
             item.validate()
         with self._db.transaction():
-            self._db.run_many(
-                "INSERT INTO items (sku, name) VALUES (?, ?)"
-                " ON CONFLICT (sku) DO UPDATE SET name = excluded.name",
-                [(item.sku, item.name) for item in items],
-            )
+            write_items(self._db, items)
 
     def put_bundle(self, bundle: Bundle) -> None:
         """Define or redefine a bundle; its listings' desired quantities follow."""
         bundle.validate()
         with self._db.transaction():
-            self._check_bundle(bundle)
-            self._db.run("DELETE FROM bundle_components WHERE bundle = ?", (bundle.sku,))
-            self._db.run_many(
-                "INSERT INTO bundle_components (bundle, component, quantity) VALUES (?, ?, ?)",
-                [(bundle.sku, c.sku, c.quantity) for c in bundle.components],
-            )
-            self._refresh({bundle.sku, *(c.sku for c in bundle.components)})
+            write_bundles(self._db, [bundle])
+            refresh(self._db, {bundle.sku, *(c.sku for c in bundle.components)})
 
     def put_account(self, account: ChannelAccount) -> None:
         """Create or update a channel account; a new policy re-plans all its listings."""
@@ -83,19 +82,15 @@ class CatalogRepo:
                     encode_mapping(account.settings),
                 ),
             )
-            rows = self._db.rows(
-                "SELECT DISTINCT sku FROM listings WHERE account = ?", (account.id,)
-            )
-            if rows:
-                self._refresh({row[0] for row in rows})
+            refresh(self._db, listed_on(self._db, [account.id]))
 
     def put_listings(self, listings: Collection[Listing]) -> None:
         """Create or update listings; each gets its desired quantity at once."""
         for listing in listings:
             listing.validate()
         with self._db.transaction():
-            self._check_exist("account", "accounts", "id", {x.account for x in listings})
-            self._check_exist("sku", "items", "sku", {x.sku for x in listings})
+            check_exist(self._db, "account", "accounts", "id", {x.account for x in listings})
+            check_exist(self._db, "sku", "items", "sku", {x.sku for x in listings})
             self._db.run_many(
                 "INSERT INTO listings (id, account, sku, external_ids, override)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
@@ -112,7 +107,57 @@ class CatalogRepo:
                     for x in listings
                 ],
             )
-            self._refresh({x.sku for x in listings})
+            refresh(self._db, {x.sku for x in listings})
+
+    def apply_batch(self, batch: CatalogBatch) -> dict[CatalogKind, EditCounts]:
+        """Apply every record of `batch` in one transaction, or none of them.
+
+        A record already as the batch says is counted unchanged and not written, so applying
+        the same batch again writes nothing. Raises InvalidInputError (a malformed record, a
+        nested bundle, a bundle SKU holding stock), UnknownEntityError (a SKU, account or
+        listing the catalog lacks) or StorageBusyError (a concurrent writer won the race)."""
+        batch.validate()
+        try:
+            with self._db.transaction():
+                return write_batch(self._db, batch)
+        except RetryableError:
+            raise StorageBusyError(
+                "the catalog changed while the batch was applied; nothing was written"
+            ) from None
+
+    def index(self) -> CatalogIndex:
+        """The ids the catalog holds, to check a batch's references before applying it."""
+        bundles: dict[Sku, set[Sku]] = {}
+        for bundle, component in self._db.rows("SELECT bundle, component FROM bundle_components"):
+            bundles.setdefault(bundle, set()).add(component)
+        stocked = "SELECT DISTINCT sku FROM balances WHERE on_hand <> 0 OR reserved <> 0"
+        return CatalogIndex(
+            locations=self._column("SELECT id FROM locations"),
+            skus=self._column("SELECT sku FROM items"),
+            bundles={sku: frozenset(parts) for sku, parts in bundles.items()},
+            stocked=self._column(stocked),
+            accounts=self._column("SELECT id FROM accounts"),
+            listings=self._column("SELECT id FROM listings"),
+        )
+
+    def export(self) -> CatalogBatch:
+        """The whole catalog as one batch, read in one transaction: every location, item and
+        bundle, every account's policy and every listing override that is not empty."""
+        with self._db.transaction():
+            return CatalogBatch(
+                locations=tuple(self.locations()),
+                items=tuple(self.items()),
+                bundles=tuple(self.bundles()),
+                account_policies=tuple(AccountPolicy(a.id, a.policy) for a in self.accounts()),
+                listing_overrides=tuple(
+                    ListingOverride(x.id, x.override)
+                    for x in self.listings()
+                    if not x.override.is_empty()
+                ),
+            )
+
+    def _column(self, sql: str) -> frozenset[Any]:
+        return frozenset(row[0] for row in self._db.rows(sql))
 
     def locations(self) -> list[Location]:
         rows = self._db.rows("SELECT id, name FROM locations ORDER BY id")
@@ -123,13 +168,7 @@ class CatalogRepo:
         return [Item(sku=s, name=n) for s, n in rows]
 
     def bundles(self) -> list[Bundle]:
-        rows = self._db.rows(
-            "SELECT bundle, component, quantity FROM bundle_components ORDER BY bundle, component"
-        )
-        parts: dict[Sku, list[BundleComponent]] = {}
-        for bundle, component, quantity in rows:
-            parts.setdefault(bundle, []).append(BundleComponent(component, quantity))
-        return [Bundle(sku, tuple(c)) for sku, c in parts.items()]
+        return list(read_bundles(self._db).values())
 
     def accounts(self) -> list[ChannelAccount]:
         rows = self._db.rows(
@@ -155,42 +194,6 @@ class CatalogRepo:
             for i, a, s, e, o in self._db.rows(sql + " ORDER BY id", params)
         ]
 
-    def _check_bundle(self, bundle: Bundle) -> None:
-        skus = {bundle.sku, *(c.sku for c in bundle.components)}
-        self._check_exist("sku", "items", "sku", skus)
-        nested = self._db.rows(
-            "SELECT bundle, component FROM bundle_components"
-            f" WHERE {self._db.any_of('bundle')} OR component = ?",
-            (self._db.list_param(c.sku for c in bundle.components), bundle.sku),
-        )
-        if nested:
-            raise InvalidInputError("bundle.components", "bundles cannot be nested")
-        stocked = self._db.rows(
-            "SELECT 1 FROM balances WHERE sku = ? AND (on_hand <> 0 OR reserved <> 0)",
-            (bundle.sku,),
-        )
-        if stocked:
-            raise InvalidInputError("bundle.sku", "already holds stock of its own")
-
     def check_items(self, skus: Collection[Sku]) -> None:
         """Raises UnknownEntityError naming the first SKU the catalog does not have."""
-        self._check_exist("sku", "items", "sku", skus)
-
-    def _check_exist(self, kind: str, table: str, column: str, values: Collection[str]) -> None:
-        rows = self._db.rows(
-            f"SELECT {column} FROM {table} WHERE {self._db.any_of(column)}",
-            (self._db.list_param(values),),
-        )
-        missing = sorted(set(values) - {row[0] for row in rows})
-        if missing:
-            raise UnknownEntityError(kind, missing[0])
-
-    def _refresh(self, skus: set[Sku]) -> None:
-        bump_catalog(self._db)
-        piece = load_slice(self._db, skus)
-        touched = set(piece.versions)
-        bump_versions(self._db, piece.versions, piece.last_seq, touched)
-        listings = ListingPlans().get(self._db, touched)
-        refresh_desired(
-            self._db, listings, piece.balances, piece.bundles, piece.last_seq, create=True
-        )
+        check_exist(self._db, "sku", "items", "sku", skus)

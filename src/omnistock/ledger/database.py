@@ -10,7 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from omnistock.domain.errors import ConfigError
+
 Row = tuple[Any, ...]
+
+
+class DatabaseUnavailableError(ConfigError):
+    """The database the settings name cannot be opened or reached (said, not a traceback)."""
 
 
 class Database(Protocol):

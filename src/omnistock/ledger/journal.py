@@ -47,6 +47,7 @@ from omnistock.ledger.projection import (
     bump_versions,
     load_slice,
     refresh_desired,
+    release_held,
 )
 
 T = TypeVar("T")
@@ -297,6 +298,12 @@ class Journal:
             balances = {**piece.balances, **posting.balances}
             listings = self._plans.get(db, moved)
             refresh_desired(db, listings, balances, piece.bundles, sequences)
+        # A SKU's first event makes its stock known: listings held back for not knowing it
+        # are pushed now, even where the quantity they should show did not move (a count
+        # of zero).
+        known_now = {sku for sku, _ in pairs if not piece.balances.get(sku)}
+        if known_now:
+            release_held(db, self._plans.get(db, affected_skus(known_now, piece.containing)))
 
     def _outcomes(self, keys: list[str]) -> dict[str, tuple[str, AppendResult]]:
         rows = self._db.rows(

@@ -11,8 +11,9 @@ from functools import lru_cache
 
 import psycopg
 from psycopg import errors
+from psycopg.conninfo import conninfo_to_dict
 
-from omnistock.ledger.database import BulkStatement, RetryableError, Row
+from omnistock.ledger.database import BulkStatement, DatabaseUnavailableError, RetryableError, Row
 
 _RETRYABLE = (
     errors.UniqueViolation,
@@ -31,7 +32,15 @@ class PostgresDatabase:
     name = "postgres"
 
     def __init__(self, dsn: str) -> None:
-        self._conn = psycopg.connect(dsn, autocommit=True, prepare_threshold=None)
+        try:
+            self._conn = psycopg.connect(dsn, autocommit=True, prepare_threshold=None)
+        except psycopg.Error as exc:
+            where = conninfo_to_dict(dsn).get("host") or "the local socket"
+            lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+            reason = lines[0] if lines else type(exc).__name__
+            raise DatabaseUnavailableError(
+                f"cannot connect to PostgreSQL at {where}: {reason}"
+            ) from None
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -194,6 +194,16 @@ def refresh_desired(
         db.run_bulk(_UPDATE_DESIRED, changes)  # (listing, quantity, sequence, priority) rows
 
 
+def release_held(db: Database, listings: list[tuple[ListingPlan, AccountId]]) -> None:
+    """Make the held-back ones among `listings` dirty again (their stock is now known)."""
+    if listings:
+        db.run(
+            f"UPDATE listing_sync SET dirty = 1, held = NULL WHERE {db.any_of('listing')}"
+            " AND held IS NOT NULL",
+            (db.list_param([plan.listing for plan, _ in listings]),),
+        )
+
+
 def bump_versions(
     db: Database, read: Mapping[Sku, int], last_seq: Mapping[Sku, int], skus: Iterable[Sku]
 ) -> None:

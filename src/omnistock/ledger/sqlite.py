@@ -10,7 +10,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 
-from omnistock.ledger.database import BulkStatement, RetryableError, Row, split_statements
+from omnistock.ledger.database import (
+    BulkStatement,
+    DatabaseUnavailableError,
+    RetryableError,
+    Row,
+    split_statements,
+)
 
 _BUSY_TIMEOUT_MS = 30_000
 
@@ -19,9 +25,15 @@ class SqliteDatabase:
     name = "sqlite"
 
     def __init__(self, path: str) -> None:
-        self._conn = sqlite3.connect(
-            path, isolation_level=None, check_same_thread=False, timeout=_BUSY_TIMEOUT_MS / 1000
-        )
+        try:
+            self._conn = sqlite3.connect(
+                path, isolation_level=None, check_same_thread=False, timeout=_BUSY_TIMEOUT_MS / 1000
+            )
+            self._configure()
+        except sqlite3.Error as exc:  # a folder that does not exist, a file that is not SQLite
+            raise DatabaseUnavailableError(f"cannot open the database {path}: {exc}") from None
+
+    def _configure(self) -> None:
         for pragma in (
             "journal_mode=WAL",
             "synchronous=NORMAL",

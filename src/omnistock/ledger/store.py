@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import re
 from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar, overload
+from pathlib import Path
+from typing import Any, Concatenate, Generic, Literal, ParamSpec, Self, TypeVar, overload
 
 from omnistock.clock import Clock, SystemClock
 from omnistock.domain.balance import ReservationPolicy
@@ -19,7 +21,13 @@ from omnistock.ledger.database import Database
 from omnistock.ledger.discovery import DiscoveryRepo
 from omnistock.ledger.inbox import SqlInbox
 from omnistock.ledger.journal import AppendResult, Checked, Journal
-from omnistock.ledger.migrations import migrate
+from omnistock.ledger.migrations import (
+    MigrationStatus,
+    SchemaNotReadyError,
+    migrate,
+    require_current,
+)
+from omnistock.ledger.migrations import status as migration_status
 from omnistock.ledger.notifications import (
     NotificationRepo,
 )
@@ -33,6 +41,31 @@ from omnistock.ledger.verify import VerifyReport, verify
 T = TypeVar("T")
 R = TypeVar("R")
 P = ParamSpec("P")
+
+
+# What Store.open does with the schema it finds (see there).
+OnOpen = Literal["migrate", "connect", "require", "inspect"]
+
+
+def _require_exists(url: str) -> None:
+    """A SQLite file must exist before a command that only reads or edits it opens it
+    (connecting would create an empty one); a server database says so when connecting."""
+    if url == "sqlite://":
+        raise SchemaNotReadyError("an in-memory database has no omnistock schema")
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        if not path.is_file():
+            raise SchemaNotReadyError(
+                f"no database at {path}; create it with `omnistock db migrate` "
+                "(or check --db, OMNISTOCK_DATABASE_URL and the config's database_url)"
+            )
+
+
+def _display(url: str) -> str:
+    """The database as a message names it: its file, or its URL without a password."""
+    if url.startswith("sqlite:///"):
+        return url.removeprefix("sqlite:///")
+    return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
 
 
 def connect(url: str) -> Database:
@@ -107,6 +140,9 @@ class Catalog(_Async[CatalogRepo]):
     put_bundle = forward(CatalogRepo.put_bundle)
     put_account = forward(CatalogRepo.put_account)
     put_listings = forward(CatalogRepo.put_listings)
+    apply_batch = forward(CatalogRepo.apply_batch)
+    index = forward(CatalogRepo.index)
+    export = forward(CatalogRepo.export)
     locations = forward(CatalogRepo.locations)
     items = forward(CatalogRepo.items)
     check_items = forward(CatalogRepo.check_items)
@@ -141,6 +177,9 @@ class SyncStates(_Async[SyncStateRepo]):
     resync = forward(SyncStateRepo.resync)
     observed = forward(SyncStateRepo.observed)
     drift = forward(SyncStateRepo.drift)
+    unknown_stock = forward(SyncStateRepo.unknown_stock)
+    hold_unknown = forward(SyncStateRepo.hold_unknown)
+    held = forward(SyncStateRepo.held)
 
 
 class Discovery(_Async[DiscoveryRepo]):
@@ -222,12 +261,34 @@ class Store:
         *,
         clock: Clock | None = None,
         policy: ReservationPolicy = ReservationPolicy.REJECT,
+        schema: OnOpen = "migrate",
     ) -> Store:
-        """Connect and apply pending migrations."""
+        """Connect, then: apply pending migrations (`migrate`, creating a SQLite file that
+        does not exist); or nothing (`connect`, creating it: `db migrate` migrates itself);
+        or refuse a database that does not exist, has no omnistock schema or has pending
+        migrations (`require`: SchemaNotReadyError, nothing created); or only refuse one
+        that does not exist (`inspect`, for `db status`)."""
+        if schema in ("require", "inspect"):
+            _require_exists(url)
         worker = _Worker()
         db = await worker.call(connect, url)
-        await worker.call(migrate, db)
+        try:
+            if schema == "migrate":
+                await worker.call(migrate, db)
+            elif schema == "require":
+                await worker.call(require_current, db, _display(url))
+        except BaseException:
+            await worker.call(db.close)
+            worker.shutdown()
+            raise
         return cls(db, worker, Journal(db, clock or SystemClock(), policy))
+
+    async def migration_status(self) -> MigrationStatus:
+        return await self._worker.call(migration_status, self._db)
+
+    async def migrate(self) -> list[str]:
+        """Apply pending migrations; the names applied now."""
+        return await self._worker.call(migrate, self._db)
 
     @property
     def dialect(self) -> str:

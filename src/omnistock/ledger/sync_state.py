@@ -20,6 +20,10 @@ from omnistock.ledger.database import BulkStatement, Database, Row
 MAX_ERROR_LENGTH = 500
 
 
+# Why a listing is held back (listing_sync.held).
+NO_STOCK_KNOWN = "no stock known"
+
+
 @dataclass(frozen=True, slots=True)
 class ListingSyncState:
     listing: ListingId
@@ -274,6 +278,45 @@ class SyncStateRepo:
         with self._db.transaction():
             self._db.run_bulk(_SUCCEEDED, [(o.listing, o.quantity, o.sequence) for o in succeeded])
             self._db.run_bulk(_FAILED, [self._failed_row(o) for o in failed])
+
+    def unknown_stock(self, listings: Collection[ListingId]) -> list[ListingId]:
+        """The listings among `listings` whose stock no ledger event has ever told: their
+        SKU has no balance anywhere, nor (for a bundle) has one of its components."""
+        if not listings:
+            return []
+        db = self._db
+        rows = db.rows(
+            f"SELECT l.id FROM listings l WHERE {db.any_of('l.id')}"
+            " AND NOT EXISTS (SELECT 1 FROM balances b WHERE b.sku = l.sku)"
+            " AND (NOT EXISTS (SELECT 1 FROM bundle_components c WHERE c.bundle = l.sku)"
+            "  OR EXISTS (SELECT 1 FROM bundle_components c WHERE c.bundle = l.sku"
+            "   AND NOT EXISTS (SELECT 1 FROM balances b WHERE b.sku = c.component)))",
+            (db.list_param(list(listings)),),
+        )
+        return [ListingId(listing) for (listing,) in rows]
+
+    def hold_unknown(self, listings: Collection[ListingId]) -> list[ListingId]:
+        """Hold back the listings among `listings` whose stock is unknown (not dirty, held
+        'no stock known', nothing pushed) and return them: a fresh ledger must not push
+        zeros over what the channel shows. Their SKU's first event releases them."""
+        with self._db.transaction():
+            unknown = self.unknown_stock(listings)
+            if unknown:
+                db = self._db
+                db.run(
+                    f"UPDATE listing_sync SET dirty = 0, held = ? WHERE {db.any_of('listing')}",
+                    (NO_STOCK_KNOWN, db.list_param(unknown)),
+                )
+            return unknown
+
+    def held(self, account: AccountId, limit: int = 1000) -> list[ListingId]:
+        """The account's listings held back, and not pushed, because no stock is known."""
+        rows = self._db.rows(
+            "SELECT listing FROM listing_sync WHERE account = ? AND held IS NOT NULL"
+            " ORDER BY listing LIMIT ?",
+            (account, limit),
+        )
+        return [ListingId(listing) for (listing,) in rows]
 
     def resync(self, account: AccountId) -> int:
         """Mark every listing of the account dirty and due now (a first or forced full

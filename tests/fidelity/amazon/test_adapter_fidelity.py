@@ -17,22 +17,26 @@ from tests.contract.adapter_suite import Pair, updates_for
 from tests.contract.test_adapter_amazon import (
     CONTRACT_FEED_FROM,
     AmazonContract,
+    AmazonPair,
     ConfirmedWrites,
     listing_ref,
 )
 from tests.fidelity.amazon import models
 from tests.fidelity.amazon.recording import RecordingTransport
 from tests.integration.adapters.test_amazon import AmazonPeculiarities
+from tests.integration.adapters.test_amazon_discovery import AmazonDiscovery, discover_all, seeded
 
 
-class TestAmazonAgainstTheModels(AmazonPeculiarities, AmazonContract):
-    """The contract, recorded; `recorded` validates each test's exchanges at teardown."""
+class RecordedAgainstTheModels(AmazonPair):
+    """Records the pair's exchanges (around whatever the next class wraps them in);
+    `recorded` validates each test's exchanges at teardown."""
 
     recorder: RecordingTransport
 
     def wrap(self, transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncBaseTransport:
-        assert transport is not None  # in-process: the suite's ASGI transport
-        self.recorder = RecordingTransport(transport)
+        inner = super().wrap(transport)
+        assert inner is not None  # in-process: the suite's ASGI transport
+        self.recorder = RecordingTransport(inner)
         return self.recorder
 
     @pytest.fixture(autouse=True)
@@ -40,6 +44,10 @@ class TestAmazonAgainstTheModels(AmazonPeculiarities, AmazonContract):
         yield
         found = [p for e in self.recorder.exchanges for p in models.problems(e)]
         assert found == [], "\n".join(found[:20])
+
+
+class TestAmazonAgainstTheModels(RecordedAgainstTheModels, AmazonPeculiarities, AmazonContract):
+    """The contract, recorded."""
 
     async def test_every_operation_is_covered(self, pair: Pair) -> None:
         """Patches (accepted, invalid), a feed and its report, reads by search and by get
@@ -88,4 +96,26 @@ class TestAmazonAgainstTheModels(AmazonPeculiarities, AmazonContract):
             "searchOrders:403",
             "getOrders:200",
             "getOrderItems:200",
+        }
+
+
+class TestAmazonDiscoveryAgainstTheModels(RecordedAgainstTheModels, AmazonDiscovery):
+    """Discovery's tests, recorded: reports, report documents and their downloads (an
+    expired URL's 403 included) checked against the Reports API model."""
+
+    async def test_every_report_operation_is_covered(self, pair: Pair) -> None:
+        adapter, harness = pair
+        assert isinstance(adapter, ConfirmedWrites)
+        assert isinstance(harness, AmazonSandbox)
+        assert await discover_all(adapter.inner) == ([], 2)  # no listings: CANCELLED
+        seeded(harness, merchant=20, fba=2)
+        self.late.arm(harness.manual_clock, 301)
+        await discover_all(adapter.inner)
+        covered = models.operation_ids(self.recorder.exchanges)
+        assert covered >= {
+            "createReport:202",
+            "getReport:200",
+            "getReportDocument:200",
+            "reportDocument.GET:200",
+            "reportDocument.GET:403",
         }

@@ -4,6 +4,7 @@ validator itself shown to catch a departure of each kind it checks."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import AsyncIterator
 
@@ -20,6 +21,7 @@ from tests.fidelity.amazon.recording import Exchange, RecordingTransport
 
 MARKET = {"marketplaceIds": "ATVPDKIKX0DER"}
 FEEDS = "/feeds/2021-06-30"
+REPORTS = "/reports/2021-06-30"
 
 
 class Session:
@@ -186,6 +188,34 @@ async def test_feeds_fatal_throttled_and_unknown(session: Session) -> None:
     assert len(problems) == 1
     assert "/feed-documents/" in problems[0]
     assert "not JSON" in problems[0]
+
+
+async def test_reports_refusals_throttling_and_an_invented_field(session: Session) -> None:
+    """createReport refused (another report type, another marketplace), unknown reports and
+    documents, createReport's bucket (burst 15) emptied; and a report answer with a field the
+    model lacks is caught."""
+    listings = {"reportType": "GET_MERCHANT_LISTINGS_ALL_DATA", "marketplaceIds": ["ATVPDKIKX0DER"]}
+    answers = [
+        await session.call("POST", f"{REPORTS}/reports", json={**listings, "reportType": "X"}),
+        await session.call(
+            "POST", f"{REPORTS}/reports", json={**listings, "marketplaceIds": ["A1PA6795UKMFR9"]}
+        ),
+        await session.call("GET", f"{REPORTS}/reports/0"),
+        await session.call("GET", f"{REPORTS}/documents/none"),
+    ]
+    assert [a.status_code for a in answers] == [400, 400, 404, 404]
+    created = [await session.call("POST", f"{REPORTS}/reports", json=listings) for _ in range(16)]
+    assert [c.status_code for c in created] == [202] * 13 + [
+        429
+    ] * 3  # the 2 refusals took 2 of the 15
+    report = await session.call("GET", f"{REPORTS}/reports/{created[0].json()['reportId']}")
+    assert report.json()["processingStatus"] == "IN_QUEUE"
+    assert session.problems() == []
+    invented = session.recorder.exchanges[-1]
+    forged = dataclasses.replace(
+        invented, response_body=json.dumps(report.json() | {"rows": 3}).encode()
+    )
+    assert models.problems(forged)
 
 
 # --- the validator can fail ----------------------------------------------------------------

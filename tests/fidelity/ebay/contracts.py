@@ -142,6 +142,9 @@ ERRATA: Sequence[tuple[str, str, Doc]] = (
     # ...}`: a map of aspect name to values, which is what eBay sends and accepts.
     ("Product", "aspects", {"type": "object", "additionalProperties": STRINGS}),
     ("InventoryItemGroup", "aspects", {"type": "object", "additionalProperties": STRINGS}),
+    # Typed "string", but its description links the DeliveryConfig type, which the same
+    # spec's DestinationRequest uses for it: {endpoint, verificationToken}, as eBay answers.
+    ("Destination", "deliveryConfig", {"$ref": "#/components/schemas/DeliveryConfig"}),
 )
 
 

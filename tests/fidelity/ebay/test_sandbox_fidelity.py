@@ -5,16 +5,19 @@ break the contract on purpose (to reach a refusal) are checked to break it."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 import httpx
+from openapi_schema_validator import OAS30Validator
 
 from omnistock.kit.sandbox.common.clock import ManualClock
+from omnistock.kit.sandbox.common.face_controls import build_on_manual_clock
 from omnistock.kit.sandbox.ebay import EbayConfig, EbaySandbox
 from omnistock.kit.sandbox.ebay.notifications import challenge_response
 from omnistock.kit.sandbox.ebay.quota import iso
 from omnistock.kit.sandbox.ebay.store import REVISIONS_PER_DAY
 from tests.fidelity.ebay.conftest import ANALYTICS, FUL, INV, NOTE, Recorded
-from tests.fidelity.ebay.contracts import EbayContracts
+from tests.fidelity.ebay.contracts import SPECS, EbayContracts
 from tests.fidelity.ebay.recording import RecordingTransport
 
 ITEM = {
@@ -241,3 +244,49 @@ async def _notification_calls(
     answers.append(await http.get(f"{NOTE}/public_key/0000"))
     answers.append(await http.post(f"{NOTE}/subscription", json={**subscription, "topicId": "X"}))
     return answers
+
+
+async def test_inventory_item_pages_as_discovery_reads_them(recorded: Recorded) -> None:
+    """getInventoryItems (offset a page number): the first, a middle and the last page, one
+    past the end, and a limit out of range; with `next`/`prev` links and `total`."""
+    http, harness = recorded.http, recorded.harness
+    await recorded.as_user()
+    await harness.seed(450)
+    pages = [
+        await http.get(f"{INV}/inventory_item", params={"limit": "200", "offset": str(n)})
+        for n in range(4)
+    ]
+    refused = await http.get(f"{INV}/inventory_item", params={"limit": "201"})
+    assert [p.status_code for p in pages] + [refused.status_code] == [200] * 4 + [400]
+    bodies = [p.json() for p in pages]
+    assert [b["size"] for b in bodies] == [200, 200, 50, 0]
+    assert {b["total"] for b in bodies} == {450}
+    assert ["next" in b for b in bodies] == [True, True, False, False]
+    assert ["prev" in b for b in bodies] == [False, True, True, True]
+    assert bodies[0]["next"].endswith("limit=200&offset=1")
+    assert recorded.check().checked == 5
+
+
+async def test_the_catalogs_items_meet_the_unamended_inventory_items_schema(
+    recorded: Recorded,
+) -> None:
+    """The root of `{} is not of type 'string'`: the sandbox invented an empty `aspects`
+    for every catalog item (and group), which the official InventoryItems schema, checked
+    here without the aspects erratum, types as a string. Items now carry none until the
+    seller sets some."""
+    config = EbayConfig(seed=5, skus=40)
+    harness = build_on_manual_clock(EbaySandbox, config, signature_header="x", hang_s=1)
+    transport = httpx.ASGITransport(app=harness.app)
+    async with httpx.AsyncClient(transport=transport, base_url=harness.api_url()) as http:
+        raw = Recorded(harness, http, recorded.recorder, recorded.contracts)
+        await raw.as_user()
+        page = (await http.get(f"{INV}/inventory_item", params={"limit": "200"})).json()
+        group = next(iter(harness.store.groups))
+        grouped = (await http.get(f"{INV}/inventory_item_group/{group}")).json()
+    spec = json.loads((SPECS / "sell_inventory_v1_oas3.json").read_text())
+    schemas = spec["components"]["schemas"]
+    for name, body in (("InventoryItems", page), ("InventoryItemGroup", grouped)):
+        schema = {**schemas[name], "components": {"schemas": schemas}}
+        errors = list(OAS30Validator(schema).iter_errors(body))
+        assert errors == [], f"{name}: {errors[0].message}"
+    assert page["size"] == 40

@@ -10,7 +10,7 @@ from graphql import parse, validate
 from omnistock.adapters.base import ItemStatus, StockUpdate
 from omnistock.adapters.http import account_client
 from omnistock.adapters.ratelimit import RateSignal, limiter_for
-from omnistock.adapters.shopify import wire
+from omnistock.adapters.shopify import subscriptions, wire
 from omnistock.adapters.shopify.adapter import POLL_LEAVES_POINTS
 from omnistock.adapters.shopify.limits import BUCKET, CAPABILITIES
 from omnistock.clock import ManualTimer
@@ -19,7 +19,7 @@ from omnistock.kit.sandbox.shopify.schema import admin_schema
 from tests.contract.test_adapter_shopify import shopify_adapter
 
 
-@pytest.mark.parametrize("document", wire.DOCUMENTS)
+@pytest.mark.parametrize("document", [*wire.DOCUMENTS, *subscriptions.DOCUMENTS])
 def test_every_document_the_adapter_sends_validates(document: str) -> None:
     assert validate(admin_schema(), parse(document)) == []
 

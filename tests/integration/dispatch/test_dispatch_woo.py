@@ -12,6 +12,7 @@ import pytest
 from omnistock.adapters.base import ServerPaced
 from omnistock.dispatch import DispatchSettings
 from omnistock.dispatch import dispatcher as dispatcher_module
+from omnistock.domain.bundles import Bundle, BundleComponent
 from omnistock.domain.catalog import Item
 from omnistock.domain.ids import Sku
 from omnistock.domain.planning import Priority
@@ -109,6 +110,7 @@ async def test_a_permanent_failure_stays_dirty_with_its_error_and_comes_back(rig
     gone = rig.harness.unknown_listing()
     await rig.store.catalog.put_items([Item(sku=gone.sku)])
     await rig.store.catalog.put_listings([listing_of(gone)])
+    await rig.set_stock({gone.sku: 0})  # known to be out of stock: its zero is pushed
     dispatcher = rig.dispatcher(DispatchSettings(linger=0))
     report = await dispatcher.run_once()
     assert (report.succeeded, report.failed) == (3, 1)
@@ -233,3 +235,56 @@ async def test_a_parent_whose_variations_lie_far_apart_in_risk_order_is_written_
     written = [group(u.ref) for push in rig.adapter.pushes for u in push[:1]]
     assert sorted(written) == parents  # one call per parent
     assert await rig.converged()
+
+
+# --- a fresh ledger never zeroes a channel --------------------------------------------------
+
+
+async def test_a_listing_with_no_stock_known_is_held_back_not_zeroed(rig: Rig) -> None:
+    """The channel shows 9 of a SKU the ledger has never heard of: nothing is pushed, the
+    listing is reported held; a first count of zero releases it and the zero is pushed."""
+    [ref] = await rig.harness.seed(1, quantity=9)
+    await rig.store.catalog.put_items([Item(sku=ref.sku)])
+    await rig.store.catalog.put_listings([listing_of(ref)])
+    dispatcher = rig.dispatcher(DispatchSettings(linger=0))
+    dry = await dispatcher.first_sync(dry_run=True)
+    assert (dry.updates, dry.held) == ((), (ref.listing,))
+    await dispatcher.first_sync(dry_run=False)
+    assert await rig.harness.held(ref) == 9
+    assert rig.writes() == 0
+    assert await rig.store.sync.held(ACCOUNT) == [ref.listing]
+    assert not await rig.store.sync.dirty(ACCOUNT)
+    await rig.set_stock({ref.sku: 0})  # the merchant's stock file says: none left
+    assert await rig.store.sync.held(ACCOUNT) == []
+    await dispatcher.run_once()
+    assert await rig.harness.held(ref) == 0
+
+
+async def test_a_bundle_is_held_while_one_of_its_components_has_no_stock_known(
+    rig: Rig,
+) -> None:
+    [bundle_ref] = await rig.harness.seed(1, quantity=4)
+    await rig.store.catalog.put_items([Item(sku=bundle_ref.sku), Item(sku=Sku("PART-A"))])
+    await rig.store.catalog.put_items([Item(sku=Sku("PART-B"))])
+    await rig.store.catalog.put_bundle(
+        Bundle(
+            bundle_ref.sku, (BundleComponent(Sku("PART-A"), 1), BundleComponent(Sku("PART-B"), 2))
+        )
+    )
+    await rig.store.catalog.put_listings([listing_of(bundle_ref)])
+    dispatcher = rig.dispatcher(DispatchSettings(linger=0))
+    await rig.set_stock({Sku("PART-A"): 5})
+    await dispatcher.first_sync(dry_run=False)
+    assert await rig.harness.held(bundle_ref) == 4  # PART-B never counted: untouched
+    await rig.set_stock({Sku("PART-B"): 1})  # now known: 1 // 2 = 0 bundles
+    await dispatcher.run_once()
+    assert await rig.harness.held(bundle_ref) == 0
+
+
+async def test_the_operator_may_push_zeros_for_unknown_stock(rig: Rig) -> None:
+    [ref] = await rig.harness.seed(1, quantity=9)
+    await rig.store.catalog.put_items([Item(sku=ref.sku)])
+    await rig.store.catalog.put_listings([listing_of(ref)])
+    dispatcher = rig.dispatcher(DispatchSettings(linger=0, hold_unknown_stock=False))
+    await dispatcher.first_sync(dry_run=False)
+    assert await rig.harness.held(ref) == 0

@@ -3,6 +3,7 @@ an adapter talking to it in process, plus the catalog that links the two."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,7 +32,7 @@ from omnistock.domain.ids import AccountId, ListingId, LocationId
 from omnistock.ingest.codec import channel_message
 from omnistock.kit.sandbox.woocommerce import WooSandbox
 from omnistock.ledger.store import Store
-from tests.contract.builders import T0
+from tests.contract.builders import T0, seed
 
 WEBHOOK_SECRET = "ingest-webhook-secret"  # noqa: S105 - test key
 ACCOUNT = AccountId("woo-1")
@@ -91,6 +92,23 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     opened = await Store.open(url)
     yield opened
     await opened.close()
+
+
+@pytest.fixture
+def url(tmp_path: Path) -> str:
+    """A SQLite store with location wh1, SKUs A and B and their listings on `shop`, for the
+    import commands run in process (which open the store themselves)."""
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+
+    async def build() -> None:
+        store = await Store.open(url)
+        try:
+            await seed(store, ["A", "B"])
+        finally:
+            await store.close()
+
+    asyncio.run(build())
+    return url
 
 
 @dataclass

@@ -12,25 +12,9 @@ from omnistock.cli import app
 from omnistock.domain.balance import Balance
 from omnistock.domain.ids import Sku
 from omnistock.ledger.store import Store
-from tests.contract.builders import WH, seed
+from tests.contract.builders import WH
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def url(tmp_path: Path) -> str:
-    """A SQLite store with location wh1 and SKUs A and B."""
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-
-    async def build() -> None:
-        store = await Store.open(url)
-        try:
-            await seed(store, ["A", "B"])
-        finally:
-            await store.close()
-
-    asyncio.run(build())
-    return url
 
 
 def _on_hand(url: str) -> dict[str, Balance]:

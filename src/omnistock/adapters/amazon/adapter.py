@@ -4,14 +4,17 @@ per account. Each SP-API operation has its own limiter, fed by x-amzn-RateLimit-
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from collections.abc import Mapping, Sequence
+import random
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 import httpx
 
-from omnistock.adapters.amazon import events, feeds, orders, wire
+from omnistock.adapters.amazon import events, feeds, orders, subscriptions, wire
 from omnistock.adapters.amazon.bulk import FeedPush
+from omnistock.adapters.amazon.discovery import ReportDiscovery
 from omnistock.adapters.amazon.limits import (
     CONFIRM_AFTER_S,
     FEED_WINDOW_S,
@@ -23,15 +26,18 @@ from omnistock.adapters.amazon.limits import (
     rate_signal,
 )
 from omnistock.adapters.amazon.settings import AmazonSettings
+from omnistock.adapters.backoff import retry_transient
 from omnistock.adapters.base import (
     Capabilities,
     ChannelEvent,
     ChannelEventType,
+    DiscoveryPage,
     ItemResult,
     ListingRef,
     ObservedLevel,
     OrderPage,
     StockUpdate,
+    SubscriptionReport,
 )
 from omnistock.adapters.echo import EchoFilter
 from omnistock.adapters.http import (
@@ -46,13 +52,15 @@ from omnistock.adapters.http import (
 )
 from omnistock.adapters.ratelimit import RateLimiter, TokenBucketLimiter, limiter_for
 from omnistock.adapters.secrets import Secret
+from omnistock.adapters.subscribing import registered
 from omnistock.adapters.tokens import AccessToken, TokenCache
 from omnistock.clock import Timer
 from omnistock.domain.account_settings import AccountSettings
-from omnistock.domain.errors import AuthFailedError, ChannelError, PermanentError
+from omnistock.domain.errors import AuthFailedError, ChannelError, ConfigError, PermanentError
 from omnistock.domain.ids import AccountId
 
 logger = logging.getLogger(__name__)
+REGISTRATION_ATTEMPTS = 6  # a Notifications call refused for the moment, retried
 # ⚠️ After searchOrders refuses the application (403/404), poll v0 this long before
 # trying 2026-01-01 again (a role granted later, or a region where it is deployed).
 V0_FALLBACK_S = 3600.0
@@ -74,6 +82,7 @@ class AmazonAdapter:
         notification_secret: Secret,
         timer: Timer,
         lwa_url: str = wire.LWA_URL,
+        notification_queue: str | None = None,
         poll_start: datetime | None = None,
         overlap: timedelta = DEFAULT_OVERLAP,
         bulk_feed_from: int | None = None,
@@ -86,6 +95,8 @@ class AmazonAdapter:
         self._lwa = (lwa_url, client_id, client_secret, refresh_token)
         self._timer = timer
         self._tokens = TokenCache(self._fetch_token, timer)
+        self._grantless = TokenCache(self._fetch_grantless_token, timer)
+        self._queue = notification_queue
         self._poll_start = poll_start or events.EPOCH
         self._overlap = overlap
         self._capabilities = capabilities(bulk_feed_from, confirm_after_s)
@@ -269,6 +280,18 @@ class AmazonAdapter:
         except ValueError as exc:
             raise PermanentError(f"unexpected answer: {exc}", account=self._account) from None
 
+    async def discover(self, cursor: str | None) -> DiscoveryPage:
+        """Every listing of the account's marketplace from one GET_MERCHANT_LISTINGS_ALL_DATA
+        report (see discovery.py): the first call requests it and answers no listings but a
+        cursor naming it; the next ones wait for it (getReport every 15 s) and hand out its
+        rows a thousand at a time. FBA listings are unmanaged. Raises ChannelError
+        (TransientError while the report is still processing after 30 minutes)."""
+        return await self._report_discovery.page(cursor)
+
+    @functools.cached_property
+    def _report_discovery(self) -> ReportDiscovery:
+        return ReportDiscovery(self, self._timer, self._marketplace_id, self._account)
+
     def _orders_api(self) -> str:
         if self._v0_until is not None and self._timer.monotonic() < self._v0_until:
             return events.V0
@@ -334,6 +357,51 @@ class AmazonAdapter:
         del order_id, reason
         return False
 
+    async def register_notifications(self, target: str) -> SubscriptionReport:
+        """Destinations for the SQS queue `target` (the account's `notification_queue`) and
+        the event bus of its AWS account and region, and the seller's subscription of each
+        type events.py reads (see subscriptions.py). Raises ChannelError; ConfigError when
+        `target` is not an SQS queue ARN."""
+        return await self._registration(target, lambda s: s.register(target))
+
+    async def remove_notifications(self, target: str) -> SubscriptionReport:
+        return await self._registration(target, lambda s: s.remove(target))
+
+    @property
+    def notification_queue(self) -> str | None:
+        """The account's `notification_queue` setting: what its notifications target."""
+        return self._queue
+
+    async def _registration(
+        self,
+        target: str,
+        work: Callable[[subscriptions.AmazonSubscriptions], Awaitable[SubscriptionReport]],
+    ) -> SubscriptionReport:
+        try:
+            subscriptions.resources(target)
+        except ValueError as exc:
+            raise ConfigError(f"amazon account {self._account}: {exc}") from None
+        registrar = subscriptions.AmazonSubscriptions(call=self._patient, account=self._account)
+        return await registered(work(registrar), account=self._account)
+
+    async def _patient(
+        self,
+        operation: Operation,
+        method: str,
+        path: str,
+        *,
+        json: object = None,
+        grantless: bool = False,
+    ) -> object:
+        """A Notifications call, retried when refused for the moment: the API allows one
+        call a second, and a one-off registration has no dispatcher to retry it."""
+        return await retry_transient(
+            lambda: self.call(operation, method, path, json=json, grantless=grantless),
+            attempts=REGISTRATION_ATTEMPTS,
+            timer=self._timer,
+            rng=random.Random(),
+        )
+
     async def aclose(self) -> None:
         await self._client.aclose()
 
@@ -347,17 +415,20 @@ class AmazonAdapter:
         *,
         json: object = None,
         params: dict[str, str] | None = None,
+        grantless: bool = False,
     ) -> object:
-        """One SP-API call under its operation's limiter; a token Amazon calls expired is
-        renewed and the call sent once more. A non-2xx answer raises its ChannelError."""
+        """One SP-API call under its operation's limiter, with the seller's token (or, for a
+        grantless operation, the application's); a token Amazon calls expired is renewed
+        and the call sent once more. A non-2xx answer raises its ChannelError."""
+        tokens = self._grantless if grantless else self._tokens
         for attempt in (1, 2):
-            token = await self._tokens.token()
+            token = await tokens.token()
             response = await self._send(operation, method, path, token, json=json, params=params)
             if response.is_success:
                 return json_body(response)
             error = wire.api_error(response.content)
             if response.status_code in (401, 403):
-                self._tokens.invalidate(token)
+                tokens.invalidate(token)
                 if attempt == 1 and wire.expired_token(error):
                     continue
             raise self._error(operation, response)
@@ -412,15 +483,30 @@ class AmazonAdapter:
 
     async def _fetch_token(self) -> AccessToken:
         """LWA refresh_token grant: 1-hour access tokens, renewed early by the cache."""
-        url, client_id, client_secret, refresh_token = self._lwa
+        _, client_id, client_secret, refresh_token = self._lwa
         form = {
             "grant_type": "refresh_token",
             "refresh_token": refresh_token.reveal(),
             "client_id": client_id.reveal(),
             "client_secret": client_secret.reveal(),
         }
+        return await self._grant(form)
+
+    async def _fetch_grantless_token(self) -> AccessToken:
+        """LWA client_credentials grant for the grantless Notifications operations."""
+        _, client_id, client_secret, _ = self._lwa
+        form = {
+            "grant_type": "client_credentials",
+            "scope": wire.NOTIFICATIONS_SCOPE,
+            "client_id": client_id.reveal(),
+            "client_secret": client_secret.reveal(),
+        }
+        return await self._grant(form)
+
+    async def _grant(self, form: Mapping[str, str]) -> AccessToken:
+        url = self._lwa[0]
         try:
-            response = await self._client.post(url, data=form)
+            response = await self._client.post(url, data=dict(form))
         except httpx.TransportError as exc:
             raise translate_transport_error(exc, account=self._account) from None
         if not response.is_success:
@@ -477,4 +563,5 @@ def create_adapter(
         notification_secret=credentials["notification_secret"],
         timer=timer,
         lwa_url=wire.lwa_url(base_url),
+        notification_queue=settings.as_model(AmazonSettings).notification_queue,
     )

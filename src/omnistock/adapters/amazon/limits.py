@@ -25,6 +25,14 @@ class Operation(StrEnum):
     SEARCH_ORDERS = "searchOrders"  # Orders 2026-01-01
     GET_ORDERS = "getOrders"  # Orders v0, the fallback
     GET_ORDER_ITEMS = "getOrderItems"
+    CREATE_REPORT = "createReport"  # discovery: GET_MERCHANT_LISTINGS_ALL_DATA
+    GET_REPORT = "getReport"
+    GET_REPORT_DOCUMENT = "getReportDocument"
+    GET_DESTINATIONS = "getDestinations"  # Notifications: destinations are grantless
+    CREATE_DESTINATION = "createDestination"
+    GET_SUBSCRIPTION = "getSubscription"
+    CREATE_SUBSCRIPTION = "createSubscription"
+    DELETE_SUBSCRIPTION = "deleteSubscriptionById"  # grantless
 
 
 # Rate (requests/s) and burst per operation, from the usage-plan tables of the official
@@ -42,6 +50,14 @@ RATES: Mapping[Operation, RateBurst] = {
     Operation.SEARCH_ORDERS: RateBurst(per_s=0.0056, burst=20),
     Operation.GET_ORDERS: RateBurst(per_s=0.0167, burst=20),
     Operation.GET_ORDER_ITEMS: RateBurst(per_s=0.5, burst=30),
+    Operation.CREATE_REPORT: RateBurst(per_s=0.0167, burst=15),
+    Operation.GET_REPORT: RateBurst(per_s=2.0, burst=15),
+    Operation.GET_REPORT_DOCUMENT: RateBurst(per_s=0.0167, burst=15),
+    Operation.GET_DESTINATIONS: RateBurst(per_s=1.0, burst=5),
+    Operation.CREATE_DESTINATION: RateBurst(per_s=1.0, burst=5),
+    Operation.GET_SUBSCRIPTION: RateBurst(per_s=1.0, burst=5),
+    Operation.CREATE_SUBSCRIPTION: RateBurst(per_s=1.0, burst=5),
+    Operation.DELETE_SUBSCRIPTION: RateBurst(per_s=1.0, burst=5),
 }
 FEEDS_PER_WINDOW = 5
 FEED_WINDOW_S = 300.0

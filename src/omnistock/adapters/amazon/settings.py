@@ -16,6 +16,10 @@ from omnistock.domain.account_settings import AccountSettings
 from omnistock.domain.errors import InvalidInputError
 
 MARKETPLACE_ID = "marketplace_id"
+# The SQS queue Amazon sends notifications to (ORDER_CHANGE), whose AWS account and region
+# also receive the EventBridge ones (LISTINGS_ITEM_MFN_QUANTITY_CHANGE); see README.
+NOTIFICATION_QUEUE = "notification_queue"
+SQS_ARN = re.compile(r"arn:aws:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]{1,80}")
 US_MARKETPLACE = "ATVPDKIKX0DER"
 _MARKETPLACE = re.compile(r"[A-Z0-9]{10,16}")
 
@@ -23,6 +27,7 @@ _MARKETPLACE = re.compile(r"[A-Z0-9]{10,16}")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AmazonSettings(AccountSettings):
     marketplace_id: str = US_MARKETPLACE
+    notification_queue: str | None = None
 
     # super() with no arguments fails in a slotted dataclass (the class is rebuilt), hence
     # the explicit forms below.
@@ -34,7 +39,17 @@ class AmazonSettings(AccountSettings):
                 f"{where}[{MARKETPLACE_ID}]",
                 f"must be an Amazon marketplace id such as {US_MARKETPLACE}; got {marketplace!r}",
             )
-        return {**super(AmazonSettings, cls)._read(raw, where), "marketplace_id": marketplace}
+        queue = raw.get(NOTIFICATION_QUEUE) or None
+        if queue is not None and not SQS_ARN.fullmatch(queue):
+            raise InvalidInputError(
+                f"{where}[{NOTIFICATION_QUEUE}]",
+                f"must be an SQS queue ARN (arn:aws:sqs:REGION:ACCOUNT:NAME); got {queue!r}",
+            )
+        common = super(AmazonSettings, cls)._read(raw, where)
+        return {**common, "marketplace_id": marketplace, "notification_queue": queue}
 
     def encode(self) -> dict[str, str]:
-        return {**AccountSettings.encode(self), MARKETPLACE_ID: self.marketplace_id}
+        stored = {**AccountSettings.encode(self), MARKETPLACE_ID: self.marketplace_id}
+        if self.notification_queue is not None:
+            stored[NOTIFICATION_QUEUE] = self.notification_queue
+        return stored

@@ -23,6 +23,7 @@ FEEDS_VERSION = "2021-06-30"
 FEED_TYPE = "JSON_LISTINGS_FEED"
 FEED_CONTENT_TYPE = "application/json; charset=UTF-8"
 LWA_URL = "https://api.amazon.com/auth/o2/token"
+NOTIFICATIONS_SCOPE = "sellingpartnerapi::notifications"  # grantless Notifications operations
 LWA_PATH = "/auth/o2/token"
 DEFAULT_CHANNEL = "DEFAULT"  # merchant-fulfilled (MFN) stock
 FULFILLMENT_PATH = "/attributes/fulfillment_availability"

@@ -14,14 +14,16 @@ from omnistock.adapters.base import (
     Capabilities,
     ChannelEvent,
     ChannelEventType,
+    DiscoveryPage,
     ItemResult,
     ItemStatus,
     ListingRef,
     ObservedLevel,
     OrderPage,
     StockUpdate,
+    SubscriptionReport,
 )
-from omnistock.adapters.ebay import events, notifications, wire
+from omnistock.adapters.ebay import discovery, events, notifications, subscriptions, wire
 from omnistock.adapters.ebay.gate import SkuGate
 from omnistock.adapters.ebay.limits import (
     CAPABILITIES,
@@ -30,6 +32,7 @@ from omnistock.adapters.ebay.limits import (
 )
 from omnistock.adapters.ebay.revisions import Admission, RevisionBudget
 from omnistock.adapters.ebay.session import NOTIFICATION_RESOURCE, POST_ORDER_RESOURCE, EbaySession
+from omnistock.adapters.ebay.settings import EbaySettings
 from omnistock.adapters.echo import EchoFilter
 from omnistock.adapters.http import (
     DEFAULT_OVERLAP,
@@ -38,6 +41,7 @@ from omnistock.adapters.http import (
     account_client,
 )
 from omnistock.adapters.secrets import Secret
+from omnistock.adapters.subscribing import registered
 from omnistock.clock import Timer
 from omnistock.domain.account_settings import AccountSettings
 from omnistock.domain.errors import ChannelError, ConfigError, PermanentError, WebhookRejectedError
@@ -65,6 +69,7 @@ class EbayAdapter:
         revisions: RevisionBudget | None = None,
         verification_token: Secret | None = None,
         endpoint: str | None = None,
+        alert_email: str | None = None,
     ) -> None:
         self._account = account
         self._session = session
@@ -78,6 +83,7 @@ class EbayAdapter:
         self._keys = notifications.KeyCache()
         self._verification_token = verification_token
         self._endpoint = endpoint
+        self._alert_email = alert_email
 
     def __repr__(self) -> str:
         return f"EbayAdapter(account={self._account!r}, base_url={self._session.client.base_url})"
@@ -241,6 +247,25 @@ class EbayAdapter:
         after = events.next_cursor(state, modified, more, self._overlap)
         return OrderPage(events=tuple(found), cursor=after.encode(), more=more)
 
+    async def discover(self, cursor: str | None) -> DiscoveryPage:
+        """One page of 200 inventory items (`GET /inventory_item`, eBay's offset a page
+        number) under the Inventory API's daily quota; the cursor is the next page number.
+        Every item is managed, addressed by its SKU (see discovery.py). Raises ChannelError."""
+        try:
+            page = discovery.decode_cursor(cursor)
+        except ValueError as exc:
+            raise PermanentError(str(exc), account=self._account) from None
+        body = await self._session.call(
+            "GET",
+            discovery.INVENTORY_ITEMS,
+            resource=INVENTORY_RESOURCE,
+            params=discovery.page_params(page),
+        )
+        try:
+            return discovery.items_page(body, page)
+        except ValueError as exc:
+            raise PermanentError(f"unexpected answer: {exc}", account=self._account) from None
+
     # --- notifications -------------------------------------------------------------------
 
     async def prepare_webhook(self, headers: Mapping[str, str], body: bytes) -> None:
@@ -313,6 +338,50 @@ class EbayAdapter:
         )
         return True
 
+    async def register_notifications(self, target: str) -> SubscriptionReport:
+        """A destination for `target` and an enabled ORDER_CONFIRMATION subscription to it
+        (see subscriptions.py). eBay proves the endpoint by a challenge the engine answers
+        with the account's `endpoint` credential, so it must be `target`: ConfigError if
+        not. Raises ChannelError."""
+        if self._endpoint != target:
+            raise ConfigError(
+                f"ebay account {self._account}: set its notification_endpoint to {target!r}, "
+                "the URL the engine answers eBay's challenge for"
+            )
+        return await registered(self._subscriptions().register(target), account=self._account)
+
+    async def remove_notifications(self, target: str) -> SubscriptionReport:
+        return await registered(self._subscriptions().remove(target), account=self._account)
+
+    def _subscriptions(self) -> subscriptions.EbaySubscriptions:
+        if self._verification_token is None:
+            raise ConfigError(f"ebay account {self._account}: no verification_token")
+        return subscriptions.EbaySubscriptions(
+            call=self._notification_call,
+            account=self._account,
+            verification_token=self._verification_token,
+            alert_email=self._alert_email,
+        )
+
+    async def _notification_call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: object = None,
+        params: Mapping[str, str] | None = None,
+        user: bool = False,
+    ) -> object:
+        return await self._session.call(
+            method,
+            path,
+            resource=NOTIFICATION_RESOURCE,
+            json=json,
+            params=params,
+            application=not user,
+            notification=user,
+        )
+
     async def aclose(self) -> None:
         await self._session.client.aclose()
 
@@ -337,8 +406,9 @@ def create_adapter(
 ) -> EbayAdapter:
     """The registry's factory. The `base_url` setting: https://api.ebay.com (or
     api.sandbox.ebay.com); credentials: client_id, client_secret, refresh_token (from the
-    seller's consent), and optionally verification_token and endpoint for the
-    notification challenge."""
+    seller's consent), and optionally verification_token (else derived from the client
+    secret and the account, the same in every process) and endpoint (else the
+    `notification_endpoint` setting) for the notification challenge."""
     base_url = account_api_root("ebay", account, settings, credentials, CREDENTIALS)
     session = EbaySession(
         account,
@@ -348,11 +418,14 @@ def create_adapter(
         refresh_token=credentials["refresh_token"],
         timer=timer,
     )
+    own = settings.as_model(EbaySettings)
     endpoint = credentials.get("endpoint")
     return EbayAdapter(
         account,
         session,
         timer=timer,
-        verification_token=credentials.get("verification_token"),
-        endpoint=endpoint.reveal() if endpoint else None,
+        verification_token=credentials.get("verification_token")
+        or notifications.verification_token(credentials["client_secret"], account),
+        endpoint=endpoint.reveal() if endpoint else own.notification_endpoint,
+        alert_email=own.alert_email,
     )

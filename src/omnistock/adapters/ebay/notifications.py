@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from omnistock.adapters.base import ChannelEvent, ChannelEventType, OrderLine
 from omnistock.adapters.ebay.events import parse_time
 from omnistock.adapters.ebay.wire import LISTING_ID
+from omnistock.adapters.secrets import Secret
 from omnistock.domain.errors import WebhookRejectedError
 from omnistock.domain.ids import AccountId, Sku
 
@@ -32,6 +34,14 @@ def challenge_response(code: str, verification_token: str, endpoint: str) -> dic
     the destination's verification token and the endpoint URL, concatenated in that order."""
     digest = hashlib.sha256((code + verification_token + endpoint).encode()).hexdigest()
     return {"challengeResponse": digest}
+
+
+def verification_token(client_secret: Secret, account: str) -> Secret:
+    """The token a destination is created with when the account names none: derived from
+    the application's secret and the account, so the process answering the challenge and
+    the one registering agree (64 hex characters: within eBay's 32-80 of [A-Za-z0-9_-])."""
+    key = client_secret.reveal().encode()
+    return Secret(hmac.new(key, f"ebay-verification:{account}".encode(), "sha256").hexdigest())
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,6 +65,8 @@ class EbaySession:
         self._timer = timer
         self.user_tokens = TokenCache(self._fetch_user_token, timer)
         self.app_tokens = TokenCache(self._fetch_app_token, timer)
+        # Subscriptions to user topics (ORDER_CONFIRMATION) take a user token of this scope.
+        self.notification_tokens = TokenCache(self._fetch_notification_token, timer)
         # The limiter keeps its capacity to itself; ours follows the rate_limit report.
         self.capacity: dict[str, float] = {
             INVENTORY_RESOURCE: INVENTORY_QUOTA,
@@ -86,10 +88,15 @@ class EbaySession:
         json: object = None,
         params: Mapping[str, str] | None = None,
         application: bool = False,
+        notification: bool = False,
         scheme: str = "Bearer",
     ) -> object:
-        """The answer's JSON body (None when empty); raises the ChannelError it means."""
+        """The answer's JSON body (None when empty); raises the ChannelError it means.
+        The token: the application's, a user token for subscriptions (`notification`), or
+        the user token of the Sell APIs."""
         tokens = self.app_tokens if application else self.user_tokens
+        if notification:
+            tokens = self.notification_tokens
         token = await tokens.token()
         limiter = self.limiters[resource]
         await self._check_quota_if_low(resource)
@@ -169,6 +176,14 @@ class EbaySession:
                 "scope": wire.USER_SCOPES,
             }
         )
+
+    async def _fetch_notification_token(self) -> AccessToken:
+        form = {
+            "grant_type": "refresh_token",
+            "refresh_token": self._refresh.reveal(),
+            "scope": wire.NOTIFICATION_SCOPE,
+        }
+        return await self._grant(form)
 
     async def _fetch_app_token(self) -> AccessToken:
         """client_credentials grant: for rate_limit and getPublicKey."""

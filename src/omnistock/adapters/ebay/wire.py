@@ -33,6 +33,7 @@ USER_SCOPES = (
     "https://api.ebay.com/oauth/api_scope/sell.fulfillment"
 )
 APP_SCOPE = "https://api.ebay.com/oauth/api_scope"
+NOTIFICATION_SCOPE = "https://api.ebay.com/oauth/api_scope/commerce.notification.subscription"
 
 # errorIds with a meaning of their own: eBay documents 25025 for concurrent access to one
 # SKU or item group and 25001 for a system error; 25099 for the revision limit is not

@@ -22,6 +22,7 @@ from omnistock.adapters.base import (
     ObservedLevel,
     OrderPage,
     StockUpdate,
+    SubscriptionReport,
 )
 from omnistock.adapters.echo import EchoFilter
 from omnistock.adapters.http import (
@@ -36,8 +37,9 @@ from omnistock.adapters.http import (
 )
 from omnistock.adapters.ratelimit import RateLimiter, limiter_for
 from omnistock.adapters.secrets import Secret
-from omnistock.adapters.shopify import discovery, events, wire
+from omnistock.adapters.shopify import discovery, events, subscriptions, wire
 from omnistock.adapters.shopify.limits import BUCKET, CAPABILITIES, rate_signal
+from omnistock.adapters.subscribing import registered
 from omnistock.adapters.tokens import AccessToken, TokenCache
 from omnistock.clock import Timer
 from omnistock.domain.account_settings import AccountSettings
@@ -291,6 +293,16 @@ class ShopifyAdapter:
                 account=self._account,
             )
         return True
+
+    async def register_notifications(self, target: str) -> SubscriptionReport:
+        """Webhook subscriptions of the topics events.py reads, delivered to `target`
+        (see subscriptions.py). Raises ChannelError."""
+        return await registered(
+            subscriptions.register(self._graphql, target), account=self._account
+        )
+
+    async def remove_notifications(self, target: str) -> SubscriptionReport:
+        return await registered(subscriptions.remove(self._graphql, target), account=self._account)
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -23,6 +23,7 @@ from omnistock.adapters.base import (
     ObservedLevel,
     OrderPage,
     StockUpdate,
+    SubscriptionReport,
 )
 from omnistock.adapters.echo import EchoFilter
 from omnistock.adapters.http import (
@@ -34,7 +35,8 @@ from omnistock.adapters.http import (
 )
 from omnistock.adapters.ratelimit import RateLimiter, limiter_for
 from omnistock.adapters.secrets import Secret
-from omnistock.adapters.woocommerce import discovery, events, wire
+from omnistock.adapters.subscribing import registered
+from omnistock.adapters.woocommerce import discovery, events, subscriptions, wire
 from omnistock.adapters.woocommerce.limits import CAPABILITIES, rate_signal
 from omnistock.clock import Timer
 from omnistock.domain.account_settings import AccountSettings
@@ -80,6 +82,7 @@ class WooCommerceAdapter:
         self._limiter = limiter or limiter_for(CAPABILITIES.rate, timer)
         self._echo = EchoFilter(timer)
         self._webhooks = events.WebhookParser(account, webhook_secret)
+        self._hook_secret = webhook_secret
 
     def __repr__(self) -> str:
         return f"WooCommerceAdapter(account={self._account!r}, base_url={self._client.base_url})"
@@ -223,6 +226,16 @@ class WooCommerceAdapter:
             raise PermanentError(f"not a WooCommerce order id: {order_id!r}", account=self._account)
         await self._call("PUT", f"orders/{order_id}", json={"status": "cancelled"})
         return True
+
+    async def register_notifications(self, target: str) -> SubscriptionReport:
+        """Webhooks for order.created, order.updated and product.updated to `target`,
+        signed with the account's webhook secret (see subscriptions.py)."""
+        return await registered(
+            subscriptions.register(self._call, target, self._hook_secret), account=self._account
+        )
+
+    async def remove_notifications(self, target: str) -> SubscriptionReport:
+        return await registered(subscriptions.remove(self._call, target), account=self._account)
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -5,9 +5,16 @@ An explicit dict: adding a platform is one line here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from omnistock.kit.sandbox.amazon.face import AmazonSandbox
-from omnistock.kit.sandbox.common.serve import ReadyCallback, serve_sandbox, write_ready_line
-from omnistock.kit.sandbox.common.storefront import StorefrontFactory
+from omnistock.kit.sandbox.common.serve import (
+    ReadyCallback,
+    ready_line,
+    serve_sandbox,
+    write_ready_line,
+)
+from omnistock.kit.sandbox.common.storefront import Storefront, StorefrontFactory
 from omnistock.kit.sandbox.ebay.face import EbaySandbox
 from omnistock.kit.sandbox.shopify.face import ShopifySandbox
 from omnistock.kit.sandbox.woocommerce.face import WooSandbox
@@ -29,11 +36,20 @@ async def serve(
     skus: int = 20,
     time_scale: float = 1.0,
     ready: ReadyCallback = write_ready_line,
+    announce: Callable[[Storefront, str], str] | None = None,
 ) -> None:
-    """Serve the `platform` sandbox until cancelled; `ready` gets one JSON line once listening.
+    """Serve the `platform` sandbox until cancelled; `ready` gets one JSON line once
+    listening, what `announce` says of it (default: its URLs and credentials).
 
     Raises KeyError for an unknown platform (see SANDBOXES)."""
     factory = SANDBOXES[platform]
     await serve_sandbox(
-        factory, host=host, port=port, seed=seed, skus=skus, time_scale=time_scale, ready=ready
+        factory,
+        host=host,
+        port=port,
+        seed=seed,
+        skus=skus,
+        time_scale=time_scale,
+        ready=ready,
+        announce=announce or ready_line,
     )

@@ -25,11 +25,15 @@ from omnistock.kit.sandbox.amazon.listings_api import PREFIX as LISTINGS
 from omnistock.kit.sandbox.amazon.listings_api import ListingsApi
 from omnistock.kit.sandbox.amazon.notifications import TYPES as NOTIFICATION_TYPES
 from omnistock.kit.sandbox.amazon.notifications import Notifications
+from omnistock.kit.sandbox.amazon.notifications_api import PREFIX as NOTIFICATIONS_PREFIX
 from omnistock.kit.sandbox.amazon.orders_api import ORDERS_PATH, OrdersApi
 from omnistock.kit.sandbox.amazon.orders_v2026 import ORDERS_PATH as ORDERS_2026
 from omnistock.kit.sandbox.amazon.orders_v2026 import OrdersV2026Api
+from omnistock.kit.sandbox.amazon.reports_api import DOWNLOADS as REPORT_DOWNLOADS
+from omnistock.kit.sandbox.amazon.reports_api import PREFIX as REPORTS
+from omnistock.kit.sandbox.amazon.reports_api import ReportsApi, ReportTiming
 from omnistock.kit.sandbox.amazon.store import AmazonStore
-from omnistock.kit.sandbox.common.admin import AdminApi, bad_request, read_json
+from omnistock.kit.sandbox.common.admin import AdminApi, bad_request, listings_of, read_json
 from omnistock.kit.sandbox.common.calls import CallRecord
 from omnistock.kit.sandbox.common.catalog import build_catalog
 from omnistock.kit.sandbox.common.clock import SandboxClock, ScaledClock
@@ -54,6 +58,8 @@ class AmazonConfig(SandboxConfig):
     apply_delay_s: float = 5.0  # ⚠️ ACCEPTED → applied; Amazon documents no figure
     orders_2026: bool = True  # False: the application lacks Orders 2026-01-01 (403)
     feed_timing: FeedTiming = field(default_factory=FeedTiming)
+    report_timing: ReportTiming = field(default_factory=ReportTiming)
+    fba_listings: int = 0  # listings fulfilled by Amazon besides the catalog's (no MFN offer)
     rates: Mapping[str, tuple[float, int]] = field(default_factory=lambda: dict(DEFAULT_RATES))
     shopper_rate: float = 0.0
     faults: FaultSettings = field(default_factory=FaultSettings)
@@ -82,6 +88,17 @@ _ROUTES: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
         ("GET", f"^{ORDERS_PATH}/[^/]+/orderItems$", "getOrderItems"),
         ("GET", f"^{ORDERS_2026}$", "searchOrders"),
         ("GET", f"^{ORDERS_2026}/[^/]+$", "getOrder"),
+        ("POST", f"^{REPORTS}/reports$", "createReport"),
+        ("GET", f"^{REPORTS}/reports/[^/]+$", "getReport"),
+        ("GET", f"^{REPORTS}/documents/[^/]+$", "getReportDocument"),
+        ("GET", f"^{REPORT_DOWNLOADS}/[^/]+$", "reportDocument.download"),
+        ("GET", f"^{NOTIFICATIONS_PREFIX}/destinations$", "getDestinations"),
+        ("POST", f"^{NOTIFICATIONS_PREFIX}/destinations$", "createDestination"),
+        ("GET", f"^{NOTIFICATIONS_PREFIX}/destinations/[^/]+$", "getDestination"),
+        ("DELETE", f"^{NOTIFICATIONS_PREFIX}/destinations/[^/]+$", "deleteDestination"),
+        ("GET", f"^{NOTIFICATIONS_PREFIX}/subscriptions/[^/]+$", "getSubscription"),
+        ("POST", f"^{NOTIFICATIONS_PREFIX}/subscriptions/[^/]+$", "createSubscription"),
+        ("DELETE", f"^{NOTIFICATIONS_PREFIX}/subscriptions/[^/]+/[^/]+$", "deleteSubscriptionById"),
     )
 )
 
@@ -146,6 +163,15 @@ class AmazonEmulator:
             config.apply_delay_s,
         )
         self.orders = OrdersApi(self.store, config.marketplace_id)
+        self.reports = ReportsApi(
+            self.store,
+            config.marketplace_id,
+            config.base_url,
+            config.derive("s3-reports"),
+            config.report_timing,
+        )
+        for n in range(1, config.fba_listings + 1):
+            self.store.add_listing(f"FBA-{n:06d}", None, fulfillment_channel="AMAZON_NA")
         self.orders_2026 = OrdersV2026Api(
             self.store, config.marketplace_id, enabled=config.orders_2026
         )
@@ -198,9 +224,21 @@ class AmazonEmulator:
         marketplace is an account setting, not a secret."""
         credentials = dict(self.credentials())
         marketplace = credentials.pop("marketplace_id")
-        return Connection(
-            api_path="", credentials=credentials, settings={"marketplace_id": marketplace}
-        )
+        settings = {"marketplace_id": marketplace, "notification_queue": self.notification_queue}
+        return Connection(api_path="", credentials=credentials, settings=settings)
+
+    @property
+    def notification_queue(self) -> str:
+        """The merchant's SQS queue (its AWS account's) that notifications are sent to."""
+        account = str(int(self.config.derive("aws-account")[:10], 16) % 10**12).zfill(12)
+        return f"arn:aws:sqs:us-east-1:{account}:omnistock-{self.seller_id.lower()}"
+
+    def bridge(self, queue_arn: str, url: str) -> None:
+        """The merchant's bridge: what Amazon puts on the queue, and on the event bus of the
+        queue's AWS account and region, POSTed signed to `url` (AWS set-up, not Amazon's)."""
+        _, _, _, region, account, _ = queue_arn.split(":", 5)
+        self.notifications.bridges[queue_arn] = url
+        self.notifications.bridges[f"eventbridge:{account}:{region}"] = url
 
     def is_write(self, call: CallRecord) -> bool:
         return call.operation in WRITE_OPERATIONS and call.items > 0
@@ -263,18 +301,73 @@ class AmazonEmulator:
                     g("getOrder", self.orders_2026.get_order),
                     methods=["GET"],
                 ),
+                *self._report_routes(),
+                *self._notification_routes(),
                 *self._admin_routes(),
             ],
             exception_handlers={404: _not_found, 405: _not_found},
             lifespan=lambda _app: self.running(),
         )
 
-    def _guarded(self, operation: str, handler: Handler) -> Handler:
+    def _report_routes(self) -> list[Route]:
+        g, api = self._guarded, self.reports
+        return [
+            Route(f"{REPORTS}/reports", g("createReport", api.create_report), methods=["POST"]),
+            Route(
+                f"{REPORTS}/reports/{{report_id}}",
+                g("getReport", api.get_report),
+                methods=["GET"],
+            ),
+            Route(
+                f"{REPORTS}/documents/{{document_id}}",
+                g("getReportDocument", api.get_report_document),
+                methods=["GET"],
+            ),
+            Route(f"{REPORT_DOWNLOADS}/{{document_id}}", self._download_report, methods=["GET"]),
+        ]
+
+    async def _download_report(self, request: Request) -> Response:
+        self.store.catch_up()
+        return await self.reports.download(request)
+
+    def _notification_routes(self) -> list[Route]:
+        api, n = self.notifications.api, NOTIFICATIONS_PREFIX
+        dest, sub = f"{n}/destinations", f"{n}/subscriptions/{{notification_type}}"
+        g, free = self._guarded, self._grantless
+        return [
+            Route(dest, free("getDestinations", api.get_destinations), methods=["GET"]),
+            Route(dest, free("createDestination", api.create_destination), methods=["POST"]),
+            Route(
+                f"{dest}/{{destination_id}}",
+                free("getDestination", api.get_destination),
+                methods=["GET"],
+            ),
+            Route(
+                f"{dest}/{{destination_id}}",
+                free("deleteDestination", api.delete_destination),
+                methods=["DELETE"],
+            ),
+            Route(sub, g("getSubscription", api.get_subscription), methods=["GET"]),
+            Route(sub, g("createSubscription", api.create_subscription), methods=["POST"]),
+            Route(
+                f"{sub}/{{subscription_id}}",
+                free("deleteSubscriptionById", api.delete_subscription),
+                methods=["DELETE"],
+            ),
+        ]
+
+    def _grantless(self, operation: str, handler: Handler) -> Handler:
+        """A grantless operation: a client_credentials token instead of the seller's."""
+        return self._guarded(operation, handler, grantless=True)
+
+    def _guarded(self, operation: str, handler: Handler, *, grantless: bool = False) -> Handler:
         """Token, then the operation's bucket, then the handler; time catches up first."""
 
         async def endpoint(request: Request) -> Response:
             self.store.catch_up()
-            refused = self.tokens.check(request.headers.get("x-amz-access-token"))
+            token = request.headers.get("x-amz-access-token")
+            check = self.tokens.check_grantless if grantless else self.tokens.check
+            refused = check(token)
             if refused is not None:
                 return refused
             if not self.buckets.take(operation):
@@ -292,10 +385,10 @@ class AmazonEmulator:
 
     def _admin_routes(self) -> list[Route]:
         p = ADMIN_PREFIX
-        return [
-            *AdminApi(self.core, extra_stats=self._stats, stock=self.shown).routes(),
-            Route(f"{p}/notifications", self._admin_subscribe, methods=["POST"]),
-        ]
+        admin = AdminApi(
+            self.core, extra_stats=self._stats, stock=self.shown, listings=listings_of(self)
+        )
+        return admin.routes([Route(f"{p}/notifications", self._admin_subscribe, methods=["POST"])])
 
     def _stats(self) -> dict[str, object]:
         return {

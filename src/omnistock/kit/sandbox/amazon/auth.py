@@ -59,6 +59,24 @@ class LwaTokens:
             )
         return None
 
+    def check_grantless(self, token: str | None) -> Response | None:
+        """None if `token` is a live grantless one (client_credentials with a scope)."""
+        if not token or token not in self.grantless:
+            return error_list(
+                403,
+                "Unauthorized",
+                "Access to requested resource is denied.",
+                "Grantless operations take a client_credentials token of their scope.",
+            )
+        if self.clock.now() >= self.expiry.get(token, 0.0):
+            return error_list(
+                403,
+                "Unauthorized",
+                "Access to requested resource is denied.",
+                "The access token you provided has expired.",
+            )
+        return None
+
     def revoke_all(self) -> None:
         self.expiry.clear()
 

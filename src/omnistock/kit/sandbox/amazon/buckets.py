@@ -25,6 +25,17 @@ DEFAULT_RATES: Mapping[str, tuple[float, int]] = {
     "getOrderItems": (0.5, 30),
     "searchOrders": (0.0056, 20),  # Orders 2026-01-01
     "getOrder": (0.5, 30),  # Orders 2026-01-01 (v0's getOrder is not served)
+    "createReport": (0.0167, 15),
+    "getReport": (2.0, 15),
+    "getReportDocument": (0.0167, 15),
+    # Notifications: every operation 1 rps, burst 5.
+    "getDestinations": (1.0, 5),
+    "createDestination": (1.0, 5),
+    "getDestination": (1.0, 5),
+    "deleteDestination": (1.0, 5),
+    "getSubscription": (1.0, 5),
+    "createSubscription": (1.0, 5),
+    "deleteSubscriptionById": (1.0, 5),
 }
 # A manual clock at ~1.8e9 s steps by ~2e-7 s: a client that waited exactly one token's
 # refill may be a hair short. Tolerate that much, no more.

@@ -4,8 +4,6 @@ processed one after another (IN_QUEUE → IN_PROGRESS → DONE|FATAL), 5 feeds p
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import itertools
 import json
 from dataclasses import dataclass, field
@@ -15,13 +13,13 @@ from starlette.responses import JSONResponse, Response
 
 from omnistock.kit.sandbox.amazon.errors import error_list, standard_error
 from omnistock.kit.sandbox.amazon.listings_api import INTERNAL, INVALID_VALUE
+from omnistock.kit.sandbox.amazon.presign import Presigner, access_denied
 from omnistock.kit.sandbox.amazon.representation import iso
 from omnistock.kit.sandbox.amazon.store import MAX_QUANTITY, AmazonStore
 from omnistock.kit.sandbox.common.core import ITEMS_STATE_KEY
 
 PREFIX = "/feeds/2021-06-30"
 UPLOADS = "/feed-documents"
-URL_TTL_S = 300.0  # pre-signed URLs expire after 5 minutes
 MAX_MESSAGES = 25_000
 FEEDS_PER_WINDOW, WINDOW_S = 5, 300.0
 
@@ -66,8 +64,7 @@ class FeedsApi:
         # An accepted message's update "is being applied" (report schema v2): like a
         # patch, it shows `apply_delay_s` after the report.
         self._apply_delay = apply_delay_s
-        self._base_url = base_url.rstrip("/")
-        self._secret = secret.encode()
+        self._urls = Presigner(store.clock, base_url, UPLOADS, secret)
         self._timing = timing
         self.documents: dict[str, Document] = {}
         self.feeds: dict[str, Feed] = {}
@@ -92,40 +89,22 @@ class FeedsApi:
     async def upload(self, request: Request) -> Response:
         doc = self._signed(request)
         if doc is None:
-            return Response(
-                b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>",
-                403,
-                media_type="application/xml",
-            )
+            return access_denied("Request has expired")
         doc.content = await request.body()
         return Response(status_code=200)
 
     async def download(self, request: Request) -> Response:
         doc = self._signed(request)
         if doc is None or doc.content is None:
-            return Response(
-                b"<Error><Code>AccessDenied</Code></Error>", 403, media_type="application/xml"
-            )
+            return access_denied()
         return Response(doc.content, media_type="application/json")
 
     def _url(self, doc_id: str) -> str:
-        expires = str(int(self._store.clock.now() + URL_TTL_S))
-        signature = hmac.new(
-            self._secret, f"{doc_id}:{expires}".encode(), hashlib.sha256
-        ).hexdigest()
-        query = f"X-Amz-Expires={expires}&X-Amz-Signature={signature}"
-        return f"{self._base_url}{UPLOADS}/{doc_id}?{query}"
+        return self._urls.url(doc_id)
 
     def _signed(self, request: Request) -> Document | None:
-        doc_id = request.path_params["document_id"]
-        expires = request.query_params.get("X-Amz-Expires", "")
-        given = request.query_params.get("X-Amz-Signature", "")
-        wanted = hmac.new(self._secret, f"{doc_id}:{expires}".encode(), hashlib.sha256).hexdigest()
-        if not expires.isdigit() or not hmac.compare_digest(given, wanted):
-            return None
-        if self._store.clock.now() > int(expires):
-            return None
-        return self.documents.get(doc_id)
+        doc_id = self._urls.valid(request)
+        return None if doc_id is None else self.documents.get(doc_id)
 
     # --- feeds ---------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ import uuid
 
 import httpx
 
+from omnistock.kit.sandbox.amazon.notifications_api import NotificationsApi
 from omnistock.kit.sandbox.amazon.representation import Obj, iso
 from omnistock.kit.sandbox.amazon.store import Listing, Order
 from omnistock.kit.sandbox.common.clock import SandboxClock
@@ -45,6 +46,10 @@ class Notifications:
         self._secret = secret
         self._clock = clock
         self.subscriptions: dict[str, tuple[str, str]] = {}  # type → (subscription id, URL)
+        # Made through the Notifications API: delivered to the destination's queue or event
+        # bus, which the merchant's bridge (`bridges`: the destination's key → URL) reads.
+        self.api = NotificationsApi(APPLICATION_ID)
+        self.bridges: dict[str, str] = {}
         self.sender = WebhookSender(clock=clock, faults=faults, listener=self, client=client)
 
     def subscribe(self, notification_type: str, url: str) -> str:
@@ -113,10 +118,20 @@ class Notifications:
         )
 
     def _publish(self, notification_type: str, payload: Obj) -> None:
-        subscription = self.subscriptions.get(notification_type)
-        if subscription is None:
-            return
-        subscription_id, url = subscription
+        for subscription_id, url in self._routes(notification_type):
+            self._send(notification_type, payload, subscription_id, url)
+
+    def _routes(self, notification_type: str) -> list[tuple[str, str]]:
+        """(subscription id, URL) for each way a notification of this type is delivered."""
+        routes = []
+        if notification_type in self.subscriptions:
+            routes.append(self.subscriptions[notification_type])
+        found = self.api.destination_of(notification_type)
+        if found is not None and found[1].key in self.bridges:
+            routes.append((found[0], self.bridges[found[1].key]))
+        return routes
+
+    def _send(self, notification_type: str, payload: Obj, subscription_id: str, url: str) -> None:
         now = iso(self._clock.now())
         envelope = {
             "NotificationVersion": "1.0",

@@ -26,6 +26,9 @@ class Listing:
     quantity: int | None
     created: float
     updated: float
+    # DEFAULT: merchant-fulfilled (MFN); AMAZON_NA (or _EU, _FE): fulfilled by Amazon, whose
+    # quantity Amazon keeps (`quantity` None: the seller has no MFN offer to set).
+    fulfillment_channel: str = "DEFAULT"
 
 
 @dataclass(slots=True, kw_only=True)
@@ -79,7 +82,13 @@ class AmazonStore:
     # --- listings ------------------------------------------------------------------------
 
     def add_listing(
-        self, sku: str, quantity: int | None, *, title: str = "", product_type: str = "PRODUCT"
+        self,
+        sku: str,
+        quantity: int | None,
+        *,
+        title: str = "",
+        product_type: str = "PRODUCT",
+        fulfillment_channel: str = "DEFAULT",
     ) -> Listing:
         now = self.clock.now()
         digest = hashlib.sha1(sku.encode(), usedforsecurity=False).hexdigest()
@@ -92,6 +101,7 @@ class AmazonStore:
             quantity=quantity,
             created=now,
             updated=now,
+            fulfillment_channel=fulfillment_channel,
         )
         self.listings[sku] = listing
         return listing

@@ -1,5 +1,7 @@
 """Sandbox-only admin endpoints under `/_sandbox/`: faults, calls, truth, stats, shoppers,
-and, where the platform's store provides them, orders (place, cancel) and stock.
+and, where the platform's store provides them, orders (place, cancel) and stock; the
+listings with their external ids (where the sandbox's face names them); and at
+`/_sandbox` itself, an index of them all.
 
 They are what a benchmark or a test drives over HTTP; in-process tests may call the same
 objects directly.
@@ -8,21 +10,81 @@ objects directly.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from omnistock.kit.sandbox.common.core import SandboxCore
 from omnistock.kit.sandbox.common.faults import FaultSettings
 from omnistock.kit.sandbox.common.middleware import ADMIN_PREFIX
+from omnistock.kit.sandbox.common.storefront import StorefrontListing
 from omnistock.kit.sandbox.common.truth import OrderLine
 
 ExtraStats = Callable[[], dict[str, object]]
 Stock = Callable[[], Mapping[str, int]]
+Listings = Callable[[], Sequence[StorefrontListing]]
+MAX_LISTINGS_PAGE = 1000
+
+
+@runtime_checkable
+class ListsListings(Protocol):
+    """A sandbox whose face says what it sells with each listing's external ids."""
+
+    def listings(self) -> list[StorefrontListing]: ...
+
+
+def listings_of(sandbox: object) -> Listings | None:
+    """The sandbox's listings, when it is a face that names them (the emulator alone,
+    which never imports the adapters' id keys, does not)."""
+    return sandbox.listings if isinstance(sandbox, ListsListings) else None
+
+
+def index(routes: Sequence[BaseRoute]) -> Route:
+    """`GET /_sandbox`: every admin route with its methods, as JSON."""
+    entries: dict[str, set[str]] = {}
+    for route in routes:
+        if isinstance(route, Route) and route.path.startswith(ADMIN_PREFIX):
+            entries.setdefault(route.path, set()).update(route.methods or ())
+    entries[ADMIN_PREFIX] = {"GET"}
+    body = {
+        "routes": [
+            {"path": path, "methods": sorted(m for m in methods if m != "HEAD")}
+            for path, methods in sorted(entries.items())
+        ]
+    }
+
+    async def get_index(request: Request) -> Response:
+        return JSONResponse(body)
+
+    return Route(ADMIN_PREFIX, get_index, methods=["GET"])
+
+
+def listings_route(listings: Listings) -> Route:
+    """`GET /_sandbox/listings?offset=&limit=`: the listings with their external ids."""
+
+    async def get_listings(request: Request) -> Response:
+        try:
+            offset = int(request.query_params.get("offset", "0"))
+            limit = int(request.query_params.get("limit", "100"))
+        except ValueError:
+            return bad_request("offset and limit are integers")
+        if offset < 0 or not 1 <= limit <= MAX_LISTINGS_PAGE:
+            return bad_request(f"offset >= 0 and 1 <= limit <= {MAX_LISTINGS_PAGE}")
+        found = listings()
+        page = [
+            {"sku": x.sku, "external_ids": dict(x.external_ids)}
+            for x in found[offset : offset + limit]
+        ]
+        return JSONResponse(
+            {"count": len(found), "offset": offset, "limit": limit, "listings": page}
+        )
+
+    return Route(f"{ADMIN_PREFIX}/listings", get_listings, methods=["GET"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,13 +122,22 @@ class AdminApi:
         *,
         orders: OrderDesk | None = None,
         stock: Stock | None = None,
+        listings: Listings | None = None,
     ) -> None:
         self._core = core
         self._extra_stats = extra_stats
         self._orders = orders
         self._stock = stock
+        self._listings = listings
 
-    def routes(self) -> list[Route]:
+    def routes(self, extra: Sequence[Route] = ()) -> list[Route]:
+        """The shared routes, the platform's `extra` ones, and the index of them all."""
+        found = [*self._shared_routes(), *extra]
+        if self._listings is not None:
+            found.append(listings_route(self._listings))
+        return [*found, index(found)]
+
+    def _shared_routes(self) -> list[Route]:
         p = ADMIN_PREFIX
         return [
             Route(f"{p}/faults", self.get_faults, methods=["GET"]),

@@ -89,6 +89,7 @@ class ServableSandbox(Protocol):
 
 SandboxFactory = Callable[[SandboxOptions], ServableSandbox]
 ReadyCallback = Callable[[str], None]
+Served = TypeVar("Served", bound=ServableSandbox)
 
 
 def write_ready_line(line: str) -> None:
@@ -109,7 +110,7 @@ def ready_line(sandbox: ServableSandbox, base_url: str) -> str:
 
 
 async def serve_sandbox(
-    factory: SandboxFactory,
+    factory: Callable[[SandboxOptions], Served],
     *,
     host: str = "127.0.0.1",
     port: int = 0,
@@ -117,9 +118,10 @@ async def serve_sandbox(
     skus: int = 20,
     time_scale: float = 1.0,
     ready: ReadyCallback = write_ready_line,
+    announce: Callable[[Served, str], str] = ready_line,
 ) -> None:
-    """Bind (port 0 picks a free port), build the sandbox, call `ready` once with the JSON
-    line when listening, then serve until cancelled."""
+    """Bind (port 0 picks a free port), build the sandbox, call `ready` once with what
+    `announce` says of it (a JSON line) when listening, then serve until cancelled."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP given: asyncio sets TCP_NODELAY only on sockets that say they are TCP.
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -133,7 +135,7 @@ async def serve_sandbox(
     serving = asyncio.ensure_future(server.serve(sockets=[sock]))
     try:
         await _until_started(server, serving)
-        ready(ready_line(sandbox, base_url))
+        ready(announce(sandbox, base_url))
         await asyncio.shield(serving)
     except asyncio.CancelledError:
         server.should_exit = True

@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from omnistock.kit.sandbox.common.admin import AdminApi
+from omnistock.kit.sandbox.common.admin import AdminApi, listings_of
 from omnistock.kit.sandbox.common.calls import CallRecord
 from omnistock.kit.sandbox.common.catalog import build_catalog
 from omnistock.kit.sandbox.common.clock import SandboxClock, ScaledClock
@@ -38,6 +38,7 @@ from omnistock.kit.sandbox.ebay.errors import (
 )
 from omnistock.kit.sandbox.ebay.fulfillment_api import FulfillmentApi
 from omnistock.kit.sandbox.ebay.inventory_api import InventoryApi, RequestError
+from omnistock.kit.sandbox.ebay.notification_resources import NotificationResources
 from omnistock.kit.sandbox.ebay.notifications import PREFIX as NOTIFY
 from omnistock.kit.sandbox.ebay.notifications import Notifications
 from omnistock.kit.sandbox.ebay.oauth import (
@@ -55,9 +56,10 @@ from omnistock.kit.sandbox.ebay.quota import (
     Api,
     QuotaBook,
 )
-from omnistock.kit.sandbox.ebay.store import EbayStore
+from omnistock.kit.sandbox.ebay.store import EbayStore, unpublished_item
 
 Handler = Callable[[Request], Awaitable[Response]]
+ALERT_EMAIL = "merchant@omnistock.example"  # the merchant's, for the Notification API config
 # RFC 6749 codes for injected token-endpoint failures (⚠️ eBay documents none for 429/5xx).
 OAUTH_FAULTS = {
     401: "invalid_client",
@@ -82,6 +84,7 @@ class EbayConfig(SandboxConfig):
     base_url: str = "https://api.sandbox.ebay.test"
     quotas: Mapping[str, int] = field(default_factory=dict)  # resource -> calls per day
     write_hold_s: float = 0.0  # real seconds a write holds its SKUs (25025 window)
+    unpublished_items: int = 0  # inventory items besides the catalog's, with no offer published
     shopper_rate: float = 0.0
     faults: FaultSettings = field(default_factory=FaultSettings)
 
@@ -106,6 +109,8 @@ class EbayEmulator:
         self.clock = clock or ScaledClock(config.time_scale)
         catalog = build_catalog(config.catalog_spec())
         self.store = EbayStore(self.clock, catalog)
+        for n in range(1, config.unpublished_items + 1):
+            self.store.add_item(unpublished_item(n), publish=False)
         self.core = SandboxCore(
             clock=self.clock,
             shop=self.store,
@@ -178,7 +183,7 @@ class EbayEmulator:
         creds = {**self.credentials(), "verification_token": self._verification_token()}
         if self._endpoint is not None:
             creds["endpoint"] = self._endpoint
-        return Connection(api_path="", credentials=creds)
+        return Connection(api_path="", credentials=creds, settings={"alert_email": ALERT_EMAIL})
 
     def is_write(self, call: CallRecord) -> bool:
         return call.operation in WRITE_OPERATIONS
@@ -186,7 +191,7 @@ class EbayEmulator:
     async def connect(self, webhook_url: str) -> None:
         """ORDER_CONFIRMATION to `webhook_url` (eBay sends no quantity notifications)."""
         self._endpoint = webhook_url
-        self.notifications.alert_email = "merchant@omnistock.example"
+        self.notifications.alert_email = ALERT_EMAIL
         self.notifications.register(
             webhook_url, self._verification_token(), ("ORDER_CONFIRMATION",)
         )
@@ -198,6 +203,30 @@ class EbayEmulator:
         return "vt_" + self.config.derive("verification-token")[:40]
 
     # --- routing ----------------------------------------------------------------------
+
+    def _notification_routes(self) -> list[Route]:
+        """Reading and managing destinations and subscriptions (creation is above)."""
+        r = NotificationResources(self.notifications)
+        d, s = (
+            f"{NOTIFY}/destination/{{destination_id}}",
+            f"{NOTIFY}/subscription/{{subscription_id}}",
+        )
+        table: list[tuple[str, str, Handler]] = [
+            ("GET", f"{NOTIFY}/config", r.get_config),
+            ("GET", f"{NOTIFY}/destination", r.list_destinations),
+            ("GET", d, r.get_destination),
+            ("PUT", d, r.update_destination),
+            ("DELETE", d, r.delete_destination),
+            ("GET", f"{NOTIFY}/subscription", r.list_subscriptions),
+            ("GET", s, r.get_subscription),
+            ("DELETE", s, r.delete_subscription),
+            ("POST", f"{s}/enable", r.enable_subscription),
+            ("POST", f"{s}/disable", r.disable_subscription),
+        ]
+        return [
+            Route(path, self._guard(NOTIFICATION, ANY, handler), methods=[method])
+            for method, path, handler in table
+        ]
 
     def _guard(self, api: Api, kinds: frozenset[TokenKind], handler: Handler) -> Handler:
         """Bearer token of an allowed kind, then the API's daily quota, then the handler;
@@ -277,6 +306,7 @@ class EbayEmulator:
                 g(NOTIFICATION, ANY, note.create_subscription),
                 methods=["POST"],
             ),
+            *self._notification_routes(),
             Route(
                 f"{NOTIFY}/public_key/{{kid}}",
                 g(NOTIFICATION, ANY, note.public_key),
@@ -292,7 +322,7 @@ class EbayEmulator:
                 g(ANALYTICS, USER, self.quotas.endpoint),
                 methods=["GET"],
             ),
-            *AdminApi(self.core, extra_stats=self._stats).routes(),
+            *AdminApi(self.core, extra_stats=self._stats, listings=listings_of(self)).routes(),
         ]
         return Starlette(
             routes=routes,

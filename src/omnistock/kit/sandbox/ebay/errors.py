@@ -100,6 +100,41 @@ CHALLENGE_FAILED = EbayErrorKind(
     "Challenge verification failed for the requested endpoint.",
     409,
 )
+SUBSCRIPTION_EXISTS = EbayErrorKind(
+    195012, "API_NOTIFICATION", "REQUEST", "Subscription already exists", 409
+)
+SUBSCRIPTION_UNKNOWN = EbayErrorKind(
+    195013, "API_NOTIFICATION", "REQUEST", "Invalid subscription Id.", 404
+)
+DESTINATION_NOT_ENABLED = EbayErrorKind(
+    195015,
+    "API_NOTIFICATION",
+    "REQUEST",
+    "The subscription cannot be enabled since the destination is not enabled.",
+    409,
+)
+DESTINATION_STATUS_INVALID = EbayErrorKind(
+    195018,
+    "API_NOTIFICATION",
+    "REQUEST",
+    "Invalid or missing destination status. Supported values:[ENABLED,DISABLED]",
+    400,
+)
+DESTINATION_EXISTS = EbayErrorKind(
+    195021, "API_NOTIFICATION", "REQUEST", "Destination exists for this endpoint", 409
+)
+DESTINATION_NOT_FOUND = EbayErrorKind(
+    195022, "API_NOTIFICATION", "REQUEST", "Invalid or missing destination id.", 404
+)
+DESTINATION_IN_USE = EbayErrorKind(
+    195024, "API_NOTIFICATION", "REQUEST", "Destination is in use and cannot be deleted.", 409
+)
+CONFIG_NOT_FOUND = EbayErrorKind(
+    195026, "API_NOTIFICATION", "APPLICATION", "Configuration Not Found.", 404
+)
+LIMIT_INVALID = EbayErrorKind(
+    195004, "API_NOTIFICATION", "REQUEST", "Invalid limit. Supported ranges 10 - 100.", 400
+)
 KEY_NOT_FOUND = EbayErrorKind(
     195001, "API_NOTIFICATION", "REQUEST", "The public key could not be found.", 404
 )

@@ -23,10 +23,14 @@ from omnistock.kit.sandbox.common.outbound import Delivery, DeliveryOutcome, Ren
 from omnistock.kit.sandbox.ebay.errors import (
     CHALLENGE_FAILED,
     CONFIG_MISSING,
+    DESTINATION_EXISTS,
+    DESTINATION_NOT_ENABLED,
+    DESTINATION_STATUS_INVALID,
     DESTINATION_UNKNOWN,
     EMAIL_INVALID,
     ENDPOINT_INVALID,
     KEY_NOT_FOUND,
+    SUBSCRIPTION_EXISTS,
     TOPIC_INVALID,
     VERIFICATION_TOKEN_INVALID,
     error_response,
@@ -60,6 +64,7 @@ class Subscription:
     topic: str
     destination_id: str
     status: str = "ENABLED"
+    created: float = 0.0
 
 
 def created(location: str) -> Response:
@@ -162,6 +167,11 @@ class Notifications:
             return error_response(ENDPOINT_INVALID)
         if not isinstance(token, str) or not 32 <= len(token) <= 80:
             return error_response(VERIFICATION_TOKEN_INVALID, long_message="32-80 characters")
+        if any(d.endpoint == endpoint for d in self.destinations.values()):
+            return error_response(DESTINATION_EXISTS)
+        status = body.get("status") or "ENABLED"
+        if status not in ("ENABLED", "DISABLED"):
+            return error_response(DESTINATION_STATUS_INVALID)
         if not await self._challenge(endpoint, token):
             return error_response(CHALLENGE_FAILED)
         dest = Destination(
@@ -169,11 +179,15 @@ class Notifications:
             name=str(body.get("name") or endpoint),
             endpoint=endpoint,
             verification_token=token,
-            status=str(body.get("status") or "ENABLED"),
+            status=str(status),
         )
         self.destinations[dest.destination_id] = dest
         location = f"{request.base_url}{PREFIX.lstrip('/')}/destination/{dest.destination_id}"
         return created(location)
+
+    async def challenge(self, endpoint: str, token: str) -> bool:
+        """Whether `endpoint` answers a fresh challenge for `token` (updates prove it too)."""
+        return await self._challenge(endpoint, token)
 
     async def _challenge(self, endpoint: str, token: str) -> bool:
         """GET endpoint?challenge_code=…; the answer must hold the expected hash."""
@@ -200,12 +214,19 @@ class Notifications:
             return error_response(TOPIC_INVALID)
         if destination not in self.destinations:
             return error_response(DESTINATION_UNKNOWN)
+        # ⚠️ One subscription per topic for the app (and user): eBay answers 195012.
+        if any(s.topic == topic for s in self.subscriptions.values()):
+            return error_response(SUBSCRIPTION_EXISTS)
+        status = str(body.get("status") or "ENABLED")
+        if status == "ENABLED" and self.destinations[str(destination)].status != "ENABLED":
+            return error_response(DESTINATION_NOT_ENABLED)
         sub = Subscription(
             number=next(self._numbers),
             subscription_id=secrets.token_hex(8),
             topic=str(topic),
             destination_id=str(destination),
-            status=str(body.get("status") or "ENABLED"),
+            status=status,
+            created=self.clock.now(),
         )
         self.subscriptions[sub.subscription_id] = sub
         location = f"{request.base_url}{PREFIX.lstrip('/')}/subscription/{sub.subscription_id}"

@@ -51,7 +51,6 @@ def item_group(group: ItemGroup) -> dict[str, object]:
         "title": group.title,
         "variantSKUs": list(group.variant_skus),
         "variesBy": group.varies_by,
-        "aspects": {},
     }
 
 

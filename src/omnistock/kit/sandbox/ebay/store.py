@@ -19,6 +19,18 @@ PACIFIC = ZoneInfo("America/Los_Angeles")  # eBay's day (quotas, revisions) тЪая
 MARKETPLACE = "EBAY_US"
 
 
+def unpublished_item(n: int) -> CatalogItem:
+    """The n-th inventory item a seller created without publishing an offer for it."""
+    return CatalogItem(
+        sku=f"DRAFT-{n:06d}",
+        title=f"Draft item {n}",
+        option=None,
+        location="main",
+        initial_quantity=3,
+        price_cents=1_000,
+    )
+
+
 class OutOfStockError(ValueError):
     """Checkout refused: the listing does not show that many."""
 
@@ -114,7 +126,9 @@ class EbayStore:
             sku=spec.sku,
             locale="en_US",
             condition="NEW",
-            product={"title": spec.title, "aspects": {}},
+            # No `aspects` until the seller sets some: an empty `{}` broke the official
+            # InventoryItems schema (which types aspects as a string, see README).
+            product={"title": spec.title},
             quantity=spec.initial_quantity,
             distributions={spec.location: spec.initial_quantity},
         )

@@ -15,7 +15,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from omnistock.kit.sandbox.common.admin import AdminApi, OrderDesk, bad_request, read_json
+from omnistock.kit.sandbox.common.admin import (
+    AdminApi,
+    OrderDesk,
+    bad_request,
+    listings_of,
+    read_json,
+)
 from omnistock.kit.sandbox.common.calls import CallRecord
 from omnistock.kit.sandbox.common.catalog import build_catalog
 from omnistock.kit.sandbox.common.clock import SandboxClock, ScaledClock
@@ -37,6 +43,7 @@ from omnistock.kit.sandbox.shopify.representation import Views
 from omnistock.kit.sandbox.shopify.schema import API_VERSION, admin_schema
 from omnistock.kit.sandbox.shopify.seeding import shape_store
 from omnistock.kit.sandbox.shopify.store import OutOfStockError, ShopifyStore
+from omnistock.kit.sandbox.shopify.subscriptions_api import WebhookSubscriptionsApi
 
 GRAPHQL_PATH = f"/admin/api/{API_VERSION}/graphql.json"
 TOKEN_PATH = "/admin/oauth/access_token"  # noqa: S105 - a path, not a secret
@@ -106,9 +113,13 @@ class ShopifyEmulator:
         )
         self.store.observers.append(self.webhooks)
         views = Views(self.store)
+        subscriptions = WebhookSubscriptionsApi(self.webhooks)
         roots = Roots(
-            QueryRoot(self.store, views).root(),
-            MutationRoot(self.store, views, IdempotencyStore()).root(),
+            {**QueryRoot(self.store, views).root(), **subscriptions.query_root()},
+            {
+                **MutationRoot(self.store, views, IdempotencyStore()).root(),
+                **subscriptions.mutation_root(),
+            },
         )
         self._graphql = GraphQLEndpoint(
             admin_schema(),
@@ -200,13 +211,20 @@ class ShopifyEmulator:
 
     def _admin_routes(self) -> list[Route]:
         orders = OrderDesk(self.store.place_order, self._cancel, OutOfStockError)
-        admin = AdminApi(self.core, extra_stats=self._stats, orders=orders, stock=self.shown)
+        admin = AdminApi(
+            self.core,
+            extra_stats=self._stats,
+            orders=orders,
+            stock=self.shown,
+            listings=listings_of(self),
+        )
         p = ADMIN_PREFIX
-        return [
-            *admin.routes(),
-            Route(f"{p}/webhooks", self._admin_subscribe, methods=["POST"]),
-            Route(f"{p}/webhooks/deliveries", self._admin_deliveries, methods=["GET"]),
-        ]
+        return admin.routes(
+            [
+                Route(f"{p}/webhooks", self._admin_subscribe, methods=["POST"]),
+                Route(f"{p}/webhooks/deliveries", self._admin_deliveries, methods=["GET"]),
+            ]
+        )
 
     def _stats(self) -> dict[str, object]:
         status = self.bucket.status(self.clock.now()).to_json()

@@ -9,8 +9,10 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import itertools
 import json
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import httpx
@@ -42,8 +44,9 @@ def sign(secret: str, body: bytes) -> str:
 @dataclass(slots=True)
 class Subscription:
     id: int
-    topic: str
+    topic: str  # slash form, as deliveries name it (orders/create)
     uri: str
+    created_at: float = 0.0
     failures: int = 0  # consecutive failed deliveries
 
 
@@ -79,6 +82,7 @@ class ShopifyWebhooks:
     _retries: list[_Retry] = field(default_factory=list)
     _attempts: dict[str, int] = field(default_factory=dict)
     _delays: tuple[float, ...] = field(default_factory=retry_delays)
+    _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def __post_init__(self) -> None:
         self.sender = WebhookSender(
@@ -92,7 +96,11 @@ class ShopifyWebhooks:
     def subscribe(self, topic: str, uri: str) -> Subscription:
         if topic not in TOPICS:
             raise ValueError(f"unsupported topic {topic!r}; the sandbox sends {', '.join(TOPICS)}")
-        sub = Subscription(id=len(self.subscriptions) + 1, topic=topic, uri=uri)
+        return self.add(topic, uri)
+
+    def add(self, topic: str, uri: str) -> Subscription:
+        """Any topic (the API accepts every one; the sandbox fires only TOPICS)."""
+        sub = Subscription(id=next(self._ids), topic=topic, uri=uri, created_at=self.clock.now())
         self.subscriptions[sub.id] = sub
         return sub
 

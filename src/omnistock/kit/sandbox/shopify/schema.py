@@ -1,5 +1,6 @@
 """The Admin GraphQL schema the sandbox serves: the official 2025-01 introspection, moved to
-2026-04 (changeFromQuantity and @idempotent added, compareQuantity/ignoreCompareQuantity gone).
+2026-04 (changeFromQuantity, @idempotent and the webhook subscription `uri` added,
+compareQuantity/ignoreCompareQuantity gone).
 
 Built once per process (`admin_schema()`); graphql-core validates every document against it."""
 
@@ -53,6 +54,23 @@ _REMOVED_FIELDS = {
     "InventorySetQuantitiesInput": ("ignoreCompareQuantity",),
 }
 _CHANGE_FROM_INPUTS = ("InventoryQuantityInput", "InventoryChangeInput")
+# 2025-10 unified the subscription address as `uri` (HTTPS URL, Pub/Sub or EventBridge);
+# 2026-01 deprecated `callbackUrl` and `endpoint` on WebhookSubscription in its favour.
+_STRING = {"kind": "SCALAR", "name": "String", "ofType": None}
+_URI_INPUT = {
+    "name": "uri",
+    "description": "The URI to send events to: an HTTPS URL, a Pub/Sub or an EventBridge URI.",
+    "type": _STRING,
+    "defaultValue": None,
+}
+_URI_FIELD = {
+    "name": "uri",
+    "description": "The URI to which the webhook subscription sends events.",
+    "args": [],
+    "type": {"kind": "NON_NULL", "name": None, "ofType": _STRING},
+    "isDeprecated": False,
+    "deprecationReason": None,
+}
 _ERROR_ENUMS = ("InventorySetQuantitiesUserErrorCode", "InventoryAdjustQuantitiesUserErrorCode")
 
 
@@ -83,6 +101,8 @@ def to_2026_04(introspection: Introspection) -> Introspection:
                     "deprecationReason": None,
                 }
             )
+    types["WebhookSubscriptionInput"]["inputFields"].append(copy.deepcopy(_URI_INPUT))
+    types["WebhookSubscription"]["fields"].append(copy.deepcopy(_URI_FIELD))
     schema["directives"].append(copy.deepcopy(_IDEMPOTENT))
     return result
 

@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from omnistock.kit.sandbox.common.admin import AdminApi, OrderDesk
+from omnistock.kit.sandbox.common.admin import AdminApi, OrderDesk, listings_of
 from omnistock.kit.sandbox.common.calls import CallRecord
 from omnistock.kit.sandbox.common.catalog import build_catalog
 from omnistock.kit.sandbox.common.clock import SandboxClock, ScaledClock
@@ -228,11 +228,15 @@ class WooEmulator:
 
     def _admin_routes(self) -> list[Route]:
         orders = OrderDesk(self.store.place_order, self._cancel, OutOfStockError)
-        admin = AdminApi(self.core, extra_stats=self._stats, orders=orders, stock=self.shown)
-        return [
-            *admin.routes(),
-            Route(f"{ADMIN_PREFIX}/webhooks/deliveries", self._admin_deliveries, methods=["GET"]),
-        ]
+        admin = AdminApi(
+            self.core,
+            extra_stats=self._stats,
+            orders=orders,
+            stock=self.shown,
+            listings=listings_of(self),
+        )
+        deliveries = f"{ADMIN_PREFIX}/webhooks/deliveries"
+        return admin.routes([Route(deliveries, self._admin_deliveries, methods=["GET"])])
 
     def _stats(self) -> dict[str, object]:
         return {"orders": len(self.store.orders), "webhooks": self.webhooks.sender.summary()}
