@@ -48,6 +48,15 @@ async def apply_catalog(store: Store, catalog: Catalog) -> None:
     await store.catalog.put_listings(catalog.listings)
 
 
+async def apply_declared(store: Store, catalog: Catalog) -> None:
+    """The configuration's locations and accounts (not its items or listings, which a
+    catalog file or discovery may own)."""
+    for location in catalog.locations:
+        await store.catalog.put_location(location)
+    for account in catalog.accounts:
+        await store.catalog.put_account(account)
+
+
 def build_adapters(
     catalog: Catalog,
     vault: CredentialVault | None,

@@ -327,3 +327,24 @@ def test_run_takes_its_database_and_address_by_the_same_precedence(
     monkeypatch.delenv("OMNISTOCK_CONFIG")
     with pytest.raises(ConfigError, match="give --config FILE or set OMNISTOCK_CONFIG"):
         engine_config(None)
+
+
+def test_a_stock_file_may_name_the_config_s_locations_before_run_ever_ran(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The config's locations and accounts are written first by the commands that edit
+    the catalog or stock, so a fresh database accepts a file naming them."""
+    monkeypatch.delenv("OMNISTOCK_DATABASE_URL", raising=False)
+    config = tmp_path / "omnistock.toml"
+    config.write_text(
+        f'database_url = "sqlite:///{tmp_path / "shop.db"}"\n[[locations]]\nid = "main"\n'
+    )
+    monkeypatch.setenv("OMNISTOCK_CONFIG", str(config))
+    assert runner.invoke(app, ["db", "migrate"]).exit_code == 0
+    items = tmp_path / "items.csv"
+    items.write_text("sku,name\nMUG,Mug\n")
+    assert runner.invoke(app, ["catalog", "import", str(items)]).exit_code == 0
+    stock = tmp_path / "stock.csv"
+    stock.write_text("sku,location,quantity\nMUG,main,4\n")
+    imported = runner.invoke(app, ["import", str(stock)])
+    assert imported.exit_code == 0, imported.output

@@ -18,6 +18,7 @@ from rich.table import Table
 from omnistock.cli.common import (
     ConfigOption,
     DbOption,
+    config_file,
     console,
     database,
     fail,
@@ -26,6 +27,7 @@ from omnistock.cli.common import (
 )
 from omnistock.domain.catalog_batch import CatalogKind
 from omnistock.domain.errors import DomainError, OmnistockError
+from omnistock.engine_config import EngineConfig
 from omnistock.ingest.catalog_file import MAX_FILE_BYTES, CatalogFile, read_catalog_file
 from omnistock.ingest.catalog_import import (
     CatalogImportSummary,
@@ -80,8 +82,9 @@ def import_file(
     except (OSError, OmnistockError) as exc:
         fail(f"{file.name}: {exc}")
     try:
-        url = database(db, config).value
-        summary = _import(url, file.name, catalog_file, skip_bad_rows, as_json)
+        declared = config_file(config)
+        url = database(db, declared).value
+        summary = _import(url, file.name, catalog_file, skip_bad_rows, as_json, declared)
     except DomainError as exc:  # the catalog changed under the import: nothing was written
         fail(f"{file.name}: refused, nothing written: {exc}", code=1)
     except OmnistockError as exc:
@@ -95,7 +98,12 @@ def import_file(
 
 
 def _import(
-    url: str, name: str, catalog_file: CatalogFile, skip_bad_rows: bool, quiet: bool
+    url: str,
+    name: str,
+    catalog_file: CatalogFile,
+    skip_bad_rows: bool,
+    quiet: bool,
+    declared: EngineConfig | None,
 ) -> CatalogImportSummary:
     with Progress(console=console, disable=quiet) as bar:
         task = bar.add_task(f"importing {escape(name)}", total=catalog_file.lines)
@@ -109,6 +117,7 @@ def _import(
                 lambda store: run_catalog_import(
                     store, name, catalog_file, skip_bad_rows=skip_bad_rows, progress=advance
                 ),
+                declared=declared,
             )
         )
 

@@ -20,9 +20,10 @@ from rich.markup import escape
 from omnistock.adapters.secrets import Secret
 from omnistock.config import DEFAULT_DATABASE_URL, Settings
 from omnistock.domain.errors import ConfigError, OmnistockError
-from omnistock.engine_config import EngineConfig, load_config
+from omnistock.engine_config import Catalog, EngineConfig, load_config
 from omnistock.ledger.store import OnOpen, Store
 from omnistock.process import run as run_async
+from omnistock.runner import apply_declared
 from omnistock.security.vault import CredentialVault
 
 T = TypeVar("T")
@@ -90,11 +91,19 @@ def database(flag: str | None, config: EngineConfig | Path | None) -> Choice:
 
 
 async def with_store(
-    url: str, use: Callable[[Store], Awaitable[T]], *, schema: OnOpen = "require"
+    url: str,
+    use: Callable[[Store], Awaitable[T]],
+    *,
+    schema: OnOpen = "require",
+    declared: EngineConfig | None = None,
 ) -> T:
-    """`use` the store at `url`; by default only an existing, current one (see Store.open)."""
+    """`use` the store at `url`; by default only an existing, current one (see Store.open).
+    With `declared`, the config's locations and accounts are written first (as `run` does
+    at start), so that what the config names is known to what `use` writes."""
     store = await Store.open(url, schema=schema)
     try:
+        if declared is not None:
+            await apply_declared(store, Catalog(declared))
         return await use(store)
     finally:
         await store.close()

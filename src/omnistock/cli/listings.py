@@ -158,7 +158,10 @@ async def _link(
 ) -> None:
     store = await Store.open(url, schema="require")
     try:
-        skus = [item.sku for item in catalog.items]
+        # The catalog's SKUs: the database's (a catalog file's) and the config's.
+        skus = sorted(
+            {item.sku for item in await store.catalog.items()} | {i.sku for i in catalog.items}
+        )
         report, complete = await link_account(
             store, account, skus, normalise=normalise, location=location
         )

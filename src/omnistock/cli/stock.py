@@ -13,6 +13,7 @@ from rich.table import Table
 from omnistock.cli.common import (
     ConfigOption,
     DbOption,
+    config_file,
     console,
     database,
     show_row_problems,
@@ -54,7 +55,8 @@ def import_file(
         raise typer.Exit(2)
     data = file.read_bytes()
     try:
-        url = database(db, config).value
+        declared = config_file(config)
+        url = database(db, declared).value
         with Progress(console=console) as bar:
             task = bar.add_task(f"importing {escape(file.name)}", total=None)
 
@@ -73,6 +75,7 @@ def import_file(
                         clock=SystemClock(),
                         progress=advance,
                     ),
+                    declared=declared,
                 )
             )
     except OmnistockError as exc:

@@ -1,163 +1,291 @@
-"""Onboarding figures: discovering a large shop on WooCommerce and Shopify (in process, into
-a SQLite store) and linking it, with the lower bound each platform's rate limit allows.
+"""`omnistock bench onboarding`: discovering every listing of a large account on each
+platform through the product's own path (the registry's adapter, the resumable
+`DiscoveryRunner` saving page by page into a SQLite store), next to the lower bound the
+platform's default limits allow; then linking and planning as many listings.
 
-Not wired into `omnistock bench` yet: `measure_onboarding()` returns the figures as a dict.
-Shopify runs on platform time (`ScaledTime`, the sandbox at the same scale), since its
-cost bucket allows about ten listings a second on the Standard plan."""
+Each platform's discovery runs in a child process, so its peak memory (which includes the
+sandbox serving it) is its own. The sandboxes run on manual clocks: platform time passes
+only when the adapter waits for the platform (its rate limits, Amazon's report), so
+`platform_s` is the waiting the limits impose and `wall_s` the work.
+
+Where a limit gives a time (Shopify's cost bucket; Amazon's report processing, the
+sandbox's figure), the target compares platform time with it; where it gives none
+(WooCommerce is server-paced, eBay counts calls by the day), it compares the calls made
+with the fewest the API allows."""
 
 from __future__ import annotations
 
 import asyncio
+import math
 import random
+import resource
 import tempfile
 import time
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
 from pathlib import Path
 
 import httpx
 
+from omnistock.adapters.amazon.limits import RATES, Operation
+from omnistock.adapters.amazon.wire import SEARCH_MAX_SKUS
 from omnistock.adapters.base import DiscoversListings
-from omnistock.adapters.http import account_client
+from omnistock.adapters.ebay.discovery import PAGE_LIMIT as EBAY_PAGE
+from omnistock.adapters.registry import PLATFORMS
 from omnistock.adapters.secrets import Secret
-from omnistock.adapters.shopify import ShopifyAdapter
-from omnistock.adapters.shopify import discovery as shopify_plan
-from omnistock.adapters.woocommerce import WooCommerceAdapter
-from omnistock.clock import ScaledTime, SystemClock, SystemTimer, Timer
-from omnistock.domain.ids import AccountId, Sku
+from omnistock.adapters.shopify import discovery as shopify_pages
+from omnistock.adapters.woocommerce import PRODUCT_ID, VARIATION_ID
+from omnistock.clock import SystemClock
+from omnistock.domain.allocation import AllocationPolicy
+from omnistock.domain.balance import Balance
+from omnistock.domain.ids import AccountId, ListingId, LocationId, Sku
 from omnistock.domain.linking import link_listings
+from omnistock.domain.planning import ListingPlan
+from omnistock.domain.sync_plan import plan_first_sync
+from omnistock.kit.bench.stats import merge_runs
+from omnistock.kit.sandbox.amazon import AmazonConfig, AmazonSandbox
+from omnistock.kit.sandbox.amazon.notifications import SIGNATURE_HEADER as AMAZON_SIGNATURE
+from omnistock.kit.sandbox.common.face import SandboxFace
+from omnistock.kit.sandbox.common.face_controls import build_on_manual_clock
 from omnistock.kit.sandbox.common.mix import ListingMix
-from omnistock.kit.sandbox.shopify.app import ShopifyConfig, ShopifyEmulator
-from omnistock.kit.sandbox.woocommerce.app import WooConfig, WooEmulator
+from omnistock.kit.sandbox.ebay import EbayConfig, EbaySandbox
+from omnistock.kit.sandbox.ebay.notifications import SIGNATURE_HEADER as EBAY_SIGNATURE
+from omnistock.kit.sandbox.shopify import ShopifySandbox
+from omnistock.kit.sandbox.shopify.app import ShopifyConfig
+from omnistock.kit.sandbox.shopify.face import SIGNATURE_HEADER as SHOPIFY_SIGNATURE
+from omnistock.kit.sandbox.woocommerce import WooConfig, WooSandbox
+from omnistock.kit.sandbox.woocommerce.face import SIGNATURE_HEADER as WOO_SIGNATURE
 from omnistock.ledger.store import Store
-from omnistock.onboarding.discovery import DiscoveryProgress, DiscoveryRunner
+from omnistock.onboarding.discovery import DiscoveryRunner
+from omnistock.process import run as run_async
 
-MIX = ListingMix(unmanaged_share=0.05, duplicate_skus=50)
-SHOPIFY_SCALE = 100.0  # platform seconds per wall second (CPU time is scaled too)
+FULL, QUICK = 100_000, 10_000
+TARGET_RATIO = 1.2  # discovery within 1.2x the bound, on every platform
+TARGET_MEMORY_MB = 500.0
+TARGET_LINK_PLAN_S = 10.0
+MIX = ListingMix(unmanaged_share=0.05, duplicate_skus=50)  # realistic shops are not clean
+SHOPIFY_LOCATIONS = 2
+AMAZON_FBA_SHARE = 0.1  # fulfilled by Amazon: discovered, not managed by omnistock
+WOO_PAGE = 100  # per_page at most
+# Not calls of the platform's metered APIs: token grants and the report's S3 download.
+UNMETERED = frozenset({"lwa.token", "oauth.token", "reportDocument.download"})
+SECRET = "bench-webhook-secret"  # noqa: S105 - a sandbox's, signs nothing here
 Figures = dict[str, object]
 
 
-async def measure_onboarding(listings: int = 100_000) -> Figures:
-    """Discover `listings` on each sandbox and link them; wall seconds, pages, and the
-    rate limit's lower bound."""
+async def run(listings: int, repeat: int) -> Figures:
+    """Every platform's discovery (each in a child process, `repeat` times) and linking and
+    planning, with the targets."""
+    results: Figures = {}
+    context = get_context("spawn")  # a fresh interpreter: its peak memory is the run's own
+    for platform in PLATFORMS:
+        runs = []
+        for _ in range(repeat):
+            with ProcessPoolExecutor(1, mp_context=context) as child:
+                runs.append(await asyncio.wrap_future(child.submit(measure, platform, listings)))
+        results[platform] = merge_runs(runs)
+    results["link_and_plan"] = merge_runs([link_and_plan(listings) for _ in range(repeat)])
+    results["target_met"] = _targets(results, list(PLATFORMS))
+    results["size"] = {"listings": listings, "repeat": repeat}
+    return results
+
+
+def measure(platform: str, listings: int) -> Figures:
+    """One platform's discovery, in this process (the child's entry point)."""
+    figures = run_async(discover(platform, listings))
+    # ru_maxrss is in KiB on Linux.
+    return figures | {
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    }
+
+
+async def discover(platform: str, listings: int) -> Figures:
+    face, config = _face(platform, listings)
+    connection = face.connection()
+    entry = PLATFORMS[platform]
+    adapter = entry.create_adapter(
+        AccountId(f"bench-{platform}"),
+        entry.settings.of({**connection.settings, "base_url": face.api_url()}),
+        {name: Secret(value) for name, value in connection.credentials.items()},
+        timer=face.timer,
+        transport=httpx.ASGITransport(app=face.app),
+    )
+    if not isinstance(adapter, DiscoversListings):
+        raise TypeError(f"the {platform} adapter does not discover listings")
     with tempfile.TemporaryDirectory() as folder:
-        woo = await _woo(listings, Path(folder) / "woo.db")
-        shopify = await _shopify(listings, Path(folder) / "shopify.db")
+        store = await Store.open(f"sqlite:///{Path(folder) / 'bench.db'}")
+        runner = DiscoveryRunner(store=store, clock=SystemClock(), timer=face.timer)
+        account = AccountId("bench")
+        try:
+            async with face.running():
+                clock = face.core.clock
+                started, wall = clock.now(), time.perf_counter()
+                done = await runner.run(account, adapter)
+                wall_s, platform_s = time.perf_counter() - wall, clock.now() - started
+            found = await store.discovery.listings(account)
+        finally:
+            await adapter.aclose()
+            await store.close()
+    by_operation = Counter(c.operation for c in face.core.calls.records())
+    calls = sum(n for op, n in by_operation.items() if op not in UNMETERED)
+    bound = _bound(config, listings, [x.external_ids for x in found], done.pages)
+    # Platform time over the bound's, where the limits give a time; else calls over the
+    # fewest the API allows.
+    ratio = platform_s / bound.seconds if bound.seconds else calls / bound.calls
     return {
-        "listings": listings,
-        "woocommerce": woo,
-        "shopify": shopify,
-        "linking": _linking(listings),
-    }
-
-
-async def _woo(listings: int, db: Path) -> Figures:
-    site = WooEmulator(WooConfig(skus=listings, variant_share=0.3, mix=MIX))
-    creds = site.credentials()
-    client = account_client(
-        site.base_url + "/wp-json/wc/v3/", transport=httpx.ASGITransport(app=site.app)
-    )
-    adapter = WooCommerceAdapter(
-        AccountId("woo"),
-        client,
-        consumer_key=Secret(creds["consumer_key"]),
-        consumer_secret=Secret(creds["consumer_secret"]),
-        webhook_secret=Secret("unused"),
-        timer=SystemTimer(),
-    )
-    figures = await _discover(adapter, db, SystemTimer(), platform_time=None)
-    await adapter.aclose()
-    # Server-paced: the site publishes no limit, so the rate allows any speed; the bound
-    # is its own answer time (a 100-product page takes ~0.3-1 s on a typical PHP host).
-    return {**figures, "rate_lower_bound_s": 0.0, "rate_model": "server-paced (no published limit)"}
-
-
-async def _shopify(listings: int, db: Path) -> Figures:
-    locations = 2
-    config = ShopifyConfig(
-        skus=listings // locations, locations=locations, mix=MIX, time_scale=SHOPIFY_SCALE
-    )
-    shop = ShopifyEmulator(config)
-    platform = ScaledTime(SHOPIFY_SCALE)
-    client = account_client(shop.base_url, transport=httpx.ASGITransport(app=shop.app))
-    creds = {
-        "client_id": shop.app_credentials.client_id,
-        "secret": shop.app_credentials.client_secret,
-    }
-    adapter = ShopifyAdapter(
-        AccountId("shopify"),
-        client,
-        client_id=Secret(creds["client_id"]),
-        client_secret=Secret(creds["secret"]),
-        access_token=Secret(shop.access_token),
-        timer=platform,
-    )
-    figures = await _discover(adapter, db, platform, platform_time=platform)
-    await adapter.aclose()
-    per_variant = 4 + 3 * locations  # objects a variant's answer holds: its actual cost
-    first = shopify_plan.page_size(locations)
-    points = (listings // locations) * per_variant + 2 * int(figures["pages"])  # type: ignore[call-overload]
-    bound = max(points - config.bucket_size, 0.0) / config.restore_rate
-    return {
-        **figures,
-        "variants_per_page": first,
-        "rate_lower_bound_s": round(bound, 1),
-        "rate_model": f"cost bucket {config.bucket_size:.0f} points, {config.restore_rate:.0f}/s",
-    }
-
-
-async def _discover(
-    adapter: DiscoversListings, db: Path, timer: Timer, *, platform_time: ScaledTime | None
-) -> Figures:
-    store = await Store.open(f"sqlite:///{db}")
-    runner = DiscoveryRunner(store=store, clock=SystemClock(), timer=timer, rng=random.Random(1))
-    started, platform_started = time.perf_counter(), _at(platform_time)
-    done: DiscoveryProgress = await runner.run(AccountId("bench"), adapter)
-    wall = time.perf_counter() - started
-    saved = await store.discovery.count(AccountId("bench"))
-    await store.close()
-    figures: Figures = {
         "discovered": done.listings,
-        "saved": saved,
+        "managed": sum(x.managed for x in found),
         "pages": done.pages,
-        "wall_s": round(wall, 2),
+        "api_calls": calls,
+        "wall_s": round(wall_s, 2),
+        "platform_s": round(platform_s, 1),
+        "bound": bound.figures(),
+        "ratio": round(ratio, 3),
     }
-    if platform_time is not None:
-        figures["platform_s"] = round(_at(platform_time) - platform_started, 1)
-    return figures
 
 
-def _at(platform: ScaledTime | None) -> float:
-    return 0.0 if platform is None else platform.monotonic()
+Config = WooConfig | ShopifyConfig | AmazonConfig | EbayConfig
 
 
+def _face(platform: str, listings: int) -> tuple[SandboxFace, Config]:
+    face: SandboxFace
+    if platform == "woocommerce":
+        woo = WooConfig(seed=1, skus=listings, variant_share=0.3, mix=MIX, webhook_secret=SECRET)
+        face = build_on_manual_clock(WooSandbox, woo, signature_header=WOO_SIGNATURE, hang_s=1)
+        return face, woo
+    if platform == "shopify":
+        shopify = ShopifyConfig(
+            seed=1, skus=listings // SHOPIFY_LOCATIONS, locations=SHOPIFY_LOCATIONS, mix=MIX
+        )
+        face = build_on_manual_clock(
+            ShopifySandbox, shopify, signature_header=SHOPIFY_SIGNATURE, hang_s=1
+        )
+        return face, shopify
+    if platform == "amazon":
+        fba = int(listings * AMAZON_FBA_SHARE)
+        amazon = AmazonConfig(seed=1, skus=listings - fba, fba_listings=fba)
+        face = build_on_manual_clock(
+            AmazonSandbox, amazon, signature_header=AMAZON_SIGNATURE, hang_s=1
+        )
+        return face, amazon
+    ebay = EbayConfig(seed=1, skus=listings)
+    face = build_on_manual_clock(EbaySandbox, ebay, signature_header=EBAY_SIGNATURE, hang_s=1)
+    return face, ebay
+
+
+@dataclass(frozen=True, slots=True)
+class Bound:
+    """The least discovery can take under the platform's default limits."""
+
+    calls: int  # the fewest calls the API allows
+    seconds: float | None  # the time its limits impose (None: they impose none)
+    model: str
+    extra: tuple[tuple[str, float], ...] = ()
+
+    def figures(self) -> Figures:
+        return {
+            "calls": self.calls,
+            "seconds": self.seconds,
+            "model": self.model,
+            **dict(self.extra),
+        }
+
+
+def _bound(config: Config, listings: int, ids: Sequence[Mapping[str, str]], pages: int) -> Bound:
+    if isinstance(config, WooConfig):
+        # Products page by page, and each variable product's variations: the API lists
+        # variations only under their parent. No published rate: the site paces itself.
+        parents: Counter[str] = Counter(x[PRODUCT_ID] for x in ids if VARIATION_ID in x)
+        products = sum(VARIATION_ID not in x for x in ids)
+        calls = math.ceil(products / WOO_PAGE) + sum(
+            math.ceil(n / WOO_PAGE) for n in parents.values()
+        )
+        return Bound(max(calls, 1), None, "server-paced: no rate")
+    if isinstance(config, ShopifyConfig):
+        variants = listings // SHOPIFY_LOCATIONS
+        # What the answers cost: per variant its objects (node, item, levels), per page two.
+        points = variants * (2 + shopify_pages.level_cost(SHOPIFY_LOCATIONS)) + 2 * pages
+        seconds = max(points - config.bucket_size, 0.0) / config.restore_rate
+        calls = math.ceil(variants / shopify_pages.page_size(SHOPIFY_LOCATIONS))
+        model = f"cost bucket {config.bucket_size:.0f} points, {config.restore_rate:.0f}/s"
+        return Bound(calls, round(seconds, 1), model)
+    if isinstance(config, AmazonConfig):
+        timing = config.report_timing
+        search = RATES[Operation.SEARCH_LISTINGS_ITEMS]
+        search_calls = math.ceil(listings / SEARCH_MAX_SKUS)
+        # The read the report was chosen over: 20 listings a call at 5/s.
+        search_s = round(max(search_calls - search.burst, 0) / search.per_s, 1)
+        return Bound(
+            3,  # createReport, getReport once it is done, getReportDocument
+            round(timing.queue_s + timing.base_s + timing.per_row_s * listings, 1),
+            "report processing (the sandbox's figure; the rates cost nothing)",
+            (("search_listings_items_s", search_s),),
+        )
+    return Bound(math.ceil(listings / EBAY_PAGE), None, "daily quota: no rate per second")
+
+
+@dataclass(frozen=True, slots=True)
 class _Found:
-    __slots__ = ("key", "location", "managed", "sku")
+    """A discovered listing as linking reads it."""
 
-    def __init__(self, key: str, sku: str, managed: bool) -> None:
-        self.key, self.sku, self.managed, self.location = key, sku, managed, None
+    key: str
+    sku: str
+    managed: bool
+    location: str | None = None
 
 
-def _linking(listings: int) -> Figures:
+def link_and_plan(listings: int) -> Figures:
+    """Linking `listings` discovered listings (one in ten spelled differently, 5%
+    unmanaged) to the catalog, exactly and normalised; then the first push's plan of the
+    linked ones from their balances and the levels discovery read."""
     rng = random.Random(7)
-    found: Sequence[_Found] = [
+    found = [
         _Found(str(n), f"sku-{n:07d}" if n % 10 else f" SKU-{n:07d} ", rng.random() > 0.05)
         for n in range(listings)
     ]
-    catalog = {Sku(f"sku-{n:07d}") for n in range(0, listings, 1)}
+    catalog = {Sku(f"sku-{n:07d}") for n in range(listings)}
     figures: Figures = {}
-    for normalise in (False, True):
-        started = time.perf_counter()
-        report = link_listings(found, catalog, normalise=normalise)
-        figures["normalised_s" if normalise else "exact_s"] = round(
-            time.perf_counter() - started, 3
-        )
-        figures["normalised_linked" if normalise else "exact_linked"] = len(report.linked)
+    started = time.perf_counter()
+    exact = link_listings(found, catalog, normalise=False)
+    figures["link_exact_s"] = round(time.perf_counter() - started, 3)
+    started = time.perf_counter()
+    report = link_listings(found, catalog, normalise=True)
+    normalised_s = time.perf_counter() - started
+    figures["link_normalised_s"] = round(normalised_s, 3)
+    figures["linked_exact"], figures["linked_normalised"] = len(exact.linked), len(report.linked)
+    main, policy = LocationId("main"), AllocationPolicy()
+    plans = [ListingPlan(ListingId(f"a:{n}"), Sku(f"sku-{n:07d}"), policy) for n in range(listings)]
+    balances = {p.sku: {main: Balance(rng.randint(0, 20), 0)} for p in plans if rng.random() < 0.9}
+    shown: dict[ListingId, int | None] = {p.listing: rng.randint(0, 20) for p in plans}
+    started = time.perf_counter()
+    plan = plan_first_sync(AccountId("a"), plans, balances, {}, shown)
+    plan_s = time.perf_counter() - started
+    figures["plan_s"] = round(plan_s, 3)
+    figures["planned"] = len(plan.writes)
+    figures["total_s"] = round(normalised_s + plan_s, 3)
     return figures
 
 
-if __name__ == "__main__":  # pragma: no cover - `python -m omnistock.kit.bench.onboarding`
-    import json
-    import sys
+def _targets(results: Figures, platforms: Sequence[str]) -> Figures:
+    met: Figures = {}
+    for platform in platforms:
+        met[f"{platform}_within_1_2x_bound"] = _median(results, platform, "ratio") <= TARGET_RATIO
+        met[f"{platform}_memory_500mb"] = (
+            _median(results, platform, "peak_rss_mb") <= TARGET_MEMORY_MB
+        )
+    met["link_and_plan_10s"] = _median(results, "link_and_plan", "total_s") <= TARGET_LINK_PLAN_S
+    return met
 
-    size = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-    sys.stdout.write(json.dumps(asyncio.run(measure_onboarding(size)), indent=2) + "\n")
+
+def _median(results: Figures, part: str, name: str) -> float:
+    """A figure of `results[part]`: its median when it varied over the runs."""
+    figures = results[part]
+    value = figures.get(name) if isinstance(figures, dict) else None
+    if isinstance(value, dict):
+        value = value.get("median")
+    if not isinstance(value, int | float):
+        raise TypeError(f"{part}.{name} is not a number: {value!r}")
+    return float(value)

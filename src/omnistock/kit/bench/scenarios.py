@@ -8,7 +8,16 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from omnistock.kit.bench import efficiency, ingest, latency, ledger, oversell, push, scale
+from omnistock.kit.bench import (
+    efficiency,
+    ingest,
+    latency,
+    ledger,
+    onboarding,
+    oversell,
+    push,
+    scale,
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,6 +60,10 @@ def _push(o: BenchOptions) -> Coroutine[Any, Any, dict[str, object]]:
     return push.run(1_000 if o.quick else 10_000, o.repeat)
 
 
+def _onboarding(o: BenchOptions) -> Coroutine[Any, Any, dict[str, object]]:
+    return onboarding.run(onboarding.QUICK if o.quick else onboarding.FULL, o.repeat)
+
+
 SCENARIOS: dict[str, Scenario] = {
     "ingest": _ingest,
     "latency": _latency,
@@ -59,6 +72,7 @@ SCENARIOS: dict[str, Scenario] = {
     "scale": _scale,
     "ledger": _ledger,
     "push": _push,
+    "onboarding": _onboarding,
 }
 # What `omnistock bench` runs when no scenario is named: the side-by-side comparisons.
 DEFAULT = ("ingest", "latency", "efficiency", "oversell", "scale")
