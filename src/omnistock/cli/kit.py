@@ -77,7 +77,7 @@ def bench(
     scenarios: Annotated[
         list[str] | None,
         typer.Argument(
-            help="Scenarios: ingest latency efficiency oversell scale ledger push "
+            help="Scenarios: ingest latency efficiency oversell scale ledger push onboarding "
             "(default: the first five)."
         ),
     ] = None,
