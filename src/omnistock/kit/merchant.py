@@ -287,6 +287,22 @@ def opening_stock(
     ]
 
 
+def counted_nothing(shop: Merchant, at: datetime) -> list[LedgerEvent]:
+    """A stock count that found none of any SKU: the ledger knows every SKU (the truth
+    book is left as it is)."""
+    return [
+        StockCounted(
+            idempotency_key=f"opening:{sku}",
+            sku=Sku(sku),
+            location=MAIN,
+            quantity=0,
+            source="bench",
+            occurred_at=at,
+        )
+        for sku in shop.skus()
+    ]
+
+
 def restock(shop: Merchant, rng: random.Random, n: int, at: datetime) -> list[LedgerEvent]:
     """A delivery from a supplier: a few SKUs, told to the truth as well."""
     skus = shop.skus()

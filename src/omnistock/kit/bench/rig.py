@@ -22,7 +22,7 @@ from omnistock.domain.ids import AccountId
 from omnistock.engine import Engine, EngineSettings
 from omnistock.ingest.pollers import PollInterval
 from omnistock.kit.bench.baselines import PerEventSync, PeriodicSync
-from omnistock.kit.merchant import PLATFORM_ORDER, Merchant, build_merchant
+from omnistock.kit.merchant import PLATFORM_ORDER, Merchant, build_merchant, counted_nothing
 from omnistock.kit.rig import Opening, open_shop
 from omnistock.ledger.store import Store
 
@@ -116,7 +116,9 @@ async def running(
     opening: Opening | None = None,
 ) -> AsyncIterator[Rig]:
     """The rig, synced once and running until the block ends; call records start empty.
-    `opening` gives the opening stock (and tells the merchant's truth book)."""
+    `opening` gives the opening stock (and tells the merchant's truth book); by default a
+    count of none of anything, so that every listing's stock is known and the first sync
+    writes each store to 0 (unknown stock would be held back, showing the store's own)."""
     merchant = build_merchant(
         options.platforms, options.skus, options.seed, time_scale=options.time_scale
     )
@@ -133,7 +135,7 @@ async def running(
         timer=time,
         settings=settings,
         policy=options.policy,
-        opening=opening,
+        opening=opening or (lambda shop: counted_nothing(shop, time.now())),
     ) as shop:
         merchant.clear_calls()
         rig = Rig(merchant, shop.store, shop.engine, time, None, None)
