@@ -142,6 +142,8 @@ class Engine:
                 "orders_missed_by_webhooks": webhooks.missed,
                 "poll_interval_s": round(poller.interval_s, 2),
                 "dirty_listings": len(await self._store.sync.dirty(account, limit=100_000)),
+                # Not pushed: no ledger event has told of their stock (see the dispatcher).
+                "held_no_stock_known": len(await self._store.sync.held(account, limit=100_000)),
                 "drift_listings": len(await self._store.sync.drift(account)),
             }
         inbox = await self._store.inbox.counts()

@@ -26,7 +26,7 @@ from omnistock.domain.sync_plan import SyncPlan
 from omnistock.engine import Engine, EngineSettings
 from omnistock.engine_config import Catalog, EngineConfig
 from omnistock.ledger.migrations import SchemaNotReadyError
-from omnistock.ledger.store import Store
+from omnistock.ledger.store import Store, display_url
 from omnistock.security.vault import CredentialVault, credentials_for
 
 Say = Callable[[str], None]  # a line for the operator's log
@@ -101,7 +101,7 @@ async def run_engine(
     try:
         applied = await store.migrate()
         say(
-            f"database {_display(config.database_url)}: "
+            f"database {display_url(config.database_url)}: "
             + (f"applied {', '.join(applied)}" if applied else "schema current")
         )
         adapters = build_adapters(catalog, vault, environ, timer)
@@ -286,7 +286,3 @@ def _accounts(catalog: Catalog, names: Sequence[str]) -> list[ChannelAccount]:
         known = ", ".join(by_id) or "none"
         raise ConfigError(f"unknown account {', '.join(unknown)} (the config has: {known})")
     return [by_id[AccountId(n)] for n in names]
-
-
-def _display(url: str) -> str:
-    return url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url.split("@")[-1]

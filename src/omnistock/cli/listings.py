@@ -165,15 +165,20 @@ async def _link(
         report, complete = await link_account(
             store, account, skus, normalise=normalise, location=location
         )
-        if as_json:
-            typer.echo(json.dumps(_as_json(report, complete), indent=2))
-        else:
-            _print(report, complete)
+        applied = None
         if apply:
             if not complete:
                 fail("the discovery is unfinished: resume it before --apply", code=1)
             await apply_catalog(store, catalog)
             applied = await apply_links(store, account, report)
+        if as_json:
+            found = _as_json(report, complete)
+            if applied is not None:
+                found["applied"] = {"written": len(applied.written), "kept": len(applied.kept)}
+            typer.echo(json.dumps(found, indent=2))
+            return
+        _print(report, complete)
+        if applied is not None:
             console.print(
                 f"{len(applied.written)} listings written, {len(applied.kept)} already listed"
             )

@@ -237,10 +237,15 @@ def _sender(senders: list[KeepAlivePoster]) -> KeepAlivePoster:
 
 
 async def seed_catalog(
-    store: Store, stores: Sequence[StoreInfo], policy: AllocationPolicy | None = None
+    store: Store,
+    stores: Sequence[StoreInfo],
+    policy: AllocationPolicy | None = None,
+    *,
+    listings: bool = True,
 ) -> None:
-    """Location, SKUs, one account per store, one listing per SKU and store; every account
-    on `policy` (default: show zero below 2 units)."""
+    """Location, SKUs, one account per store and (unless the stores are to be onboarded
+    by discovery, `listings=False`) one listing per SKU and store, with the ids each
+    store's face gives; every account on `policy` (default: show zero below 2 units)."""
     await store.catalog.put_location(Location(id=MAIN, name="Main warehouse"))
     skus = sorted({x.sku for s in stores for x in s.listings})
     await store.catalog.put_items([Item(sku=Sku(sku)) for sku in skus])
@@ -250,6 +255,8 @@ async def seed_catalog(
         await store.catalog.put_account(
             ChannelAccount(id=s.account, platform=s.platform, policy=policy, settings=settings)
         )
+        if not listings:
+            continue
         await store.catalog.put_listings(
             [
                 Listing(

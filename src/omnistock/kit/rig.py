@@ -20,16 +20,18 @@ from dataclasses import dataclass
 import httpx
 from starlette.types import ASGIApp
 
-from omnistock.adapters.base import ChannelAdapter
+from omnistock.adapters.base import ChannelAdapter, DiscoversListings
 from omnistock.adapters.http import DEFAULT_TIMEOUT
 from omnistock.clock import Clock, Timer
 from omnistock.domain.allocation import AllocationPolicy
 from omnistock.domain.events import LedgerEvent
-from omnistock.domain.ids import AccountId
+from omnistock.domain.ids import AccountId, Sku
 from omnistock.engine import Engine, EngineSettings
 from omnistock.kit.merchant import Merchant, seed_catalog, subscribe_webhooks
 from omnistock.kit.serving import served as serve
 from omnistock.ledger.store import Store
+from omnistock.onboarding.discovery import DiscoveryRunner
+from omnistock.onboarding.links import apply_links, link_account
 
 Subscribe = Callable[[Merchant], Awaitable[None]]
 Opening = Callable[[Merchant], Sequence[LedgerEvent]]
@@ -59,15 +61,17 @@ async def open_shop(
     run: bool = False,
     served: bool = False,
     call_timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+    onboard: bool = False,
 ) -> AsyncIterator[Shop]:
     """The shop, first-synced (and, with `run`, the engine running until the block ends).
     In process, or `served`: the stores (already served, `serve_stores`) are reached over
     HTTP and the engine is served on a loopback socket. `call_timeout` bounds each
-    adapter call. The store, the adapters and the merchant's notification client are closed
-    after."""
+    adapter call. With `onboard`, each store's listings are not given from its face's
+    ids but discovered from the store and linked by SKU, as a merchant onboards a shop.
+    The store, the adapters and the merchant's notification client are closed after."""
     store = await Store.open(database_url)
     try:
-        await seed_catalog(store, merchant.infos(), policy)
+        await seed_catalog(store, merchant.infos(), policy, listings=not onboard)
         if opening is not None:
             await store.ledger.append(opening(merchant))
         async with contextlib.AsyncExitStack() as stack:
@@ -79,6 +83,8 @@ async def open_shop(
             if not served:
                 for s in merchant.stores:
                     await stack.enter_async_context(s.sandbox.running())
+            if onboard:
+                await onboard_stores(store, merchant, adapters, clock=clock, timer=timer)
             notify = merchant.webhook_client
             if served:
                 notify = await stack.enter_async_context(httpx.AsyncClient())
@@ -133,6 +139,26 @@ async def engine_over(
         await subscribe()
         await engine.first_sync(dry_run=False)
         yield engine
+
+
+async def onboard_stores(
+    store: Store,
+    merchant: Merchant,
+    adapters: dict[AccountId, ChannelAdapter],
+    *,
+    clock: Clock,
+    timer: Timer,
+) -> None:
+    """What `omnistock listings discover` and `listings link --apply` do, for every store:
+    its listings read from the store itself and linked to the catalog's SKUs."""
+    skus = [Sku(sku) for sku in merchant.skus()]
+    for s in merchant.stores:
+        adapter = adapters[s.account]
+        if not isinstance(adapter, DiscoversListings):
+            raise TypeError(f"the {s.platform} adapter does not discover listings")
+        await DiscoveryRunner(store=store, clock=clock, timer=timer).run(s.account, adapter)
+        report, _ = await link_account(store, s.account, skus)
+        await apply_links(store, s.account, report)
 
 
 @contextlib.asynccontextmanager

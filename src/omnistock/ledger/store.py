@@ -61,7 +61,7 @@ def _require_exists(url: str) -> None:
             )
 
 
-def _display(url: str) -> str:
+def display_url(url: str) -> str:
     """The database as a message names it: its file, or its URL without a password."""
     if url.startswith("sqlite:///"):
         return url.removeprefix("sqlite:///")
@@ -276,7 +276,7 @@ class Store:
             if schema == "migrate":
                 await worker.call(migrate, db)
             elif schema == "require":
-                await worker.call(require_current, db, _display(url))
+                await worker.call(require_current, db, display_url(url))
         except BaseException:
             await worker.call(db.close)
             worker.shutdown()

@@ -118,10 +118,30 @@ class AmazonDiscovery(AmazonPair):
         adapter, harness = pair
         assert isinstance(harness, AmazonSandbox)
         first = await inner(adapter).discover(None)
-        assert (first.listings, first.cursor is not None) == ((), True)
-        last = await inner(adapter).discover(first.cursor)
-        assert (last.listings, last.cursor, last.total) == ((), None, 0)  # CANCELLED: no data
-        assert harness.core.calls.count("getReportDocument") == 0
+        assert (first.listings, first.cursor, first.total) == ((), None, 0)
+        assert harness.core.calls.count("createReport") == 0  # the search said: none
+
+    async def test_a_small_account_is_read_by_search_without_a_report(self, pair: Pair) -> None:
+        adapter, harness = pair
+        assert isinstance(harness, AmazonSandbox)
+        expected = seeded(harness, merchant=30, fba=3)
+        harness.reset_calls()
+        found, pages = await discover_all(inner(adapter))
+        assert sorted(d.key for d in found) == sorted(expected)  # each once
+        assert pages == 2  # 20 a call
+        by_key = {d.key: d for d in found}
+        assert {k for k, d in by_key.items() if not d.managed} == {
+            k for k in expected if k.startswith("AFN-")
+        }
+        assert {k: d.quantity for k, d in by_key.items()} == expected
+        first = by_key["MFN-00001"]
+        assert dict(first.external_ids) == {
+            "sku": "MFN-00001",
+            "asin": harness.store.listings["MFN-00001"].asin,
+        }
+        assert first.title == "Mug\tno. 1"
+        calls = harness.core.calls
+        assert (calls.count("searchListingsItems"), calls.count("createReport")) == (2, 0)
 
     async def test_a_saved_cursor_resumes_in_a_new_process(self, pair: Pair) -> None:
         adapter, harness = pair
@@ -167,7 +187,7 @@ class AmazonDiscovery(AmazonPair):
     async def test_an_expired_document_url_is_asked_for_again(self, pair: Pair) -> None:
         adapter, harness = pair
         assert isinstance(harness, AmazonSandbox)
-        expected = seeded(harness, merchant=300, fba=3)
+        expected = seeded(harness, merchant=1_200, fba=3)
         self.late.arm(harness.manual_clock, URL_TTL_S + 1)
         found, _ = await discover_all(inner(adapter))
         assert [d.key for d in found] == list(expected)
@@ -181,7 +201,7 @@ class AmazonDiscovery(AmazonPair):
     async def test_a_url_refused_twice_fails_without_blaming_credentials(self, pair: Pair) -> None:
         adapter, harness = pair
         assert isinstance(harness, AmazonSandbox)
-        seeded(harness, merchant=10, fba=0)
+        seeded(harness, merchant=1_010, fba=0)
         self.late.arm(harness.manual_clock, URL_TTL_S + 1, times=2)
         cursor = (await inner(adapter).discover(None)).cursor
         with pytest.raises(PermanentError) as caught:
@@ -192,7 +212,7 @@ class AmazonDiscovery(AmazonPair):
     async def test_a_fatal_report_fails_and_a_new_discovery_starts_over(self, pair: Pair) -> None:
         adapter, harness = pair
         assert isinstance(harness, AmazonSandbox)
-        expected = seeded(harness, merchant=50, fba=1)
+        expected = seeded(harness, merchant=1_050, fba=1)
         cursor = (await inner(adapter).discover(None)).cursor
         (report,) = harness.reports.reports.values()
         report.status = "FATAL"  # Amazon could not build it

@@ -281,16 +281,23 @@ class AmazonAdapter:
             raise PermanentError(f"unexpected answer: {exc}", account=self._account) from None
 
     async def discover(self, cursor: str | None) -> DiscoveryPage:
-        """Every listing of the account's marketplace from one GET_MERCHANT_LISTINGS_ALL_DATA
-        report (see discovery.py): the first call requests it and answers no listings but a
-        cursor naming it; the next ones wait for it (getReport every 15 s) and hand out its
-        rows a thousand at a time. FBA listings are unmanaged. Raises ChannelError
+        """Every listing of the account's marketplace (see discovery.py): an account of at
+        most 1,000 by searchListingsItems, 20 a call; a larger one from one
+        GET_MERCHANT_LISTINGS_ALL_DATA report, requested by the first call (which answers no
+        listings but a cursor naming it), waited for (getReport every 15 s) and handed out
+        a thousand rows at a time. FBA listings are unmanaged. Raises ChannelError
         (TransientError while the report is still processing after 30 minutes)."""
         return await self._report_discovery.page(cursor)
 
     @functools.cached_property
     def _report_discovery(self) -> ReportDiscovery:
-        return ReportDiscovery(self, self._timer, self._marketplace_id, self._account)
+        return ReportDiscovery(
+            self,
+            self._timer,
+            self._marketplace_id,
+            self._account,
+            wire.listings_path(self._seller_id),
+        )
 
     def _orders_api(self) -> str:
         if self._v0_until is not None and self._timer.monotonic() < self._v0_until:

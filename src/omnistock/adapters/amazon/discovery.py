@@ -36,6 +36,12 @@ POLL_EVERY_S = 15.0  # getReport is 2/s, burst 15; a report takes minutes
 # the caller calls again with the same cursor, which keeps the report.
 POLL_DEADLINE_S = 1_800.0
 CURSOR_PREFIX = "amazon-report/1"
+SEARCH_PREFIX = "amazon-search/1"
+# ⚠️ Without identifiers, searchListingsItems pages reach at most this many listings: a
+# larger account is read from the report. A smaller one is read by search at once (20 a
+# call at 5/s), where the report would take Amazon minutes to build.
+SEARCH_REACHABLE = 1_000
+SEARCH_PAGE = 20  # searchListingsItems' largest pageSize
 _FINISHED = frozenset({"DONE", "CANCELLED", "FATAL"})
 _COLUMNS = ("seller-sku", "item-name", "quantity", "asin1", "fulfillment-channel")
 
@@ -107,26 +113,79 @@ def _listing(cell: dict[str, str]) -> DiscoveredListing:
     )
 
 
+def searched_listings(payload: object) -> tuple[tuple[DiscoveredListing, ...], int, str | None]:
+    """An ItemSearchResults page as discovered listings, with numberOfResults and the next
+    page's token (None: the last). A listing is managed unless Amazon fulfils it (an
+    offer on another channel than DEFAULT); ValueError for an answer the model forbids."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("items"), list):
+        raise ValueError("no items")
+    total = payload.get("numberOfResults")
+    if not isinstance(total, int):
+        raise ValueError("no numberOfResults")
+    found = []
+    for item in payload["items"]:
+        sku = item.get("sku") if isinstance(item, dict) else None
+        if not isinstance(sku, str) or not sku:
+            raise ValueError("an item without a sku")
+        summaries = [s for s in item.get("summaries") or [] if isinstance(s, dict)]
+        asin = next((str(s["asin"]) for s in summaries if s.get("asin")), "")
+        title = next((str(s["itemName"]) for s in summaries if s.get("itemName")), "")
+        offers = [o for o in item.get("fulfillmentAvailability") or [] if isinstance(o, dict)]
+        codes = {o.get("fulfillmentChannelCode") for o in offers}
+        merchant = next(
+            (o for o in offers if o.get("fulfillmentChannelCode") == DEFAULT_CHANNEL), {}
+        )
+        quantity = merchant.get("quantity")
+        found.append(
+            DiscoveredListing(
+                key=sku,
+                sku=sku,
+                external_ids={SKU: sku, ASIN: asin} if asin else {SKU: sku},
+                # As the report's fulfillment-channel: Amazon's stock (FBA) is not
+                # omnistock's to write; a listing without an offer yet is the merchant's.
+                managed=codes <= {DEFAULT_CHANNEL},
+                quantity=quantity if isinstance(quantity, int) else None,
+                title=title,
+            )
+        )
+    pagination = payload.get("pagination")
+    following = pagination.get("nextToken") if isinstance(pagination, dict) else None
+    return tuple(found), total, following if isinstance(following, str) and following else None
+
+
 class ReportDiscovery:
     """The pages of one account's listings report; the parsed rows of the report being
     read are kept until its last page (a restarted process fetches the document again;
     reading another report drops them)."""
 
     def __init__(
-        self, caller: Caller, timer: Timer, marketplace_id: str, account: AccountId
+        self,
+        caller: Caller,
+        timer: Timer,
+        marketplace_id: str,
+        account: AccountId,
+        listings_path: str,
     ) -> None:
         self._caller = caller
         self._timer = timer
         self._marketplace_id = marketplace_id
         self._account = account
+        self._listings_path = listings_path
         self._rows: dict[str, Sequence[DiscoveredListing]] = {}
 
     async def page(self, cursor: str | None) -> DiscoveryPage:
-        """None: request the report, and answer an empty page whose cursor names it (so a
-        restart while Amazon builds it keeps it). Otherwise the PAGE_SIZE rows after the
-        cursor's offset, once the report is done."""
+        """None: the first search page; an account it says is small is read on by search,
+        a larger one from the report, requested now and answered by an empty page whose
+        cursor names it (a restart while Amazon builds it keeps it). Otherwise the next
+        search page, or the PAGE_SIZE rows after the cursor's offset once the report is
+        done."""
         if cursor is None:
+            first = await self._search(None)
+            if first.total is not None and first.total <= SEARCH_REACHABLE:
+                return first
             return DiscoveryPage(listings=(), cursor=(await self._create()).encode())
+        if cursor.startswith(f"{SEARCH_PREFIX}:"):
+            return await self._search(cursor.removeprefix(f"{SEARCH_PREFIX}:"))
         try:
             at = ReportCursor.decode(cursor)
         except ValueError as exc:
@@ -141,6 +200,24 @@ class ReportDiscovery:
             cursor=ReportCursor(at.report_id, end).encode() if more else None,
             total=len(rows),
         )
+
+    async def _search(self, token: str | None) -> DiscoveryPage:
+        params = {
+            "marketplaceIds": self._marketplace_id,
+            "includedData": "summaries,fulfillmentAvailability",
+            "pageSize": str(SEARCH_PAGE),
+        }
+        if token:
+            params["pageToken"] = token
+        answer = await self._caller.call(
+            Operation.SEARCH_LISTINGS_ITEMS, "GET", self._listings_path, params=params
+        )
+        try:
+            listings, total, following = searched_listings(answer)
+        except ValueError as exc:
+            raise PermanentError(f"unexpected answer: {exc}", account=self._account) from None
+        cursor = None if following is None else f"{SEARCH_PREFIX}:{following}"
+        return DiscoveryPage(listings=listings, cursor=cursor, total=total)
 
     async def _create(self) -> ReportCursor:
         answer = await self._caller.call(

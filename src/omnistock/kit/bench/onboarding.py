@@ -30,6 +30,7 @@ from pathlib import Path
 
 import httpx
 
+from omnistock.adapters.amazon.discovery import SEARCH_REACHABLE
 from omnistock.adapters.amazon.limits import RATES, Operation
 from omnistock.adapters.amazon.wire import SEARCH_MAX_SKUS
 from omnistock.adapters.base import DiscoversListings
@@ -216,8 +217,11 @@ def _bound(config: Config, listings: int, ids: Sequence[Mapping[str, str]], page
         timing = config.report_timing
         search = RATES[Operation.SEARCH_LISTINGS_ITEMS]
         search_calls = math.ceil(listings / SEARCH_MAX_SKUS)
-        # The read the report was chosen over: 20 listings a call at 5/s.
+        # 20 listings a call at 5/s: what a small account is read by, and what the report
+        # was chosen over for a larger one.
         search_s = round(max(search_calls - search.burst, 0) / search.per_s, 1)
+        if listings <= SEARCH_REACHABLE:
+            return Bound(search_calls, search_s or None, "searchListingsItems: 5/s, burst 5")
         return Bound(
             3,  # createReport, getReport once it is done, getReportDocument
             round(timing.queue_s + timing.base_s + timing.per_row_s * listings, 1),

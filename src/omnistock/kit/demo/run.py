@@ -88,6 +88,7 @@ async def run_demo(
         settings=EngineSettings(poll=PollInterval(min_s=1.0, max_s=10.0, start_s=2.0)),
         opening=lambda shop: opening_stock(shop, options.seed, clock.now()),
         run=True,
+        onboard=True,  # each store's listings discovered and linked, as a merchant would
     ) as opened:
         store, shop, engine = opened.store, opened.merchant, opened.engine
         probe = PropagationProbe(shop, store)

@@ -41,11 +41,18 @@ def listing_view(listing: Listing, marketplace_id: str, included: Sequence[str])
             }
         ]
     if "fulfillmentAvailability" in included:
-        view["fulfillmentAvailability"] = (
-            []
-            if listing.quantity is None
-            else [{"fulfillmentChannelCode": "DEFAULT", "quantity": listing.quantity}]
-        )
+        if listing.fulfillment_channel != "DEFAULT":
+            # Fulfilled by Amazon: the offer names its channel; its stock is Amazon's (the
+            # FBA inventory API's), not a quantity the Listings Items API carries.
+            view["fulfillmentAvailability"] = [
+                {"fulfillmentChannelCode": listing.fulfillment_channel}
+            ]
+        else:
+            view["fulfillmentAvailability"] = (
+                []
+                if listing.quantity is None
+                else [{"fulfillmentChannelCode": "DEFAULT", "quantity": listing.quantity}]
+            )
     if "issues" in included:
         view["issues"] = []
     return view
