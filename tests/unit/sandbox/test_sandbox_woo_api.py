@@ -66,7 +66,7 @@ async def test_oauth_over_plain_http(anon: httpx.AsyncClient, sandbox: WooSandbo
     assert ok.status_code == 200
     assert len(ok.json()) == 2
     assert replay.status_code == 401
-    assert forged.json()["message"] == "Invalid signature - provided signature does not match."
+    assert forged.json()["message"] == "Invalid Signature - provided signature does not match."
 
 
 async def test_strict_site_refuses_basic_over_http() -> None:

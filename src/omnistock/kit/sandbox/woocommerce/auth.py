@@ -49,6 +49,15 @@ def normalized_parameters(params: Iterable[tuple[str, str]]) -> str:
     return "&".join(f"{k}={v}" for k, v in pairs)
 
 
+def php_get(items: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The parameters as WooCommerce core signs them: PHP's `$_GET` (what
+    `WC_REST_Authentication::get_oauth_parameters` reads in class-wc-rest-authentication.php)
+    keeps one value per name, the last one given. The official Python client sends its
+    query twice (signed in the URL, and again as requests' `params`), so a name repeated
+    with one value must count once, or its signature never matches."""
+    return list(dict(items).items())  # as PHP's arrays: the first place, the last value
+
+
 def signature_base_string(method: str, url: str, params: Iterable[tuple[str, str]]) -> str:
     """METHOD & encoded URL & encoded normalized parameters."""
     normalized = normalized_parameters(params)
@@ -159,7 +168,7 @@ class WooAuthenticator:
     def _oauth_params(self, request: AuthRequest) -> list[tuple[str, str]]:
         header = request.authorization or ""
         from_header = parse_oauth_header(header) if header.startswith("OAuth ") else []
-        params = [*request.query, *from_header]
+        params = php_get([*request.query, *from_header])
         return params if any(k.startswith("oauth_") for k, _ in params) else []
 
     def _check_oauth(self, request: AuthRequest, params: list[tuple[str, str]]) -> None:
@@ -177,11 +186,12 @@ class WooAuthenticator:
     ) -> None:
         method = values["oauth_signature_method"]
         if method not in _DIGESTS:
-            raise auth_error("Invalid signature - signature method is invalid.")
+            # Core's own wording, capital S included (class-wc-rest-authentication.php).
+            raise auth_error("Invalid Signature - signature method is invalid.")
         base = signature_base_string(request.method, request.url, params)
         expected = oauth_signature(base, self._creds.consumer_secret, method)
         if not hmac.compare_digest(expected, values["oauth_signature"]):
-            raise auth_error("Invalid signature - provided signature does not match.")
+            raise auth_error("Invalid Signature - provided signature does not match.")
 
     def _check_timestamp_and_nonce(self, timestamp: str, nonce: str) -> None:
         now = self._clock.now()
