@@ -58,6 +58,7 @@ def test_commands_refuse_a_database_that_does_not_exist_and_create_nothing(
         result = runner.invoke(app, command)
         assert result.exit_code == 2, (command, result.output)
         assert "no database at omnistock.db" in result.output
+        assert "[the database from the default]" in " ".join(result.output.split())
     assert list(tmp_path.iterdir()) == []
 
 

@@ -21,6 +21,8 @@ from omnistock.adapters.secrets import Secret
 from omnistock.config import DEFAULT_DATABASE_URL, Settings
 from omnistock.domain.errors import ConfigError, OmnistockError
 from omnistock.engine_config import Catalog, EngineConfig, load_config
+from omnistock.ledger.database import DatabaseUnavailableError
+from omnistock.ledger.migrations import SchemaNotReadyError
 from omnistock.ledger.store import OnOpen, Store
 from omnistock.process import run as run_async
 from omnistock.runner import apply_declared
@@ -119,7 +121,10 @@ def on_store(
     """`use` the database the settings name; an unreadable config, a missing database or
     one without the current schema ends the command with one line and exit status 2."""
     try:
-        return run_async(with_store(database(db, config).value, use, schema=schema))
+        chosen = database(db, config)
+        return run_async(with_store(chosen.value, use, schema=schema))
+    except (SchemaNotReadyError, DatabaseUnavailableError) as exc:
+        fail(f"{exc} [the database from {chosen.source}]")
     except OmnistockError as exc:
         fail(str(exc))
 
