@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from omnistock.kit.sandbox.woocommerce import WooSandbox
 from omnistock.kit.sandbox.woocommerce.app import WooConfig
 from omnistock.ledger.store import Store
 from omnistock.security.vault import env_name
-from tests.serving import served
+from tests.serving import served_on_a_thread
 
 runner = CliRunner()
 
@@ -31,21 +30,8 @@ def site() -> Iterator[tuple[WooSandbox, str]]:
             skus=260, variant_share=0.3, mix=ListingMix(unmanaged_share=0.1, duplicate_skus=2)
         )
     )
-    ready, stop = threading.Event(), threading.Event()
-    where: list[str] = []
-
-    async def serve() -> None:
-        async with served(harness.app) as url:
-            where.append(url)
-            ready.set()
-            await asyncio.to_thread(stop.wait)
-
-    thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
-    thread.start()
-    assert ready.wait(10)
-    yield harness, where[0]
-    stop.set()
-    thread.join(10)
+    with served_on_a_thread(harness.app) as url:
+        yield harness, url
 
 
 def write_config(tmp_path: Path, harness: WooSandbox, url: str, skus: list[str]) -> Path:

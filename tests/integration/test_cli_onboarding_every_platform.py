@@ -4,9 +4,7 @@ sandbox of every platform served on loopback: `db migrate`, `catalog import`, `i
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +17,7 @@ from omnistock.kit.sandbox.common.serve import SandboxOptions
 from omnistock.kit.sandbox.common.storefront import Storefront
 from omnistock.kit.sandbox.registry import SANDBOXES
 from omnistock.security.vault import env_name
-from tests.serving import served
+from tests.serving import served_on_a_thread
 
 runner = CliRunner()
 SKUS = 12
@@ -31,21 +29,8 @@ def store_of(request: pytest.FixtureRequest) -> Iterator[tuple[Storefront, str]]
     its own loop in this one)."""
     options = SandboxOptions(base_url="http://shop.test", seed=5, skus=SKUS, variant_share=0.0)
     sandbox = SANDBOXES[request.param](options)
-    ready, stop = threading.Event(), threading.Event()
-    where: list[str] = []
-
-    async def serve() -> None:
-        async with sandbox.running(), served(sandbox.app) as url:
-            where.append(url)
-            ready.set()
-            await asyncio.to_thread(stop.wait)
-
-    thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
-    thread.start()
-    assert ready.wait(10)
-    yield sandbox, where[0]
-    stop.set()
-    thread.join(10)
+    with served_on_a_thread(sandbox.app, running=sandbox) as url:
+        yield sandbox, url
 
 
 @pytest.mark.parametrize("store_of", PLATFORM_ORDER, indirect=True)

@@ -18,6 +18,8 @@ from rich.table import Table
 from omnistock.cli.common import (
     ConfigOption,
     DbOption,
+    FormatOption,
+    ImportFile,
     config_file,
     console,
     database,
@@ -47,16 +49,10 @@ Kind = Annotated[CatalogKind | None, typer.Option(help="The kind of records.")]
 
 @app.command("import")
 def import_file(
-    file: Annotated[
-        Path,
-        typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV or JSONL file."),
-    ],
+    file: ImportFile,
     db: DbOption = None,
     config: ConfigOption = None,
-    fmt: Annotated[
-        ImportFormat | None,
-        typer.Option("--format", help="csv or jsonl (default: from the file's extension)."),
-    ] = None,
+    fmt: FormatOption = None,
     kind: Annotated[
         CatalogKind | None,
         typer.Option(help="The only kind the file holds (CSV default: told by the header)."),

@@ -21,6 +21,7 @@ from omnistock.adapters.secrets import Secret
 from omnistock.config import DEFAULT_DATABASE_URL, Settings
 from omnistock.domain.errors import ConfigError, OmnistockError
 from omnistock.engine_config import Catalog, EngineConfig, load_config
+from omnistock.ingest.imports import ImportFormat
 from omnistock.ledger.database import DatabaseUnavailableError
 from omnistock.ledger.migrations import SchemaNotReadyError
 from omnistock.ledger.store import OnOpen, Store
@@ -62,6 +63,16 @@ ConfigOption = Annotated[
     typer.Option(
         "--config", dir_okay=False, help="The engine's TOML configuration (else OMNISTOCK_CONFIG)."
     ),
+]
+
+
+ImportFile = Annotated[
+    Path,
+    typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV or JSONL file."),
+]
+FormatOption = Annotated[
+    ImportFormat | None,
+    typer.Option("--format", help="csv or jsonl (default: from the file's extension)."),
 ]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -13,6 +12,8 @@ from rich.table import Table
 from omnistock.cli.common import (
     ConfigOption,
     DbOption,
+    FormatOption,
+    ImportFile,
     config_file,
     console,
     database,
@@ -22,7 +23,7 @@ from omnistock.cli.common import (
 from omnistock.clock import SystemClock
 from omnistock.domain.errors import OmnistockError
 from omnistock.ingest.import_runner import ImportSummary, run_import
-from omnistock.ingest.imports import ImportFormat, ImportMode, format_of
+from omnistock.ingest.imports import ImportMode, format_of
 from omnistock.process import run as run_async
 
 app = typer.Typer()
@@ -30,16 +31,10 @@ app = typer.Typer()
 
 @app.command("import")
 def import_file(
-    file: Annotated[
-        Path,
-        typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV or JSONL file."),
-    ],
+    file: ImportFile,
     db: DbOption = None,
     config: ConfigOption = None,
-    fmt: Annotated[
-        ImportFormat | None,
-        typer.Option("--format", help="csv or jsonl (default: from the file's extension)."),
-    ] = None,
+    fmt: FormatOption = None,
     mode: Annotated[
         ImportMode, typer.Option(help="How rows without a `mode` are read: counts or deltas.")
     ] = ImportMode.ABSOLUTE,

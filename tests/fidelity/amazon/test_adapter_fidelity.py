@@ -23,8 +23,9 @@ from tests.contract.test_adapter_amazon import (
 )
 from tests.fidelity.amazon import models
 from tests.fidelity.amazon.recording import RecordingTransport
+from tests.integration.adapters.discovering import discover_all
 from tests.integration.adapters.test_amazon import AmazonPeculiarities
-from tests.integration.adapters.test_amazon_discovery import AmazonDiscovery, discover_all, seeded
+from tests.integration.adapters.test_amazon_discovery import AmazonDiscovery, seeded
 
 
 class RecordedAgainstTheModels(AmazonPair):

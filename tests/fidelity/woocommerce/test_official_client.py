@@ -8,35 +8,20 @@ its own thread."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Iterator
 
 import pytest
 from woocommerce import API  # type: ignore[import-untyped]  # ships no types
 
 from omnistock.kit.sandbox.woocommerce import WooConfig, WooSandbox
-from tests.serving import served
+from tests.serving import served_on_a_thread
 
 
 @pytest.fixture(scope="module")
 def site() -> Iterator[tuple[WooSandbox, str]]:
     sandbox = WooSandbox(WooConfig(seed=4, skus=30, variant_share=0.2))
-    ready, stop = threading.Event(), threading.Event()
-    where: list[str] = []
-
-    async def serve() -> None:
-        async with served(sandbox.app) as url:
-            where.append(url)
-            ready.set()
-            await asyncio.to_thread(stop.wait)
-
-    thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
-    thread.start()
-    assert ready.wait(10)
-    yield sandbox, where[0]
-    stop.set()
-    thread.join(10)
+    with served_on_a_thread(sandbox.app) as url:
+        yield sandbox, url
 
 
 def _client(sandbox: WooSandbox, url: str, secret: str | None = None) -> API:

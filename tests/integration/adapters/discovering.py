@@ -5,10 +5,13 @@ from __future__ import annotations
 from omnistock.adapters.base import DiscoveredListing, DiscoversListings
 
 
-async def discover_all(adapter: DiscoversListings) -> tuple[list[DiscoveredListing], int]:
-    """Every listing, in order, and how many calls it took."""
+async def discover_all(
+    adapter: DiscoversListings, cursor: str | None = None
+) -> tuple[list[DiscoveredListing], int]:
+    """Every listing from `cursor` (None: the start) to the end, in order, and how many
+    calls it took."""
     found: list[DiscoveredListing] = []
-    cursor, calls = None, 0
+    calls = 0
     while True:
         page = await adapter.discover(cursor)
         found.extend(page.listings)

@@ -15,7 +15,7 @@ import pytest
 
 from omnistock.adapters.amazon import AmazonAdapter
 from omnistock.adapters.amazon.discovery import PAGE_SIZE, POLL_DEADLINE_S
-from omnistock.adapters.base import DiscoveredListing, DiscoversListings
+from omnistock.adapters.base import DiscoveredListing
 from omnistock.adapters.http import account_client
 from omnistock.domain.errors import PermanentError, RateLimitedError, TransientError
 from omnistock.kit.sandbox.amazon import AmazonConfig, AmazonSandbox
@@ -26,6 +26,7 @@ from omnistock.kit.sandbox.common.clock import ManualClock
 from omnistock.kit.sandbox.common.face_controls import build_on_manual_clock
 from tests.contract.adapter_suite import Pair
 from tests.contract.test_adapter_amazon import AmazonPair, ConfirmedWrites, amazon_adapter
+from tests.integration.adapters.discovering import discover_all
 
 
 @dataclass
@@ -49,21 +50,6 @@ class LateDownloads(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self.inner.aclose()
-
-
-async def discover_all(
-    adapter: DiscoversListings, cursor: str | None = None
-) -> tuple[list[DiscoveredListing], int]:
-    """Every listing from `cursor` to the end, and the number of pages it took."""
-    found: list[DiscoveredListing] = []
-    pages = 0
-    while True:
-        page = await adapter.discover(cursor)
-        found.extend(page.listings)
-        pages += 1
-        if page.cursor is None:
-            return found, pages
-        cursor = page.cursor
 
 
 def inner(adapter: object) -> AmazonAdapter:

@@ -18,7 +18,7 @@ from omnistock.kit.sandbox.common.face_controls import build_on_manual_clock
 from omnistock.kit.sandbox.ebay import EbayConfig, EbaySandbox
 from omnistock.kit.sandbox.ebay.notifications import SIGNATURE_HEADER
 from tests.contract.test_adapter_ebay import ebay_adapter
-from tests.integration.adapters.test_amazon_discovery import discover_all
+from tests.integration.adapters.discovering import discover_all
 
 LIST_CALL = "GET /sell/inventory/v1/inventory_item"
 

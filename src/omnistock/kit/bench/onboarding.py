@@ -36,7 +36,6 @@ from omnistock.adapters.amazon.wire import SEARCH_MAX_SKUS
 from omnistock.adapters.base import DiscoversListings
 from omnistock.adapters.ebay.discovery import PAGE_LIMIT as EBAY_PAGE
 from omnistock.adapters.registry import PLATFORMS
-from omnistock.adapters.secrets import Secret
 from omnistock.adapters.shopify import discovery as shopify_pages
 from omnistock.adapters.woocommerce import PRODUCT_ID, VARIATION_ID
 from omnistock.clock import SystemClock
@@ -47,6 +46,7 @@ from omnistock.domain.linking import link_listings
 from omnistock.domain.planning import ListingPlan
 from omnistock.domain.sync_plan import plan_first_sync
 from omnistock.kit.bench.stats import merge_runs
+from omnistock.kit.merchant import MerchantStore
 from omnistock.kit.sandbox.amazon import AmazonConfig, AmazonSandbox
 from omnistock.kit.sandbox.amazon.notifications import SIGNATURE_HEADER as AMAZON_SIGNATURE
 from omnistock.kit.sandbox.common.face import SandboxFace
@@ -105,15 +105,8 @@ def measure(platform: str, listings: int) -> Figures:
 
 async def discover(platform: str, listings: int) -> Figures:
     face, config = _face(platform, listings)
-    connection = face.connection()
-    entry = PLATFORMS[platform]
-    adapter = entry.create_adapter(
-        AccountId(f"bench-{platform}"),
-        entry.settings.of({**connection.settings, "base_url": face.api_url()}),
-        {name: Secret(value) for name, value in connection.credentials.items()},
-        timer=face.timer,
-        transport=httpx.ASGITransport(app=face.app),
-    )
+    store_of = MerchantStore(AccountId(f"bench-{platform}"), platform, face, config.base_url)
+    adapter = store_of.info().adapter(face.timer, httpx.ASGITransport(app=face.app))
     if not isinstance(adapter, DiscoversListings):
         raise TypeError(f"the {platform} adapter does not discover listings")
     with tempfile.TemporaryDirectory() as folder:
